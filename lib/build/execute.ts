@@ -1,0 +1,76 @@
+// executeBuild(): the build, as a readable list of steps over one BuildContext. Every resource
+// any step acquires is on a ResourceStack that is released in reverse order however the build
+// ends: success, a failing hook, Ctrl-C or SIGTERM.
+import { join } from 'node:path';
+import { InterruptedError, KilnError } from '../errors.js';
+import { FileLog } from '../log.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+import { ConsoleReporter } from '../report/console.js';
+import { fanOut, type EventSink } from '../report/events.js';
+import { renderTiming, TimingCollector } from '../report/timing.js';
+import { ResourceStack } from '../resources/disposable-stack.js';
+import { buildPaths, type BuildContext } from './context.js';
+import { preflight } from './preflight.js';
+import { prepareHookTree } from './steps/hook-tree.js';
+import { createRoot, customiseRoot } from './steps/root-tree.js';
+import { runPhase } from './phase-runner.js';
+import { timed } from './steps/timed.js';
+import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
+import { finishBuild } from './steps/finish.js';
+
+/** How the CLI runs a build. */
+export interface ExecuteOptions {
+  signal: AbortSignal;
+  forceSignal: AbortSignal;
+  debug: boolean;
+  /** Extra event sinks (tests, the build service). */
+  sinks?: EventSink[];
+  /** Where progress goes (default stderr). */
+  stream?: NodeJS.WriteStream;
+}
+
+/** Runs a planned build; resolves to the exit code (errors are thrown as KilnErrors). */
+export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Promise<number> {
+  const started = Date.now();
+  const reporter = new ConsoleReporter(options.stream ?? process.stderr);
+  const timing = new TimingCollector();
+  const emit = fanOut(reporter.sink, timing.sink, ...(options.sinks ?? []));
+  const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`);
+  try {
+    for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
+    await preflight(plan, log);
+    await runSteps(plan, options, emit, log);
+    reporter.close();
+    process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nbuild log: ${log.path}\n`);
+    return 0;
+  } catch (error) {
+    reporter.close();
+    throw interruptedOr(error, options.signal);
+  } finally {
+    log.close();
+  }
+}
+
+/** A hook killed because of Ctrl-C is reported as the interruption, not as a hook failure. */
+function interruptedOr(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted && signal.reason instanceof InterruptedError && !(error instanceof InterruptedError)) return signal.reason;
+  if (error instanceof Error && error.name === 'AbortError' && signal.reason instanceof KilnError) return signal.reason;
+  return error;
+}
+
+async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+  await using stack = new ResourceStack();
+  const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
+  const work = await makeWorkDir(stack, tmpfs, log);
+  log.line('kiln', `work folder ${work}: ${tmpfs.reason}`);
+  const ctx: BuildContext = {
+    plan, paths: buildPaths(work), log, emit, stack,
+    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
+  };
+  await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
+  await createRoot(ctx);
+  await customiseRoot(ctx);
+  await runPhase(ctx, 'post-root');
+  await finishBuild(ctx);
+  void join;
+}

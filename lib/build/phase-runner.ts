@@ -1,0 +1,117 @@
+// Runs the hooks of one phase, in the plan's order, on the host or inside the chroot. Each hook
+// gets its own log label (flavour/hook), its time is measured, and a failure becomes a
+// HookFailedError naming flavour, phase, hook and the last lines of output. Hooks may print
+// `KEY=value` lines for the phase's declared outputs (IMAGE_SIZE, IMAGE_BLOCK_DEVICE).
+import { join } from 'node:path';
+import { CommandFailedError, HookFailedError } from '../errors.js';
+import { run, SYSTEM_PATH, type RunResult } from '../exec/run.js';
+import type { Hook } from '../flavours/hooks.js';
+import { phase as phaseSpec, type PhaseSpec } from '../plan/phases.js';
+import { ResourceStack } from '../resources/disposable-stack.js';
+import { chrootBaseEnv, chrootRun } from '../resources/chroot.js';
+import { mount } from '../resources/mount.js';
+import { makeRootDir } from '../resources/root-files.js';
+import { hookEnvironment, type BuildContext } from './context.js';
+import { KILN_DIR } from './hook-tree.js';
+import { mkdir } from 'node:fs/promises';
+
+/** Where the hook tree appears inside the chroot (DIB's path, relied on by elements). */
+export const IN_TARGET = '/tmp/in_target.d';
+
+/** Values printed by hooks for the phase's outputs; the last printed value wins. */
+export function collectOutputs(spec: PhaseSpec, lines: readonly string[]): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const line of lines) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match && spec.outputs.includes(match[1]!)) found[match[1]!] = match[2]!.replace(/^["']|["']$/g, '');
+  }
+  return found;
+}
+
+/** Runs every hook of `phaseName`; returns the outputs the hooks printed. */
+export async function runPhase(ctx: BuildContext, phaseName: string, extraEnv: Record<string, string> = {}): Promise<Record<string, string>> {
+  const spec = phaseSpec(phaseName);
+  const hooks = ctx.plan.phases.find((p) => p.name === spec.name)?.hooks ?? [];
+  const outputs: Record<string, string> = {};
+  ctx.emit({ type: 'phase-start', phase: spec.name, where: spec.where, hooks: hooks.length });
+  const started = Date.now();
+  if (hooks.length) {
+    await using phaseStack = new ResourceStack();
+    if (spec.where === 'chroot') await bindHookTree(ctx, phaseStack);
+    for (const hook of hooks) {
+      ctx.signal.throwIfAborted();
+      const printed = await runHook(ctx, spec, hook, { ...extraEnv, ...outputs });
+      Object.assign(outputs, printed);
+    }
+  }
+  ctx.emit({ type: 'phase-end', phase: spec.name, durationMs: Date.now() - started });
+  return outputs;
+}
+
+/** Bind-mounts the hook tree read-only at /tmp/in_target.d and the flavours' cache folders. */
+export async function bindHookTree(ctx: BuildContext, stack: ResourceStack): Promise<void> {
+  const target = join(ctx.paths.root, IN_TARGET);
+  await makeRootDir(target, ctx.log);
+  await mount(stack, { source: ctx.paths.hooks, target, bind: true, readOnly: true, log: ctx.log });
+  for (const cache of ctx.plan.cacheMounts) {
+    const source = join(ctx.plan.request.imageCache, cache.cacheDir);
+    await mkdir(source, { recursive: true });
+    const inImage = join(ctx.paths.root, cache.imagePath);
+    await makeRootDir(inImage, ctx.log);
+    await mount(stack, { source, target: inImage, bind: true, log: ctx.log });
+  }
+}
+
+async function runHook(ctx: BuildContext, spec: PhaseSpec, hook: Hook, extraEnv: Record<string, string>): Promise<Record<string, string>> {
+  ctx.emit({ type: 'hook-start', phase: spec.name, hook: hook.name, flavour: hook.flavour });
+  const started = Date.now();
+  const label = `${hook.flavour}/${spec.dir}/${hook.name}`;
+  const lines: string[] = [];
+  const options = {
+    log: ctx.log,
+    label,
+    signal: ctx.signal,
+    forceSignal: ctx.forceSignal,
+    captureStdout: false,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => {
+      if (stream === 'stdout') lines.push(line);
+      ctx.emit({ type: 'hook-output', phase: spec.name, hook: hook.name, flavour: hook.flavour, line });
+    },
+  };
+  const env = { ...hookEnvironment(ctx), ...extraEnv, KILN_FLAVOUR: hook.flavour, KILN_PHASE: spec.name };
+  let result: RunResult;
+  try {
+    result = spec.where === 'chroot'
+      ? await chrootRun(ctx.paths.root, [`${IN_TARGET}/${KILN_DIR}/run-hook`, `${IN_TARGET}/${spec.dir}/${hook.name}`], chrootEnv(env), { ...options, allowFailure: true })
+      : await run([join(ctx.paths.hooks, KILN_DIR, 'run-hook'), join(ctx.paths.hooks, spec.dir, hook.name)], { ...options, env: hostEnv(ctx, env), allowFailure: true });
+  } catch (error) {
+    if (error instanceof CommandFailedError) throw hookFailed(ctx, spec, hook, error.code, error.signal, error.outputTail);
+    throw error;
+  }
+  if (result.exitCode !== 0 || result.signal) throw hookFailed(ctx, spec, hook, result.exitCode, result.signal, result.tail);
+  ctx.emit({ type: 'hook-end', phase: spec.name, hook: hook.name, flavour: hook.flavour, durationMs: Date.now() - started });
+  return collectOutputs(spec, lines);
+}
+
+function hookFailed(ctx: BuildContext, spec: PhaseSpec, hook: Hook, code: number | undefined, signal: string | undefined, tail: string[]): HookFailedError {
+  return new HookFailedError({
+    flavour: hook.flavour, phase: spec.dir, hook: hook.name, where: spec.where,
+    exitCode: code, signal, outputTail: tail, logFile: ctx.log.path,
+  });
+}
+
+function hostEnv(ctx: BuildContext, env: Record<string, string>): Record<string, string> {
+  return {
+    ...env,
+    PATH: `${process.env.PATH ?? SYSTEM_PATH}:${SYSTEM_PATH}`,
+    TARGET_ROOT: ctx.paths.root,
+    TMP_MOUNT_PATH: ctx.paths.root,
+    TMP_HOOKS_PATH: ctx.paths.hooks,
+    TMP_BUILD_DIR: ctx.paths.work,
+  };
+}
+
+function chrootEnv(env: Record<string, string>): Record<string, string> {
+  const { TMPDIR: _tmp, ...rest } = env;
+  return { ...rest, ...chrootBaseEnv(), TMP_HOOKS_PATH: IN_TARGET };
+}

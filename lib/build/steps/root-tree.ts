@@ -1,0 +1,54 @@
+// Steps that make the image root: root.d on the host, then the chroot phases with the `-p`
+// packages after install.d, first-boot hooks installed, and post-root.d back on the host.
+import { readdirSync } from 'node:fs';
+import { KilnError, UsageError } from '../../errors.js';
+import { ResourceStack } from '../../resources/disposable-stack.js';
+import { chrootRun, enterChroot } from '../../resources/chroot.js';
+import { makeRootDir } from '../../resources/root-files.js';
+import type { BuildContext } from '../context.js';
+import { hookEnvironment } from '../context.js';
+import { installFirstBoot } from '../first-boot.js';
+import { hookTreeHas } from '../hook-tree.js';
+import { bindHookTree, IN_TARGET, runPhase } from '../phase-runner.js';
+import { timed } from './timed.js';
+
+/** Creates the root folder and runs root.d; the root must then hold an operating system. */
+export async function createRoot(ctx: BuildContext): Promise<void> {
+  await makeRootDir(ctx.paths.root, ctx.log);
+  await runPhase(ctx, 'root');
+  const entries = readdirSync(ctx.paths.root).filter((e) => e !== 'lost+found' && e !== 'tmp');
+  if (!entries.length) {
+    throw new KilnError('root.d left the image root empty: no flavour built an operating system', {
+      hint: 'the operating-system flavour (e.g. debian) must fill $TARGET_ROOT in its root.d hook',
+    });
+  }
+}
+
+/** Runs the chroot phases with the kernel filesystems, resolv.conf and policy-rc.d in place. */
+export async function customiseRoot(ctx: BuildContext): Promise<void> {
+  await using chroot = new ResourceStack();
+  await enterChroot(chroot, ctx.paths.root, ctx.log);
+  await runPhase(ctx, 'extra-data');
+  await runPhase(ctx, 'pre-install');
+  await runPhase(ctx, 'install');
+  await installExtraPackages(ctx);
+  await runPhase(ctx, 'post-install');
+  const firstBoot = ctx.plan.phases.find((p) => p.name === 'first-boot')?.hooks ?? [];
+  if (firstBoot.length) await timed(ctx, 'install first-boot hooks', () => installFirstBoot(ctx.paths.root, firstBoot, ctx.log));
+}
+
+/** `-p` packages: install-packages once, in the chroot, after install.d (as DIB does). */
+export async function installExtraPackages(ctx: BuildContext): Promise<void> {
+  const packages = ctx.plan.request.packages;
+  if (!packages.length) return;
+  if (!hookTreeHas(ctx.paths.hooks, 'bin/install-packages')) {
+    throw new UsageError('-p needs an operating-system flavour that provides bin/install-packages (e.g. debian)', 'drop -p or add such a flavour');
+  }
+  await timed(ctx, `install packages (-p): ${packages.join(' ')}`, async () => {
+    await using stack = new ResourceStack();
+    await bindHookTree(ctx, stack);
+    await chrootRun(ctx.paths.root, [`${IN_TARGET}/bin/install-packages`, ...packages], { ...hookEnvironment(ctx), TMP_HOOKS_PATH: IN_TARGET }, {
+      log: ctx.log, label: '-p', signal: ctx.signal, forceSignal: ctx.forceSignal, what: 'installing the -p packages',
+    });
+  });
+}

@@ -1,0 +1,30 @@
+// disk-image-create: build an image from flavours.
+import { planToJson, planToText } from '../plan/print.js';
+import { loadAndPlan } from '../plan/load.js';
+import { executeBuild } from '../build/execute.js';
+import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { runCommand } from './main.js';
+
+const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
+  disk-image-create -t raw,qcow2 -o web debian vm block-device-efi my-web
+                                                      BIOS+UEFI image, two formats
+  disk-image-create -t tar.zst -o rootfs debian       root filesystem tarball
+  disk-image-create --dry-run debian vm               show what would run, change nothing
+  ELEMENTS_PATH=~/elements disk-image-create debian vm my-element
+                                                      use diskimage-builder elements`;
+
+/** Entry point of the disk-image-create command; resolves to the exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCommand('disk-image-create', argv, async (interrupts) => {
+    const program = addDiskOptions(
+      defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES),
+    );
+    const { flags, request } = parseBuildArgs(program, 'disk', argv);
+    const plan = loadAndPlan(request);
+    if (flags.dryRun) {
+      process.stdout.write(flags.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan));
+      return 0;
+    }
+    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+  });
+}

@@ -1,0 +1,27 @@
+// ramdisk-image-create: build a kernel + initramfs pair from flavours (the `ramdisk` flavour is
+// added first, as diskimage-builder does).
+import { planToJson, planToText } from '../plan/print.js';
+import { loadAndPlan } from '../plan/load.js';
+import { executeBuild } from '../build/execute.js';
+import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { runCommand } from './main.js';
+
+const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy ramdisk: deploy.kernel + deploy.initramfs
+  ramdisk-image-create --compress gzip -o rescue debian deploy
+  ramdisk-image-create --dry-run debian deploy         show what would run, change nothing`;
+
+/** Entry point of the ramdisk-image-create command; resolves to the exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCommand('ramdisk-image-create', argv, async (interrupts) => {
+    const program = addRamdiskOptions(
+      defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES),
+    );
+    const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
+    const plan = loadAndPlan(request, { prepend: ['ramdisk'] });
+    if (flags.dryRun) {
+      process.stdout.write(flags.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan));
+      return 0;
+    }
+    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+  });
+}

@@ -1,0 +1,182 @@
+// Typed errors. Every error kiln raises on purpose is a KilnError: it carries an exit code,
+// a one-line message (what went wrong, where) and an optional hint (how to fix it). The CLI
+// prints exactly that and never a stack trace, unless --debug is given.
+
+/** Base of every error kiln raises deliberately. */
+export class KilnError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number;
+  /** One line telling the user how to fix the problem, if we know. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? 1;
+    this.hint = options.hint;
+  }
+
+  /** Extra lines printed after the message (output tails, log paths). */
+  details(): string[] {
+    return [];
+  }
+}
+
+/** Bad input: an option, a size, a flavour name, a config file. Exit code 2. */
+export class UsageError extends KilnError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: 2, ...(hint === undefined ? {} : { hint }) });
+  }
+}
+
+/** A configuration file (block-device YAML, package-installs.yaml, build spec) is invalid. */
+export class ConfigError extends UsageError {
+  readonly file: string | undefined;
+  constructor(message: string, file?: string, hint?: string) {
+    super(file === undefined ? message : `${file}: ${message}`, hint);
+    this.file = file;
+  }
+}
+
+/** Host tools that the plan needs are missing: all of them are listed at once. */
+export class MissingToolsError extends KilnError {
+  readonly missing: { tool: string; debianPackage: string; reason: string }[];
+  constructor(missing: { tool: string; debianPackage: string; reason: string }[]) {
+    const names = missing.map((m) => m.tool).join(', ');
+    const packages = [...new Set(missing.map((m) => m.debianPackage))].join(' ');
+    super(`missing host tools: ${names}`, {
+      exitCode: 2,
+      hint: `install them with: apt-get install ${packages}`,
+    });
+    this.missing = missing;
+  }
+
+  override details(): string[] {
+    return this.missing.map((m) => `  ${m.tool} (Debian package ${m.debianPackage}) is needed ${m.reason}`);
+  }
+}
+
+/** Describes how a process ended: exit code or signal. */
+export function describeExit(exitCode: number | undefined, signal: string | undefined): string {
+  if (signal) return `was killed with ${signal}${signalDescription(signal)}`;
+  return `exited with code ${exitCode ?? 'unknown'}`;
+}
+
+function signalDescription(signal: string): string {
+  const names: Record<string, string> = {
+    SIGTERM: 'Termination',
+    SIGINT: 'User interruption with CTRL-C',
+    SIGKILL: 'Forced termination',
+    SIGHUP: 'Terminal closed',
+    SIGSEGV: 'Segmentation fault',
+    SIGPIPE: 'Broken pipe',
+    SIGABRT: 'Aborted',
+  };
+  const name = names[signal];
+  return name ? ` (${name})` : '';
+}
+
+/** An external command kiln ran itself failed. */
+export class CommandFailedError extends KilnError {
+  readonly command: string;
+  readonly code: number | undefined;
+  readonly signal: string | undefined;
+  readonly outputTail: string[];
+  readonly logFile: string | undefined;
+
+  constructor(init: {
+    command: string;
+    exitCode: number | undefined;
+    signal: string | undefined;
+    outputTail: string[];
+    logFile?: string | undefined;
+    what?: string;
+    hint?: string;
+  }) {
+    const what = init.what ?? `command \`${init.command}\``;
+    super(`${what} ${describeExit(init.exitCode, init.signal)}`, {
+      exitCode: 1,
+      ...(init.hint === undefined ? {} : { hint: init.hint }),
+    });
+    this.command = init.command;
+    this.code = init.exitCode;
+    this.signal = init.signal;
+    this.outputTail = init.outputTail;
+    this.logFile = init.logFile;
+  }
+
+  override details(): string[] {
+    const lines = this.outputTail.length
+      ? ['last lines of its output:', ...this.outputTail.map((l) => `  | ${l}`)]
+      : ['it printed nothing'];
+    if (this.logFile) lines.push(`full log: ${this.logFile}`);
+    return lines;
+  }
+}
+
+/** A hook script failed. Names flavour, phase, hook and where it ran. */
+export class HookFailedError extends KilnError {
+  readonly flavour: string;
+  readonly phase: string;
+  readonly hook: string;
+  readonly where: string;
+  readonly code: number | undefined;
+  readonly signal: string | undefined;
+  readonly outputTail: string[];
+  readonly logFile: string | undefined;
+
+  constructor(init: {
+    flavour: string;
+    phase: string;
+    hook: string;
+    where: string;
+    exitCode: number | undefined;
+    signal: string | undefined;
+    outputTail: string[];
+    logFile: string | undefined;
+  }) {
+    super(
+      `hook ${init.phase}/${init.hook} (flavour ${init.flavour}, phase ${init.phase.replace(/\.d$/, '')}, ` +
+        `${init.where === 'chroot' ? 'in chroot' : 'on host'}) ${describeExit(init.exitCode, init.signal)}`,
+      { exitCode: 1 },
+    );
+    this.flavour = init.flavour;
+    this.phase = init.phase;
+    this.hook = init.hook;
+    this.where = init.where;
+    this.code = init.exitCode;
+    this.signal = init.signal;
+    this.outputTail = init.outputTail;
+    this.logFile = init.logFile;
+  }
+
+  override details(): string[] {
+    const lines = this.outputTail.length
+      ? ['last lines of its output:', ...this.outputTail.map((l) => `  | ${l}`)]
+      : ['it printed nothing'];
+    if (this.logFile) lines.push(`full log: ${this.logFile}`);
+    return lines;
+  }
+}
+
+/** The build was interrupted by SIGINT or SIGTERM; everything was cleaned up. */
+export class InterruptedError extends KilnError {
+  readonly signal: 'SIGINT' | 'SIGTERM';
+  constructor(signal: 'SIGINT' | 'SIGTERM') {
+    super(`build interrupted by ${signal}; everything kiln set up was released`, {
+      exitCode: signal === 'SIGINT' ? 130 : 143,
+    });
+    this.signal = signal;
+  }
+}
+
+/** A bug in kiln itself. */
+export class InternalError extends KilnError {
+  constructor(message: string, cause?: unknown) {
+    super(`internal error: ${message}`, {
+      exitCode: 70,
+      hint: 'this is a bug in kiln; please report it with the build log',
+      cause,
+    });
+  }
+}

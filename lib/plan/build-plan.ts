@@ -1,0 +1,143 @@
+// planBuild(): from a validated request and the flavours read from disk to the complete plan of
+// a build: which flavours, which hooks in which order, the environment with origins, the
+// outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+import type { BuildRequest } from '../config/request.js';
+import type { Hook } from '../flavours/hooks.js';
+import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
+import type { FlavourMetadata } from '../flavours/metadata.js';
+import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
+import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
+import { outputPath } from '../outputs/registry.js';
+import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
+import { PHASES, type PhaseWhere } from './phases.js';
+
+/** A resolved flavour of the build. */
+export interface PlannedFlavour {
+  name: string;
+  path: string;
+  /** Search-path origin (`built-in`, `ELEMENTS_PATH`, ...). */
+  origin: string;
+}
+
+/** One phase of the plan with its hooks in run order. */
+export interface PlannedPhase {
+  name: string;
+  dir: string;
+  where: PhaseWhere;
+  hooks: Hook[];
+}
+
+/** A ramdisk extra (binary-deps list or init fragment) of one flavour. */
+export interface RamdiskPart {
+  flavour: string;
+  name: string;
+  path: string;
+}
+
+/** The complete plan of a build. */
+export interface BuildPlan {
+  request: BuildRequest;
+  flavours: PlannedFlavour[];
+  phases: PlannedPhase[];
+  environment: EnvVar[];
+  /** environment.d files in sourcing order. */
+  envFiles: EnvFile[];
+  outputs: { format: string; path: string }[];
+  warnings: string[];
+  searchPath: SearchPathEntry[];
+  /** Ramdisk builds: binary-deps files and init fragments, in hook order. */
+  ramdisk: { binaryDeps: RamdiskPart[]; init: RamdiskPart[] };
+  /** Cache folders bound into the chroot during chroot phases. */
+  cacheMounts: { flavour: string; cacheDir: string; imagePath: string }[];
+  /** Hooks declared always-run (`install.d/50-x`), never taken from the layer cache. */
+  alwaysRun: string[];
+}
+
+/** What planning needs besides the request. */
+export interface PlanInputs {
+  /** Every flavour found on the search path, read. */
+  catalogue: ReadonlyMap<string, FlavourMetadata & { origin: string }>;
+  /** environment.d files of every flavour, classified (only resolved flavours' are used). */
+  envFiles: ReadonlyMap<string, EnvFile[]>;
+  searchPath: SearchPathEntry[];
+  /** Warnings from discovery (overrides). */
+  warnings: string[];
+  /** Flavours put in front of the user's (ramdisk builds: `ramdisk`). */
+  prepend?: string[];
+}
+
+/** Plans a build. Throws UsageError for anything the user must change. */
+export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan {
+  const requested = expandRequest(request.flavours, {
+    skipBase: request.skipBase,
+    known: new Set(inputs.catalogue.keys()),
+    arch: request.arch,
+    prepend: inputs.prepend ?? [],
+  });
+  const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
+  const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
+  const warnings = [...inputs.warnings];
+  const phases = PHASES.map((spec) => {
+    const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
+    warnings.push(...merged.warnings);
+    return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
+  });
+  const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
+  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  return {
+    request,
+    flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),
+    phases,
+    environment,
+    envFiles,
+    outputs: plannedOutputs(request),
+    warnings,
+    searchPath: inputs.searchPath,
+    ramdisk: ramdiskParts(flavours),
+    cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
+    alwaysRun: flavours.flatMap((f) => f.alwaysRun),
+  };
+}
+
+function plannedOutputs(request: BuildRequest): { format: string; path: string }[] {
+  if (request.kind === 'ramdisk') {
+    return [
+      { format: 'kernel', path: `${request.imageName}.kernel` },
+      { format: 'initramfs', path: `${request.imageName}.initramfs` },
+    ];
+  }
+  return request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+}
+
+function ramdiskParts(flavours: readonly FlavourMetadata[]): BuildPlan['ramdisk'] {
+  const collect = (pick: (f: FlavourMetadata) => FlavourMetadata['initFiles']): RamdiskPart[] =>
+    flavours
+      .flatMap((f) => pick(f).filter((e) => e.isFile).map((e) => ({ flavour: f.name, name: e.name, path: e.path })))
+      .sort((a, b) => compareHookNames(a.name, b.name) || compareHookNames(a.flavour, b.flavour));
+  return { binaryDeps: collect((f) => f.binaryDepsFiles), init: collect((f) => f.initFiles) };
+}
+
+function kilnVariables(
+  request: BuildRequest,
+  names: readonly string[],
+  searchPath: SearchPathEntry[],
+  flavours: readonly FlavourMetadata[],
+): EnvVar[] {
+  const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
+  const vars = [
+    kiln('ARCH', request.arch),
+    kiln('IMAGE_NAME', request.imageName),
+    kiln('IMAGE_ELEMENT', names.join(' ')),
+    kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
+    kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
+    kiln('DIB_DEBUG_TRACE', String(request.debugTrace)),
+    kiln('DIB_OFFLINE', request.offline ? '1' : ''),
+    kiln('DIB_IMAGE_CACHE', request.imageCache),
+    kiln('DIB_NO_TMPFS', request.noTmpfs ? '1' : '0'),
+  ];
+  if (request.kind === 'disk') vars.push(kiln('IMAGE_TYPE', request.types[0] ?? 'qcow2'));
+  if (request.checksum) vars.push(kiln('DIB_CHECKSUM', '1'));
+  if (request.rootLabel) vars.push({ name: 'DIB_ROOT_LABEL', value: request.rootLabel, source: '--root-label' });
+  if (request.packages.length) vars.push({ name: 'INSTALL_PACKAGES', value: request.packages.join(' '), source: '-p' });
+  return vars;
+}

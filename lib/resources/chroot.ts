@@ -1,0 +1,117 @@
+// The chroot: kernel filesystems mounted into the image root, the host's resolv.conf swapped in,
+// services blocked with policy-rc.d, and on release every process still rooted in the tree
+// killed before anything is unmounted. All of it is registered on a ResourceStack.
+import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run, type RunOptions, type RunResult } from '../exec/run.js';
+import type { LogSink } from '../log.js';
+import type { ResourceStack } from './disposable-stack.js';
+import { mount, unmountAllBelow } from './mount.js';
+import { lexists, makeRootDir, moveRootFile, removeRootFile, writeRootFile } from './root-files.js';
+
+const POLICY_RC_D = '#!/bin/sh\n# Written by kiln while the image is built: no service may start in the chroot.\nexit 101\n';
+
+/** Mounts /proc, /sys (read-only), /dev and a private /dev/pts into `root`. */
+export async function mountKernelFilesystems(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+  for (const dir of ['proc', 'sys', 'dev']) await makeRootDir(join(root, dir), log);
+  // Registered first so it runs last: anything a hook mounted below the root goes before ours.
+  stack.defer(`unmount everything below ${root}`, () => unmountAllBelow(root, log));
+  await mount(stack, { source: 'proc', target: join(root, 'proc'), fstype: 'proc', log });
+  // Read-only sysfs makes systemd and udev behave as in a container (DIB release note sysfs-ro).
+  await mount(stack, { source: 'sysfs', target: join(root, 'sys'), fstype: 'sysfs', options: ['ro'], log });
+  await mount(stack, { source: '/dev', target: join(root, 'dev'), bind: true, log });
+  await makeRootDir(join(root, 'dev/pts'), log);
+  await mount(stack, {
+    source: 'devpts', target: join(root, 'dev/pts'), fstype: 'devpts',
+    options: ['newinstance', 'ptmxmode=0666', 'mode=620', 'gid=5'], log,
+  });
+}
+
+/** Puts the host's resolv.conf in the image and registers putting the image's own back. */
+export async function swapResolvConf(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+  const target = join(root, 'etc/resolv.conf');
+  const saved = `${target}.ORIG`;
+  const hadOwn = lexists(target);
+  if (hadOwn) await moveRootFile(target, saved, log);
+  stack.defer('restore the image resolv.conf', async () => {
+    await removeRootFile(target, log);
+    if (hadOwn) await moveRootFile(saved, target, log);
+  });
+  await makeRootDir(join(root, 'etc'), log);
+  await writeRootFile(target, hostResolvConf(), 0o644, log);
+}
+
+function hostResolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return 'nameserver 8.8.8.8\n';
+  }
+}
+
+/** Writes a policy-rc.d that forbids starting services, keeping any the image had. */
+export async function blockServices(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+  const target = join(root, 'usr/sbin/policy-rc.d');
+  const saved = `${target}.kiln-orig`;
+  const hadOwn = lexists(target);
+  if (hadOwn) await moveRootFile(target, saved, log);
+  stack.defer('remove policy-rc.d', async () => {
+    await removeRootFile(target, log);
+    if (hadOwn) await moveRootFile(saved, target, log);
+  });
+  await makeRootDir(join(root, 'usr/sbin'), log);
+  await writeRootFile(target, POLICY_RC_D, 0o755, log);
+}
+
+/** PIDs of processes whose root directory is `root` or below it. */
+export function processesInside(root: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const link = readlinkSync(`/proc/${entry}/root`);
+      if (link === root || link.startsWith(`${root}/`)) pids.push(Number(entry));
+    } catch {
+      // Gone already, or not ours to inspect.
+    }
+  }
+  return pids;
+}
+
+/** Stops processes still running inside `root`: SIGTERM, a short wait, then SIGKILL. */
+export async function killProcessesInside(root: string, log?: LogSink): Promise<void> {
+  for (const signal of ['TERM', 'KILL'] as const) {
+    const pids = processesInside(root);
+    if (!pids.length) return;
+    log?.line('kiln', `stopping processes left in ${root} with SIG${signal}: ${pids.join(' ')}`);
+    await run(['kill', `-${signal}`, ...pids.map(String)], { privileged: true, log, allowFailure: true });
+    for (let i = 0; i < 20 && processesInside(root).length; i++) await sleep(100);
+  }
+}
+
+/** Prepares `root` for running commands inside it; everything is undone when `stack` unwinds. */
+export async function enterChroot(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+  await mountKernelFilesystems(stack, root, log);
+  await swapResolvConf(stack, root, log);
+  await blockServices(stack, root, log);
+  // Registered last so it runs first: nothing may hold the mounts when they are released.
+  stack.defer(`stop processes inside ${root}`, () => killProcessesInside(root, log));
+}
+
+/** The environment a command inside the chroot starts with, whatever the host's is. */
+export function chrootBaseEnv(): Record<string, string> {
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    LANG: 'C.UTF-8',
+    TERM: 'dumb',
+    DEBIAN_FRONTEND: 'noninteractive',
+  };
+}
+
+/** Runs argv inside `root` with exactly `env` (on top of chrootBaseEnv). */
+export async function chrootRun(root: string, argv: string[], env: Record<string, string>, options: RunOptions = {}): Promise<RunResult> {
+  const pairs = Object.entries({ ...chrootBaseEnv(), ...env }).map(([k, v]) => `${k}=${v}`);
+  return run(['chroot', root, '/usr/bin/env', '-i', ...pairs, ...argv], { ...options, privileged: true });
+}

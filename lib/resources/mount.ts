@@ -1,0 +1,75 @@
+// Mounts as resources: each mount registers its unmount on the caller's ResourceStack the
+// moment it succeeds. Unmounting retries (a process may still be exiting) and falls back to a
+// lazy unmount, so a busy mount never aborts the rest of the cleanup (DIB bug 2004492).
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../exec/run.js';
+import type { LogSink } from '../log.js';
+import type { ResourceStack } from './disposable-stack.js';
+
+/** What to mount where. */
+export interface MountSpec {
+  source: string;
+  target: string;
+  fstype?: string;
+  options?: string[];
+  /** A bind mount of `source` (a directory or file). */
+  bind?: boolean;
+  /** Remount read-only after binding (bind mounts need two steps). */
+  readOnly?: boolean;
+  log?: LogSink;
+}
+
+/** Mounts `spec` and registers its unmount on `stack`. */
+export async function mount(stack: ResourceStack, spec: MountSpec): Promise<void> {
+  const args = ['mount'];
+  if (spec.bind) args.push('--bind');
+  if (spec.fstype) args.push('-t', spec.fstype);
+  const options = spec.bind ? [] : [...(spec.options ?? []), ...(spec.readOnly ? ['ro'] : [])];
+  if (options.length) args.push('-o', options.join(','));
+  args.push(spec.source, spec.target);
+  await run(args, { privileged: true, log: spec.log, what: `mounting ${spec.source} on ${spec.target}` });
+  stack.defer(`unmount ${spec.target}`, () => unmount(spec.target, spec.log));
+  if (spec.bind && spec.readOnly) {
+    await run(['mount', '-o', 'remount,bind,ro', spec.target], { privileged: true, log: spec.log });
+  }
+}
+
+/** Mount points currently at or below `dir`, deepest first (from /proc/self/mountinfo). */
+export function mountsBelow(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const points = mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined)
+    .map(decodeMountPath)
+    .filter((p) => p === dir || p.startsWith(prefix));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+function decodeMountPath(path: string): string {
+  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** True if `path` is a mount point right now. */
+export function isMounted(path: string): boolean {
+  return mountsBelow(path).includes(path);
+}
+
+/** Unmounts `target`, retrying for a few seconds, then lazily; no-op if it is not mounted. */
+export async function unmount(target: string, log?: LogSink): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (!isMounted(target)) return;
+    const result = await run(['umount', target], { privileged: true, log, allowFailure: true });
+    if (result.exitCode === 0) return;
+    await sleep(200 * (attempt + 1));
+  }
+  if (!isMounted(target)) return;
+  log?.line('kiln', `${target} is still busy; detaching it lazily`);
+  await run(['umount', '--lazy', target], { privileged: true, log, what: `unmounting ${target}` });
+}
+
+/** Unmounts everything at or below `dir`, deepest first (catches mounts hooks made). */
+export async function unmountAllBelow(dir: string, log?: LogSink): Promise<void> {
+  for (const point of mountsBelow(dir)) await unmount(point, log);
+}
