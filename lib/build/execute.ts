@@ -1,7 +1,6 @@
 // executeBuild(): the build, as a readable list of steps over one BuildContext. Every resource
 // any step acquires is on a ResourceStack that is released in reverse order however the build
 // ends: success, a failing hook, Ctrl-C or SIGTERM.
-import { join } from 'node:path';
 import { InterruptedError, KilnError } from '../errors.js';
 import { FileLog } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
@@ -12,8 +11,8 @@ import { ResourceStack } from '../resources/disposable-stack.js';
 import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
 import { prepareHookTree } from './steps/hook-tree.js';
-import { createRoot, customiseRoot } from './steps/root-tree.js';
-import { runPhase } from './phase-runner.js';
+import { buildRootStages } from './steps/root-stages.js';
+import { stageKeys } from '../cache/stage-inputs.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
 import { finishBuild } from './steps/finish.js';
@@ -67,10 +66,7 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
   };
-  await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
-  await createRoot(ctx);
-  await customiseRoot(ctx);
-  await runPhase(ctx, 'post-root');
+  const packageLists = await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
+  await buildRootStages(ctx, stageKeys(plan, packageLists));
   await finishBuild(ctx);
-  void join;
 }

@@ -1,5 +1,5 @@
 // disk-image-create: build an image from flavours.
-import { planToJson, planToText } from '../plan/print.js';
+import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
 import { executeBuild } from '../build/execute.js';
 import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
@@ -22,7 +22,7 @@ export function main(argv: string[]): Promise<number> {
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
     const plan = loadAndPlan(request);
     if (flags.dryRun) {
-      process.stdout.write(flags.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan));
+      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
     return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });

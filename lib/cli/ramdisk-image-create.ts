@@ -1,6 +1,6 @@
 // ramdisk-image-create: build a kernel + initramfs pair from flavours (the `ramdisk` flavour is
 // added first, as diskimage-builder does).
-import { planToJson, planToText } from '../plan/print.js';
+import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
 import { executeBuild } from '../build/execute.js';
 import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
@@ -19,7 +19,7 @@ export function main(argv: string[]): Promise<number> {
     const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
     const plan = loadAndPlan(request, { prepend: ['ramdisk'] });
     if (flags.dryRun) {
-      process.stdout.write(flags.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan));
+      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
     return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });

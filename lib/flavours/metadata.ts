@@ -34,6 +34,8 @@ export interface FlavourMetadata {
   cacheMounts: { cacheDir: string; imagePath: string }[];
   /** Hook names (`install.d/50-fetch`) declared in `always-run`: never reused from the cache. */
   alwaysRun: string[];
+  /** Host files (globs, `~` = the invoking user's home) the flavour's host hooks read: hashed into cache keys. */
+  cacheInputs: string[];
 }
 
 /** Parses a one-name-per-line list: whitespace trimmed, blank lines and `#` comments ignored. */
@@ -120,5 +122,6 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     initFiles: fileOrFolder(dir, 'init'),
     cacheMounts: readCacheMounts(dir),
     alwaysRun: readList(dir, ['always-run']),
+    cacheInputs: readList(dir, ['cache-inputs']),
   };
 }

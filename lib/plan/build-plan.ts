@@ -51,6 +51,8 @@ export interface BuildPlan {
   cacheMounts: { flavour: string; cacheDir: string; imagePath: string }[];
   /** Hooks declared always-run (`install.d/50-x`), never taken from the layer cache. */
   alwaysRun: string[];
+  /** Host files flavours declare their hooks read (`cache-inputs`), hashed into cache keys. */
+  cacheInputs: string[];
 }
 
 /** What planning needs besides the request. */
@@ -96,6 +98,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     ramdisk: ramdiskParts(flavours),
     cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
+    cacheInputs: flavours.flatMap((f) => f.cacheInputs),
   };
 }
 

@@ -4,7 +4,9 @@ import { PHASES, RAMDISK_EXTRAS } from './phases.js';
 /** Markdown table of the phases, in run order. */
 export function phaseTableMarkdown(): string {
   const rows = PHASES.map((p) => {
-    const io = [...p.inputs.map((v) => `in: \`${v}\``), ...p.outputs.map((v) => `prints: \`${v}=…\``)].join(', ');
+    const inputs = p.inputs.length ? `in: ${p.inputs.map((v) => `\`${v}\``).join(', ')}` : '';
+    const outputs = p.outputs.length ? `prints: ${p.outputs.map((v) => `\`${v}=…\``).join(', ')}` : '';
+    const io = [inputs, outputs].filter(Boolean).join('; ');
     return `| \`${p.dir}\` | ${p.where} | ${p.builds === 'disk' ? 'disk images' : 'all'} | ${p.purpose} | ${io || '–'} |`;
   });
   const extras = RAMDISK_EXTRAS.map((e) => `| \`${e.name}\` or \`${e.name}.d/\` | ramdisk | ramdisk | ${e.purpose} | – |`);

@@ -1,9 +1,9 @@
-// Steps that make the image root: root.d on the host, then the chroot phases with the `-p`
-// packages after install.d, first-boot hooks installed, and post-root.d back on the host.
+// Steps that make the image root: root.d on the host, the `-p` packages, and the first-boot
+// hooks. root-stages.ts runs them in order with the layer cache.
 import { readdirSync } from 'node:fs';
 import { KilnError, UsageError } from '../../errors.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
-import { chrootRun, enterChroot } from '../../resources/chroot.js';
+import { chrootRun } from '../../resources/chroot.js';
 import { makeRootDir } from '../../resources/root-files.js';
 import type { BuildContext } from '../context.js';
 import { hookEnvironment } from '../context.js';
@@ -24,15 +24,8 @@ export async function createRoot(ctx: BuildContext): Promise<void> {
   }
 }
 
-/** Runs the chroot phases with the kernel filesystems, resolv.conf and policy-rc.d in place. */
-export async function customiseRoot(ctx: BuildContext): Promise<void> {
-  await using chroot = new ResourceStack();
-  await enterChroot(chroot, ctx.paths.root, ctx.log);
-  await runPhase(ctx, 'extra-data');
-  await runPhase(ctx, 'pre-install');
-  await runPhase(ctx, 'install');
-  await installExtraPackages(ctx);
-  await runPhase(ctx, 'post-install');
+/** Copies first-boot.d hooks into the image with their one-shot runner. */
+export async function installFirstBootHooks(ctx: BuildContext): Promise<void> {
   const firstBoot = ctx.plan.phases.find((p) => p.name === 'first-boot')?.hooks ?? [];
   if (firstBoot.length) await timed(ctx, 'install first-boot hooks', () => installFirstBoot(ctx.paths.root, firstBoot, ctx.log));
 }

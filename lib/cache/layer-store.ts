@@ -1,0 +1,102 @@
+// Stored layers: `<cache>/layers/<key>.tar.zst` (the image root and the hook tree, with owners,
+// modes, xattrs and device nodes) plus `<key>.json` (stage, sizes, times). Written under a
+// temporary name and renamed, so a concurrent build never reads half a layer.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../exec/run.js';
+import type { LogSink } from '../log.js';
+import { removeTree } from '../resources/temp-dir.js';
+import { withCacheLock } from './lock.js';
+
+/** What is known about one stored layer. */
+export interface LayerInfo {
+  key: string;
+  stage: string;
+  flavours: string;
+  createdMs: number;
+  lastUsedMs: number;
+  bytes: number;
+  path: string;
+}
+
+/** Layers older than this are not reused: the mirror has moved on (override: KILN_CACHE_MAX_AGE_DAYS). */
+export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+const layersDir = (cacheDir: string): string => join(cacheDir, 'layers');
+
+/** Reads a layer's metadata, if the layer exists. */
+export function findLayer(cacheDir: string, key: string): LayerInfo | undefined {
+  const archive = join(layersDir(cacheDir), `${key}.tar.zst`);
+  const meta = join(layersDir(cacheDir), `${key}.json`);
+  if (!existsSync(archive) || !existsSync(meta)) return undefined;
+  try {
+    const info = JSON.parse(readFileSync(meta, 'utf8')) as Omit<LayerInfo, 'path' | 'bytes'>;
+    return { ...info, path: archive, bytes: statSync(archive).size };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every stored layer, newest first. */
+export function listLayers(cacheDir: string): LayerInfo[] {
+  if (!existsSync(layersDir(cacheDir))) return [];
+  return readdirSync(layersDir(cacheDir))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => findLayer(cacheDir, f.replace(/\.json$/, '')))
+    .filter((l): l is LayerInfo => l !== undefined)
+    .sort((a, b) => b.createdMs - a.createdMs);
+}
+
+const TAR_FLAGS = ['--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '--one-file-system'];
+
+/** Archives `work/root` and `work/hooks` as the layer `key`. */
+export async function storeLayer(opts: { cacheDir: string; key: string; stage: string; flavours: string; work: string; log: LogSink }): Promise<LayerInfo> {
+  await mkdir(layersDir(opts.cacheDir), { recursive: true });
+  const final = join(layersDir(opts.cacheDir), `${opts.key}.tar.zst`);
+  const partial = `${final}.${process.pid}.partial`;
+  try {
+    await run(['tar', ...TAR_FLAGS, '--use-compress-program=zstd -T0 -1', '-C', opts.work, '-cf', partial, 'root', 'hooks'], {
+      privileged: true, log: opts.log, what: `storing the ${opts.stage} layer`,
+    });
+    const now = Date.now();
+    const meta = { key: opts.key, stage: opts.stage, flavours: opts.flavours, createdMs: now, lastUsedMs: now };
+    await withCacheLock(opts.cacheDir, async () => {
+      await rename(partial, final);
+      await writeFile(join(layersDir(opts.cacheDir), `${opts.key}.json`), JSON.stringify(meta));
+    });
+    return { ...meta, path: final, bytes: statSync(final).size };
+  } finally {
+    await rm(partial, { force: true }).catch(() => run(['rm', '-f', partial], { privileged: true, log: opts.log, allowFailure: true }));
+  }
+}
+
+/** Replaces `work/root` and `work/hooks` with the layer's content. */
+export async function restoreLayer(opts: { cacheDir: string; layer: LayerInfo; work: string; log: LogSink }): Promise<void> {
+  for (const dir of ['root', 'hooks']) if (existsSync(join(opts.work, dir))) await removeTree(join(opts.work, dir), opts.log);
+  await withCacheLock(opts.cacheDir, async () => {
+    await run(['tar', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-p', '--use-compress-program=zstd -T0', '-C', opts.work, '-xf', opts.layer.path], {
+      privileged: true, log: opts.log, what: `restoring the ${opts.layer.stage} layer`,
+    });
+    const meta = join(layersDir(opts.cacheDir), `${opts.layer.key}.json`);
+    const { path: _p, bytes: _b, ...info } = opts.layer;
+    await writeFile(meta, JSON.stringify({ ...info, lastUsedMs: Date.now() }));
+  });
+}
+
+/** Removes least recently used layers until the total is at most `maxBytes`; returns what was removed. */
+export async function pruneLayers(cacheDir: string, maxBytes: number): Promise<LayerInfo[]> {
+  return withCacheLock(cacheDir, async () => {
+    const layers = listLayers(cacheDir).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+    let total = layers.reduce((sum, l) => sum + l.bytes, 0);
+    const removed: LayerInfo[] = [];
+    for (const layer of layers) {
+      if (total <= maxBytes) break;
+      await rm(layer.path, { force: true });
+      await rm(join(layersDir(cacheDir), `${layer.key}.json`), { force: true });
+      total -= layer.bytes;
+      removed.push(layer);
+    }
+    return removed;
+  });
+}

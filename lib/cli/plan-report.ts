@@ -1,0 +1,30 @@
+// The dry run's view of a plan: the plan itself plus, per phase, whether it will come from the
+// layer cache and why not.
+import { findLayer } from '../cache/layer-store.js';
+import { stageKeys } from '../cache/stage-inputs.js';
+import { packageListFiles } from '../build/steps/hook-tree.js';
+import { decideStages, maxLayerAge, type StageDecision } from '../build/steps/root-stages.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+import { planToJson, planToText } from '../plan/print.js';
+
+/** Cache decisions for every stage of the image root, as the build would make them now. */
+export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> {
+  const keys = stageKeys(plan, await packageListFiles(plan));
+  const { imageCache, noCache, env } = plan.request;
+  return decideStages(keys, (key) => findLayer(imageCache, key), { noCache, maxAgeMs: maxLayerAge(env), now: Date.now() });
+}
+
+/** Renders the dry run, as text or as the JSON document. */
+export async function renderDryRun(plan: BuildPlan, json: boolean): Promise<string> {
+  const decisions = await cacheDecisions(plan);
+  if (json) {
+    const cache = decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, reason: d.reason }));
+    return `${JSON.stringify(planToJson(plan, { cache }), null, 2)}\n`;
+  }
+  const notes = new Map<string, string>();
+  for (const d of decisions) notes.set(d.stage, d.reason);
+  const text = planToText(plan, notes);
+  const packages = decisions.find((d) => d.stage === 'packages');
+  const extra = plan.request.packages.length && packages ? `\n-p packages (${plan.request.packages.join(' ')}): ${packages.reason}\n` : '';
+  return text + extra;
+}

@@ -1,0 +1,58 @@
+// Host-state snapshots for leak checks: mounts, loop devices and kiln temp folders before and
+// after a build must be the same.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What a build could leak. */
+export interface HostState {
+  mounts: string[];
+  loops: string[];
+  tempDirs: string[];
+}
+
+/** The current mounts, attached loop devices and kiln temp folders. */
+export function hostState(): HostState {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(Boolean).sort();
+  let loops: string[] = [];
+  try {
+    loops = execFileSync('losetup', ['-a', '-n', '-O', 'NAME,BACK-FILE']).toString().trim().split('\n').filter(Boolean).sort();
+  } catch {
+    loops = [];
+  }
+  const tempDirs = readdirSync(tmpdir()).filter((name) => name.startsWith('kiln-build.')).sort();
+  return { mounts, loops, tempDirs };
+}
+
+/** True when the process runs as root. */
+export const isRoot = process.getuid?.() === 0;
+
+/** Repository root and its commands. */
+export const repo = join(import.meta.dirname, '../..');
+export const bin = (name: string): string => join(repo, 'bin', name);
+export const fixtures = join(repo, 'test/fixtures/flavours');
+
+/** Result of running a command to completion. */
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts a kiln command; returns the child and a promise of its result. */
+export function start(command: string, args: string[], env: Record<string, string> = {}, cwd = repo): { child: ChildProcess; done: Promise<Ran> } {
+  const child = spawn(bin(command), args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Ran>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** Runs a kiln command to completion. */
+export function kiln(command: string, args: string[], env: Record<string, string> = {}, cwd = repo): Promise<Ran> {
+  return start(command, args, env, cwd).done;
+}

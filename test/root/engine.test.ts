@@ -1,0 +1,117 @@
+// The build engine on a real chroot, in seconds: fake-os (busybox + bash from the host) plus the
+// probe flavour, which records what each phase's hook sees and fails or sleeps on demand.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixtures, hostState, isRoot, kiln, start, type HostState } from '../helpers/host.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const CHROOT_PHASES = ['pre-install', 'install', 'post-install'];
+const HOST_PHASES = ['root', 'extra-data', 'post-root', 'cleanup'];
+
+describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
+  let out: string;
+  let before: HostState;
+  let resolvBefore: string;
+
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'kiln-engine-'));
+    before = hostState();
+    resolvBefore = readFileSync('/etc/resolv.conf', 'utf8');
+  });
+  afterEach(() => {
+    expect(hostState()).toEqual(before);
+    expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(resolvBefore);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  const args = (...extra: string[]) => ['-n', '-t', 'tar', '-o', join(out, 'img'), '--flavours-path', fixtures, '--image-cache', join(out, 'cache'), '--no-cache', ...extra, 'fake-os', 'probe'];
+  const env = (extra: Record<string, string> = {}) => ({ KILN_PROBE_OUT: join(out, 'probe-host'), DIB_PROBE_USER_VAR: 'from-user', ...extra });
+  const fromTar = (member: string): string => execFileSync('tar', ['-xOf', join(out, 'img.tar'), '--wildcards', `*${member}`]).toString();
+  const record = (text: string): Record<string, string> => Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+  it('runs every phase in order, on the host or in the chroot, with the DIB environment', async () => {
+    const result = await kiln('disk-image-create', args(), env());
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    for (const phase of CHROOT_PHASES) {
+      const seen = record(fromTar(`var/log/kiln-probe/${phase}`));
+      expect(seen).toMatchObject({
+        where: 'chroot', flavour: 'probe', TMP_HOOKS_PATH: '/tmp/in_target.d', HOME: '/root', LANG: 'C.UTF-8',
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ARCH: 'amd64', DISTRO_NAME: 'fake', DIB_RELEASE: 'one',
+        PROBE_FROM_SNIPPET: 'sourced-fake', DIB_PROBE_USER_VAR: 'from-user', IMAGE_ELEMENT: 'fake-os probe', hooks_writable: 'no', policy_rc_d: 'present',
+      });
+      expect(seen.resolv).not.toContain('the image own resolv.conf');
+    }
+    for (const phase of HOST_PHASES) {
+      const seen = record(readFileSync(join(out, 'probe-host', phase), 'utf8'));
+      expect(seen.where).toBe('host');
+      expect(seen.TARGET_ROOT).toMatch(/kiln-build\.[^/]+\/root$/);
+      expect(seen.IMAGE_NAME).toBe(join(out, 'img'));
+    }
+    expect(record(readFileSync(join(out, 'probe-host', 'extra-data'), 'utf8')).hooks_writable).toBe('yes');
+    expect(existsSync(join(out, 'probe-host', 'finalise'))).toBe(false);
+    expect(fromTar('etc/resolv.conf')).toContain('the image own resolv.conf');
+    expect(execFileSync('tar', ['-tf', join(out, 'img.tar')]).toString()).not.toMatch(/policy-rc\.d|in_target\.d\//);
+    expect(result.stderr).toMatch(/Timing \(seconds\):[\s\S]*install\.d[\s\S]*install\.d\/50-probe-install \(probe\)[\s\S]*total/);
+    const log = readFileSync(join(out, 'img.log'), 'utf8');
+    expect(log).toMatch(/probe\/install\.d\/50-probe-install \| probe install ran \(chroot\)/);
+  });
+
+  it.each([...HOST_PHASES, ...CHROOT_PHASES])('a failing %s hook ends the build with flavour, phase, hook, code and output tail', async (phase) => {
+    const result = await kiln('disk-image-create', args(), env({ KILN_PROBE_FAIL: phase }));
+    expect(result.code).toBe(1);
+    const where = CHROOT_PHASES.includes(phase) ? 'in chroot' : 'on host';
+    expect(result.stderr).toContain(`hook ${phase}.d/50-probe-${phase} (flavour probe, phase ${phase}, ${where}) exited with code 3`);
+    expect(result.stderr).toContain('probe: last words');
+    expect(result.stderr).toContain(`full log: ${join(out, 'img.log')}`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(out).filter((f) => f.startsWith('img.tar'))).toEqual([]);
+  });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s in the middle of a chroot hook stops the build and cleans up', async (signal, code) => {
+    const mark = join(out, 'sleeping');
+    const { child, done } = start('disk-image-create', args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
+    // The mark is written inside the chroot; find it through /proc of the sleeping hook instead.
+    const deadline = Date.now() + 60_000;
+    while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
+    expect(findSleepingHook()).toBe(true);
+    child.kill(signal);
+    const result = await done;
+    expect(result.code).toBe(code);
+    expect(result.stderr).toContain(`build interrupted by ${signal}`);
+    expect(existsSync(join(out, 'img.tar'))).toBe(false);
+    void mark;
+  });
+
+  it('a second Ctrl-C kills the hook at once and still cleans up', async () => {
+    writeFileSync(join(out, 'trap'), '');
+    const { child, done } = start('disk-image-create', args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping', KILN_PROBE_IGNORE_TERM: '1' }));
+    const deadline = Date.now() + 60_000;
+    while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
+    child.kill('SIGINT');
+    await sleep(500);
+    child.kill('SIGINT');
+    const started = Date.now();
+    const result = await done;
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(result.code).toBe(130);
+  });
+});
+
+/** True once the probe's `sleep 300` runs (in the chroot or on the host). */
+function findSleepingHook(): boolean {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000300\u0000') return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}

@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chainKeys, type StageInputs } from '../../lib/cache/keys.js';
+import { ROOT_STAGES } from '../../lib/cache/stages.js';
+import { stageKeys } from '../../lib/cache/stage-inputs.js';
+import { decideStages } from '../../lib/build/steps/root-stages.js';
+import { buildRequest } from '../../lib/config/options.js';
+import { loadAndPlan } from '../../lib/plan/load.js';
+import type { LayerInfo } from '../../lib/cache/layer-store.js';
+import { hook, tempDir, writeTree } from '../helpers/tree.js';
+
+const inputs = (hooks: Record<string, string[]> = {}, alwaysRun: Record<string, string[]> = {}): StageInputs[] =>
+  ROOT_STAGES.map((stage) => ({ stage, hooks: hooks[stage.name] ?? [], extra: [], alwaysRun: alwaysRun[stage.name] ?? [] }));
+
+describe('chained layer keys', () => {
+  it('a change invalidates exactly the stages from the one it touches', () => {
+    const before = chainKeys('base', inputs({ install: ['hook install/50-a a 111'] }));
+    const after = chainKeys('base', inputs({ install: ['hook install/50-a a 222'] }));
+    const names = ROOT_STAGES.map((s) => s.name);
+    const same = names.filter((_, i) => before[i]!.key === after[i]!.key);
+    expect(same).toEqual(['root', 'extra-data', 'pre-install']);
+  });
+  it('a base change invalidates every stage', () => {
+    const a = chainKeys('base-a', inputs());
+    const b = chainKeys('base-b', inputs());
+    expect(a.every((k, i) => k.key !== b[i]!.key)).toBe(true);
+  });
+  it('a stage that runs nothing shares the previous layer', () => {
+    const keys = chainKeys('base', inputs({ root: ['hook root/10 os 1'], install: ['hook install/50 a 1'] }));
+    expect(keys[1]!.key).toBe(keys[0]!.key);
+    expect(keys[2]!.key).toBe(keys[0]!.key);
+    expect(keys[3]!.key).not.toBe(keys[2]!.key);
+    expect(keys[4]!.key).toBe(keys[3]!.key);
+  });
+  it('an always-run hook makes its stage and every later one uncacheable, saying why', () => {
+    const keys = chainKeys('base', inputs({}, { 'pre-install': ['pre-install.d/10-clock'] }));
+    expect(keys.map((k) => k.uncacheable)).toEqual([
+      undefined, undefined,
+      'always-run hook pre-install.d/10-clock',
+      'follows always-run hook pre-install.d/10-clock', 'follows always-run hook pre-install.d/10-clock',
+      'follows always-run hook pre-install.d/10-clock', 'follows always-run hook pre-install.d/10-clock',
+    ]);
+  });
+});
+
+describe('deciding which stages come from the cache', () => {
+  const keys = chainKeys('base', inputs(Object.fromEntries(ROOT_STAGES.map((s) => [s.name, [`hook ${s.name}`]]))));
+  const now = 1_000_000_000;
+  const layer = (key: string, createdMs = now - 60_000): LayerInfo => ({ key, stage: '', flavours: '', createdMs, lastUsedMs: createdMs, bytes: 1, path: '' });
+  it('resumes from the deepest stored layer', () => {
+    const stored = new Map([keys[0]!.key, keys[3]!.key].map((k) => [k, layer(k)]));
+    const decisions = decideStages(keys, (k) => stored.get(k), { noCache: false, maxAgeMs: 1e9, now });
+    expect(decisions.map((d) => d.reuse)).toEqual([true, true, true, true, false, false, false]);
+    expect(decisions[3]!.reason).toMatch(/^from cache \(layer [0-9a-f]{12}, 1 min old\)$/);
+    expect(decisions[4]!.reason).toBe('runs: no cached layer for its inputs');
+  });
+  it('runs everything with --no-cache, and ignores layers older than the max age', () => {
+    const stored = new Map(keys.map((k) => [k.key, layer(k.key, now - 10e9)]));
+    expect(decideStages(keys, (k) => stored.get(k), { noCache: true, maxAgeMs: 1e12, now }).every((d) => !d.reuse && d.reason === 'runs: --no-cache')).toBe(true);
+    const old = decideStages(keys, (k) => stored.get(k), { noCache: false, maxAgeMs: 1e9, now });
+    expect(old.every((d) => !d.reuse)).toBe(true);
+    expect(old[0]!.reason).toMatch(/cached layer is \d+ d old/);
+  });
+});
+
+describe('keys from a real plan', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+    writeTree(tmp.path, {
+      'f/os/flavour-provides': 'operating-system\n',
+      'f/os/root.d/10-root': hook('echo root'),
+      'f/os/environment.d/10-os': 'DIB_RELEASE=one\n',
+      'f/app/flavour-deps': 'os\n',
+      'f/app/pre-install.d/10-pre': hook('echo pre'),
+      'f/app/install.d/50-app': hook('echo one'),
+      'f/app/post-install.d/50-post': hook('echo post'),
+    });
+  });
+  afterEach(() => tmp.cleanup());
+  const keysFor = (env: Record<string, string> = {}) => {
+    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), type: 'tar', skipBase: true }, env, tmp.path);
+    return stageKeys(loadAndPlan(request, { builtIn: join(tmp.path, 'f') }), {}).map((k) => k.key);
+  };
+  it('changing an install.d hook keeps the layers before install', () => {
+    const before = keysFor();
+    writeFileSync(join(tmp.path, 'f/app/install.d/50-app'), '#!/bin/sh\necho two\n');
+    const after = keysFor();
+    expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
+    expect(after.slice(3).every((k, i) => k !== before[3 + i])).toBe(true);
+  });
+  it('a DIB_ variable or the mirror changes every key; the cache folder changes none', () => {
+    const before = keysFor();
+    expect(keysFor({ DIB_DISTRIBUTION_MIRROR: 'http://mirror.example/debian' }).every((k, i) => k !== before[i])).toBe(true);
+    expect(keysFor({ DIB_IMAGE_CACHE: join(tmp.path, 'elsewhere') })).toEqual(before);
+  });
+  it('an unchanged build has unchanged keys', () => {
+    expect(keysFor()).toEqual(keysFor());
+  });
+});
