@@ -21,13 +21,13 @@ export class TimingCollector {
         this.rows.push({ kind: 'step', name: event.step, seconds: event.durationMs / 1000 });
         break;
       case 'phase-end':
-        this.rows.push({ kind: 'phase', name: event.phase, seconds: event.durationMs / 1000 });
+        this.rows.push({ kind: 'phase', name: `${event.phase}.d`, seconds: event.durationMs / 1000 });
         break;
       case 'phase-cached':
-        this.rows.push({ kind: 'phase', name: event.phase, seconds: 0, note: `from cache` });
+        this.rows.push({ kind: 'phase', name: `${event.phase}.d`, seconds: 0, note: 'from cache' });
         break;
       case 'hook-end':
-        this.rows.push({ kind: 'hook', name: `${event.phase}/${event.hook} (${event.flavour})`, seconds: event.durationMs / 1000 });
+        this.rows.push({ kind: 'hook', name: `${event.phase}.d/${event.hook} (${event.flavour})`, seconds: event.durationMs / 1000 });
         break;
       default:
         break;
@@ -40,7 +40,7 @@ export function renderTiming(rows: readonly TimingRow[], totalSeconds: number): 
   const lines = ['', 'Timing (seconds):'];
   const width = Math.max(20, ...rows.map((r) => r.name.length + (r.kind === 'hook' ? 4 : 2)));
   for (const row of ordered(rows)) {
-    const label = row.kind === 'hook' ? `    ${row.name}` : `  ${row.name}${row.kind === 'phase' ? ' [phase]' : ''}`;
+    const label = row.kind === 'hook' ? `    ${row.name}` : `  ${row.name}`;
     lines.push(`${label.padEnd(width + 10)} ${row.seconds.toFixed(1).padStart(7)}${row.note ? `  ${row.note}` : ''}`);
   }
   lines.push(`${'  total'.padEnd(width + 10)} ${totalSeconds.toFixed(1).padStart(7)}`);

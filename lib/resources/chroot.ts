@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunOptions, type RunResult } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import type { ResourceStack } from './disposable-stack.js';
-import { mount, unmountAllBelow } from './mount.js';
+import { mount, mountsBelow, unmount } from './mount.js';
 import { lexists, makeRootDir, moveRootFile, removeRootFile, writeRootFile } from './root-files.js';
 
 const POLICY_RC_D = '#!/bin/sh\n# Written by kiln while the image is built: no service may start in the chroot.\nexit 101\n';
@@ -15,8 +15,12 @@ const POLICY_RC_D = '#!/bin/sh\n# Written by kiln while the image is built: no s
 /** Mounts /proc, /sys (read-only), /dev and a private /dev/pts into `root`. */
 export async function mountKernelFilesystems(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
   for (const dir of ['proc', 'sys', 'dev']) await makeRootDir(join(root, dir), log);
-  // Registered first so it runs last: anything a hook mounted below the root goes before ours.
-  stack.defer(`unmount everything below ${root}`, () => unmountAllBelow(root, log));
+  // Registered first so it runs last: whatever a hook mounted below the root is released, but
+  // not the mounts that were there before the chroot (a disk's own filesystems).
+  const existing = new Set(mountsBelow(root));
+  stack.defer(`unmount what hooks mounted below ${root}`, async () => {
+    for (const point of mountsBelow(root)) if (!existing.has(point)) await unmount(point, log);
+  });
   await mount(stack, { source: 'proc', target: join(root, 'proc'), fstype: 'proc', log });
   // Read-only sysfs makes systemd and udev behave as in a container (DIB release note sysfs-ro).
   await mount(stack, { source: 'sysfs', target: join(root, 'sys'), fstype: 'sysfs', options: ['ro'], log });

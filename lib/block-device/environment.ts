@@ -1,0 +1,36 @@
+// Variables the disk phases (pre-finalise.d, finalise.d) get about the disk, named as in DIB
+// (disk-image-create exports them from `dib-block-device getval`). Pure.
+import type { DiskLayout } from './layout-types.js';
+
+/** What the environment is computed from (an AttachedDisk has all of it). */
+export interface DiskFacts {
+  layout: DiskLayout;
+  loopDevice: string;
+  partitionDevices: Record<string, string>;
+  filesystemDevices: Record<string, string>;
+}
+
+/**
+ * DIB's IMAGE_BLOCK_DEVICE(S), DIB_ROOT_LABEL, DIB_ROOT_FSTYPE, DIB_BOOT_LABEL and DIB_IMAGE_SIZE (KiB),
+ * plus kiln's DIB_ROOT_UUID, KILN_MOUNT_POINTS (`|`-joined) and KILN_ESP_DEVICE (the vfat
+ * filesystem at /boot/efi, empty if none).
+ */
+export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> {
+  const { layout } = disk;
+  const esp = layout.mounts.find((m) => m.mountPoint === '/boot/efi' && m.type === 'vfat');
+  // DIB's `getval image-block-devices` format, read with: eval DEVICES=( $IMAGE_BLOCK_DEVICES )
+  const devices = [[layout.imageName, disk.loopDevice], ...Object.entries(disk.partitionDevices)]
+    .map(([name, device]) => `[${name}]=${device}`)
+    .join(' ');
+  return {
+    IMAGE_BLOCK_DEVICE: disk.loopDevice,
+    IMAGE_BLOCK_DEVICES: devices,
+    DIB_ROOT_LABEL: layout.root.label,
+    DIB_ROOT_FSTYPE: layout.root.type,
+    DIB_ROOT_UUID: layout.root.uuid,
+    DIB_BOOT_LABEL: layout.bootLabel ?? '',
+    DIB_IMAGE_SIZE: String(Math.floor(layout.sizeBytes / 1024)),
+    KILN_MOUNT_POINTS: layout.mounts.map((m) => m.mountPoint).join('|'),
+    KILN_ESP_DEVICE: esp ? (disk.filesystemDevices[esp.filesystem] ?? '') : '',
+  };
+}

@@ -1,0 +1,26 @@
+// The block-device config of a plan, chosen and validated the same way in a dry run and in a
+// build: DIB_BLOCK_DEVICE_CONFIG, else the first flavour that carries one, else the fallback.
+import { parseBlockDeviceConfig } from '../block-device/config.js';
+import { checkKernelSupport, probeKernelFeatures } from '../block-device/kernel-support.js';
+import { selectConfigSource } from '../block-device/source.js';
+import type { BlockDeviceConfig } from '../block-device/types.js';
+import { exportedValues } from '../plan/environment.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+
+/** Reads, parses and checks the layout for `plan` (throws ConfigError with the source named). */
+export function blockDeviceConfig(plan: BuildPlan): { config: BlockDeviceConfig; ignored: string[] } {
+  const env = { ...exportedValues(plan.environment), ...definedOnly(plan.request.env) };
+  const source = selectConfigSource({ envValue: env.DIB_BLOCK_DEVICE_CONFIG, flavours: plan.flavours, arch: plan.request.arch, cwd: plan.request.cwd });
+  const config = parseBlockDeviceConfig(source.text, source.source, {
+    fsType: env.FS_TYPE,
+    label: plan.request.rootLabel ?? env.ROOT_LABEL,
+    mkfsOptions: plan.request.mkfsOptions,
+    journalMiB: env.DIB_JOURNAL_SIZE ? Number(env.DIB_JOURNAL_SIZE) : undefined,
+  });
+  checkKernelSupport(config, probeKernelFeatures());
+  return { config, ignored: source.ignored };
+}
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
