@@ -1,60 +1,124 @@
-// Image outputs from the raw disk: qcow2, vhd, vmdk, vdi through `qemu-img convert`, and raw
-// itself (moved last, so it is not copied). Every output is written under a temporary name and
-// renamed when complete.
-import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// Image outputs: the raw disk image as raw, qcow2, vhd, vmdk and vdi. Each format is converted
+// once from the raw; the raw itself is handled last because it is moved, not copied. Every file
+// is written under a temporary name and renamed when complete, and stays sparse.
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
+import { writeAtomically } from './partial.js';
+import { qemuImgConvertArgv } from './qemu-img.js';
+import { outputFormat, outputPath } from './registry.js';
 
-/** qemu-img's name for each format, and kiln's default creation options for it. */
-export const QEMU_FORMATS: Readonly<Record<string, { format: string; options: string[] }>> = {
-  qcow2: { format: 'qcow2', options: [] },
-  // Fixed-size VHD is what Azure and XenServer import; dynamic VHDs from qemu-img do not resize there.
-  vhd: { format: 'vpc', options: ['subformat=fixed', 'force_size=on'] },
-  // streamOptimized is the VMDK flavour vSphere and OVF importers expect for uploads.
-  vmdk: { format: 'vmdk', options: ['subformat=streamOptimized'] },
-  vdi: { format: 'vdi', options: [] },
-};
-
-/** What to convert. */
+/** One image output to write (the engine's per-format call). */
 export interface ImageOutputRequest {
+  /** raw, qcow2, vhd, vmdk or vdi. */
   format: string;
+  /** The finished raw disk image (closed: no loop device, nothing mounted). */
   raw: string;
+  /** Final file name (`NAME.qcow2`). */
   path: string;
-  /** qcow2: compress (unless -u). */
+  /** qcow2: compressed (false with -u). */
   compress: boolean;
-  /** --qemu-img-options, `k=v,...`; applied after kiln's own. */
+  /** --qemu-img-options (`k=v,...`), passed to qemu-img after kiln's own -o. */
   userOptions: string | undefined;
+  /** zstd qcow2 compression is available; probed when not given. */
+  zstd?: boolean;
+  log: LogSink;
+  /** Aborting stops qemu-img and removes the partial file. */
+  signal?: AbortSignal;
+  forceSignal?: AbortSignal;
+}
+
+/** Every image output of one build. */
+export interface ImageOutputsRequest {
+  /** The finished raw disk image. Moved into place if raw is asked for, else left alone. */
+  raw: string;
+  /** Output base name (`/home/u/image`): outputs are `NAME.<extension>`. */
+  imageName: string;
+  /** Requested types; tree types are ignored. */
+  formats: readonly string[];
+  /** -u: qcow2 without compression. */
+  uncompressed: boolean;
+  qemuImgOptions?: string | undefined;
   log: LogSink;
   signal?: AbortSignal;
+  forceSignal?: AbortSignal;
 }
 
-/** The qemu-img argv for one conversion (pure). */
-export function convertCommand(request: Omit<ImageOutputRequest, 'log' | 'signal'>, target: string): string[] {
-  const spec = QEMU_FORMATS[request.format]!;
-  const options = [...spec.options];
-  // zstd is several times faster than zlib at a similar size (qemu ≥ 5.1).
-  if (request.format === 'qcow2' && request.compress) options.push('compression_type=zstd');
-  if (request.userOptions) options.push(request.userOptions);
-  const argv = ['qemu-img', 'convert', '-f', 'raw', '-O', spec.format, '-m', '8', '-W'];
-  if (request.format === 'qcow2' && request.compress) argv.push('-c');
-  if (options.length) argv.push('-o', options.join(','));
-  return [...argv, request.raw, target];
+/** One finished output file. */
+export interface WrittenOutput {
+  format: string;
+  path: string;
 }
 
-/** Writes one image output atomically; raw is moved rather than copied. */
-export async function writeImageOutput(request: ImageOutputRequest, moveRaw: boolean): Promise<void> {
-  const partial = join(dirname(request.path), `.${basename(request.path)}.kiln-partial`);
+/** The image formats of `formats` in the order they are written: raw last, since it is moved (pure). */
+export function imageOutputOrder(formats: readonly string[]): string[] {
+  const images = [...new Set(formats)].filter((f) => outputFormat(f).kind === 'image');
+  return [...images.filter((f) => f !== 'raw'), ...images.filter((f) => f === 'raw')];
+}
+
+/** True if this qemu-img writes zstd-compressed qcow2 (needs qemu ≥ 5.1 built with zstd). */
+export async function qemuImgHasZstd(log?: LogSink): Promise<boolean> {
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-qemu-probe.'));
   try {
-    if (request.format === 'raw') {
-      if (moveRaw) await run(['mv', request.raw, partial], { log: request.log });
-      else await run(['cp', '--sparse=always', request.raw, partial], { log: request.log, signal: request.signal });
-    } else {
-      await run(convertCommand(request, partial), { log: request.log, signal: request.signal, what: `converting the disk to ${request.format}` });
-    }
-    await rename(partial, request.path);
+    const probe = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o', 'compression_type=zstd', join(dir, 'probe.qcow2'), '1M'], {
+      log, allowFailure: true, label: 'qemu-img',
+    });
+    return probe.exitCode === 0;
   } finally {
-    if (existsSync(partial)) await rm(partial, { force: true });
+    await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Writes every requested image format from `request.raw`, returning the files in write order. */
+export async function writeImageOutputs(request: ImageOutputsRequest): Promise<WrittenOutput[]> {
+  const order = imageOutputOrder(request.formats);
+  const zstd = order.includes('qcow2') && !request.uncompressed ? await qemuImgHasZstd(request.log) : false;
+  const written: WrittenOutput[] = [];
+  for (const format of order) {
+    request.signal?.throwIfAborted();
+    const path = outputPath(request.imageName, format);
+    await writeImageOutput({
+      format, raw: request.raw, path, compress: !request.uncompressed, userOptions: request.qemuImgOptions, zstd,
+      log: request.log, ...(request.signal ? { signal: request.signal } : {}), ...(request.forceSignal ? { forceSignal: request.forceSignal } : {}),
+    }, true);
+    written.push({ format, path });
+  }
+  return written;
+}
+
+/**
+ * Writes one image output atomically. raw is moved when `moveRaw` (the last output of the
+ * build), else copied sparsely; the other formats are converted by qemu-img.
+ */
+export async function writeImageOutput(request: ImageOutputRequest, moveRaw = false): Promise<void> {
+  const { log, signal, forceSignal } = request;
+  if (outputFormat(request.format).kind !== 'image') throw new KilnError(`internal error: ${request.format} is not an image format`);
+  if (request.format === 'raw') return writeRaw(request.raw, request.path, moveRaw, log, signal);
+  const zstd = request.zstd ?? (request.format === 'qcow2' && request.compress ? await qemuImgHasZstd(log) : false);
+  await writeAtomically(request.path, async (partial) => {
+    const argv = qemuImgConvertArgv({
+      format: request.format, source: request.raw, target: partial, compress: request.compress, zstd, userOptions: request.userOptions,
+    });
+    await run(argv, { log, signal, forceSignal, label: 'qemu-img', what: `converting the disk image to ${request.format}` });
+  }, { log });
+}
+
+/** The raw output: the disk image renamed into place, or copied keeping holes. */
+async function writeRaw(raw: string, path: string, move: boolean, log: LogSink, signal: AbortSignal | undefined): Promise<void> {
+  await writeAtomically(path, async (partial) => {
+    if (move) {
+      try {
+        await rename(raw, partial);
+        return;
+      } catch (error) {
+        // EXDEV: the work folder is on tmpfs and the output folder is not; copy instead.
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      }
+    }
+    // --sparse=always keeps holes and turns zero blocks into holes.
+    await run(['cp', '--sparse=always', '--', raw, partial], { log, signal, what: `copying the raw disk image to ${path}` });
+  }, { log });
 }

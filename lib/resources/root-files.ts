@@ -11,7 +11,10 @@ export async function writeRootFile(path: string, content: string, mode = 0o644,
     await writeFile(path, content, { mode });
     return;
   }
-  await run(['install', '-m', mode.toString(8), '/dev/stdin', path], { privileged: true, input: content, log });
+  // Node hands a child its stdin as a socket, which /dev/stdin cannot reopen: create the file
+  // with its mode first, then fill it through tee's standard input.
+  await run(['install', '-m', mode.toString(8), '/dev/null', path], { privileged: true, log });
+  await run(['tee', path], { privileged: true, input: content, log, captureStdout: false });
 }
 
 /** Renames `from` to `to`. */

@@ -43,7 +43,7 @@ describe.skipIf(!isRoot)('debian root filesystem as tar (e2e)', () => {
   it('builds debian + a test flavour, keeps capabilities, restores resolv.conf, leaves the host clean', async () => {
     const before = hostState();
     const result = await kiln('disk-image-create', ['-t', 'tar', '-o', join(out, 'deb'), '--flavours-path', fixtures, '--image-cache', e2eCache(), 'debian', 'e2e-check']);
-    expect(result.stderr.split('\n').slice(-30).join('\n')).toContain('wrote');
+    expect(result.stderr).toContain(`wrote ${join(out, 'deb.tar')}`);
     expect(result.code).toBe(0);
     const tarball = join(out, 'deb.tar');
     expect(member(tarball, 'etc/kiln-e2e-marker')).toContain('built by kiln for deb with');
@@ -51,7 +51,7 @@ describe.skipIf(!isRoot)('debian root filesystem as tar (e2e)', () => {
     expect(member(tarball, 'etc/kiln-e2e-resolv-during-install')).toBe(resolvBefore);
     expect(pingCapability(tarball)).toMatch(/cap_net_raw[=+]ep/);
     const list = execFileSync('tar', ['-tvf', tarball]).toString();
-    expect(list).not.toMatch(/\.\/(proc|sys)\/./);
+    expect(list).not.toMatch(/ \.\/(proc|sys)\/[^\n]/);
     expect(list).not.toMatch(/policy-rc\.d/);
     expect(hostState()).toEqual(before);
     expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(resolvBefore);
@@ -76,7 +76,7 @@ describe.skipIf(!isRoot)('debian root filesystem as tar (e2e)', () => {
     const before = hostState();
     try {
       const result = await runAs(user, home, [bin('disk-image-create'), '-t', 'tar', '-o', join(userOut, 'deb'), '--flavours-path', fixtures, 'debian', 'e2e-check']);
-      expect(result.stderr.split('\n').slice(-20).join('\n')).toContain('wrote');
+      expect(result.stderr).toContain(`wrote ${join(userOut, 'deb.tar')}`);
       expect(result.code).toBe(0);
       const tarball = join(userOut, 'deb.tar');
       expect(member(tarball, 'etc/kiln-e2e-marker')).toContain('built by kiln');

@@ -68,14 +68,32 @@ export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey
       ctx.emit({ type: 'phase-cached', phase: decision.stage, reason: decision.reason });
       continue;
     }
+    const started = Date.now();
     await runStage(ctx, decision.stage);
-    const sameAsBefore = index > 0 && keys[index - 1]!.key === decision.key;
-    if (!request.noCache && !keys[index]!.uncacheable && !sameAsBefore) {
-      await timed(ctx, `store ${decision.stage} layer`, () =>
-        storeLayer({ cacheDir: request.imageCache, key: decision.key, stage: decision.stage, flavours: ctx.plan.flavours.map((f) => f.name).join(' '), work: ctx.paths.work, log: ctx.log }),
-      );
-    }
+    if (!request.noCache && worthStoring(keys, index, Date.now() - started)) await store(ctx, decision);
   }
+  // The finished root is always kept, so that an unchanged rebuild resumes after the last stage.
+  const last = decisions[decisions.length - 1]!;
+  if (!request.noCache && resumeAt < decisions.length - 1 && !keys[keys.length - 1]!.uncacheable && !findLayer(request.imageCache, last.key)) {
+    await store(ctx, last);
+  }
+}
+
+async function store(ctx: BuildContext, decision: StageDecision): Promise<void> {
+  const { request, flavours } = ctx.plan;
+  await timed(ctx, `store ${decision.stage} layer`, () =>
+    storeLayer({ cacheDir: request.imageCache, key: decision.key, stage: decision.stage, flavours: flavours.map((f) => f.name).join(' '), work: ctx.paths.work, log: ctx.log }),
+  );
+}
+
+/** Storing a layer costs about as much as a short stage: keep one after slow stages and the last. */
+export const STORE_AFTER_MS = 1500;
+
+function worthStoring(keys: readonly StageKey[], index: number, tookMs: number): boolean {
+  const key = keys[index]!;
+  if (key.uncacheable) return false;
+  if (index > 0 && keys[index - 1]!.key === key.key) return false;
+  return tookMs >= STORE_AFTER_MS;
 }
 
 async function runStage(ctx: BuildContext, stage: string): Promise<void> {
