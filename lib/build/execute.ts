@@ -40,7 +40,8 @@ export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Pr
     await preflight(plan, log);
     await runSteps(plan, options, emit, log);
     reporter.close();
-    process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nbuild log: ${log.path}\n`);
+    const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
     return 0;
   } catch (error) {
     reporter.close();

@@ -104,6 +104,58 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
   });
 });
 
+describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
+  let out: string;
+  let before: HostState;
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'kiln-disk-'));
+    before = hostState();
+  });
+  afterEach(() => {
+    expect(hostState()).toEqual(before);
+    rmSync(out, { recursive: true, force: true });
+  });
+  const args = (...extra: string[]) => ['-n', '-t', 'raw,qcow2', '--image-size', '200M', '-o', join(out, 'disk'), '--flavours-path', fixtures, '--image-cache', join(out, 'cache'), '--no-cache', ...extra, 'fake-os', 'probe', 'block-device-mbr'];
+  const outputs = () => readdirSync(out).filter((f) => f.startsWith('disk.') && !f.endsWith('.log'));
+
+  it('runs the disk phases with the block-device environment and writes both formats', async () => {
+    const result = await kiln('disk-image-create', args(), { KILN_PROBE_OUT: join(out, 'probe-host') });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outputs().sort()).toEqual(['disk.qcow2', 'disk.raw']);
+    const size = readFileSync(join(out, 'probe-host', 'block-device-size'), 'utf8');
+    expect(size).toMatch(/IMAGE_SIZE=1\n/);
+    expect(size).toMatch(/KILN_TREE_SIZE=\d+/);
+    expect(readFileSync(join(out, 'probe-host', 'block-device'), 'utf8')).toMatch(/IMAGE_BLOCK_DEVICE=\/dev\/loop\d+\n/);
+    expect(readFileSync(join(out, 'probe-host', 'pre-finalise'), 'utf8')).toMatch(/TARGET_ROOT=.*\/mnt\n/);
+  });
+
+  it('a failing finalise hook leaves no loop device, mount or partial output', async () => {
+    const result = await kiln('disk-image-create', args(), { KILN_PROBE_FAIL: 'finalise' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('hook finalise.d/50-probe-finalise (flavour probe, phase finalise, in chroot) exited with code 3');
+    expect(outputs()).toEqual([]);
+  });
+
+  it('SIGINT while the image is attached (in finalise.d) releases everything', async () => {
+    const { child, done } = start('disk-image-create', args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
+    const deadline = Date.now() + 60_000;
+    while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
+    expect(findSleepingHook()).toBe(true);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(outputs()).toEqual([]);
+  });
+
+  it('a bad block-device config is one clear line, before anything is built', async () => {
+    const config = '- local_loop:\n    name: image0\n- mkfs:\n    name: root_fs\n    base: nothing_here\n    type: ext4\n';
+    const result = await kiln('disk-image-create', args(), { DIB_BLOCK_DEVICE_CONFIG: config });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/DIB_BLOCK_DEVICE_CONFIG.*nothing_here/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 /** True once the probe's `sleep 300` runs (in the chroot or on the host). */
 function findSleepingHook(): boolean {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
