@@ -24,3 +24,11 @@ export function blockDeviceConfig(plan: BuildPlan): { config: BlockDeviceConfig;
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
+
+/** The layout text that shapes a disk build's outputs ('' for tree and ramdisk builds). */
+export function outputCacheText(plan: BuildPlan): string {
+  if (plan.request.kind !== 'disk' || plan.request.types.every((t) => ['tar', 'tgz', 'tar.zst', 'squashfs'].includes(t))) return '';
+  const env = { ...exportedValues(plan.environment), ...definedOnly(plan.request.env) };
+  const source = selectConfigSource({ envValue: env.DIB_BLOCK_DEVICE_CONFIG, flavours: plan.flavours, arch: plan.request.arch, cwd: plan.request.cwd });
+  return `${source.source}\n${source.text}\nFS_TYPE=${env.FS_TYPE ?? ''} ROOT_LABEL=${env.ROOT_LABEL ?? ''} DIB_JOURNAL_SIZE=${env.DIB_JOURNAL_SIZE ?? ''}`;
+}

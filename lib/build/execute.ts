@@ -15,7 +15,13 @@ import { buildRootStages } from './steps/root-stages.js';
 import { stageKeys } from '../cache/stage-inputs.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
-import { finishBuild } from './steps/finish.js';
+import { bootTest, finishBuild } from './steps/finish.js';
+import { cachedFirmwares, findOutputs, outputKey, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
+import type { StageKey } from '../cache/keys.js';
+import { packageListFiles } from './steps/hook-tree.js';
+import { outputCacheText } from './block-device-config.js';
+import { writeChecksums } from '../outputs/checksum.js';
+import { statSync } from 'node:fs';
 
 /** How the CLI runs a build. */
 export interface ExecuteOptions {
@@ -51,6 +57,18 @@ export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Pr
   }
 }
 
+/** The output cache entry of a build, unless caching is off or the root cannot be cached. */
+function outputCacheEntry(plan: BuildPlan, keys: readonly StageKey[]): { key: string } | undefined {
+  const last = keys[keys.length - 1]!;
+  if (plan.request.noCache || last.uncacheable) return undefined;
+  return { key: outputKey(plan, last.key, outputCacheText(plan)) };
+}
+
+async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
+  if (!ctx.plan.request.checksum) return;
+  for (const o of ctx.plan.outputs) await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
+}
+
 /** A hook killed because of Ctrl-C is reported as the interruption, not as a hook failure. */
 function interruptedOr(error: unknown, signal: AbortSignal): unknown {
   if (signal.aborted && signal.reason instanceof InterruptedError && !(error instanceof InterruptedError)) return signal.reason;
@@ -67,7 +85,19 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
   };
-  const packageLists = await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
-  await buildRootStages(ctx, stageKeys(plan, packageLists));
-  await finishBuild(ctx);
+  const keys = stageKeys(plan, await packageListFiles(plan));
+  const outputs = outputCacheEntry(plan, keys);
+  const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
+  if (outputs && cached) {
+    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
+    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: statSync(o.path).size });
+    await writeChecksumsIfAsked(ctx);
+    await bootTest(ctx, cachedFirmwares(plan.request.imageCache, outputs.key));
+    return;
+  }
+  await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
+  await buildRootStages(ctx, keys);
+  const firmwares = await finishBuild(ctx);
+  if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
+  await bootTest(ctx, firmwares);
 }

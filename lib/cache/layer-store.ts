@@ -84,19 +84,36 @@ export async function restoreLayer(opts: { cacheDir: string; layer: LayerInfo; w
   });
 }
 
-/** Removes least recently used layers until the total is at most `maxBytes`; returns what was removed. */
-export async function pruneLayers(cacheDir: string, maxBytes: number): Promise<LayerInfo[]> {
+/** One removable cache entry: a layer or a set of cached outputs. */
+export interface CacheEntry {
+  kind: 'layer' | 'outputs';
+  key: string;
+  bytes: number;
+  lastUsedMs: number;
+  /** Files and folders to delete to remove it. */
+  paths: string[];
+}
+
+/** Removes least recently used entries until they take at most `maxBytes`; returns what was removed. */
+export async function pruneCache(cacheDir: string, entries: CacheEntry[], maxBytes: number): Promise<CacheEntry[]> {
   return withCacheLock(cacheDir, async () => {
-    const layers = listLayers(cacheDir).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
-    let total = layers.reduce((sum, l) => sum + l.bytes, 0);
-    const removed: LayerInfo[] = [];
-    for (const layer of layers) {
+    const ordered = [...entries].sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+    let total = ordered.reduce((sum, e) => sum + e.bytes, 0);
+    const removed: CacheEntry[] = [];
+    for (const entry of ordered) {
       if (total <= maxBytes) break;
-      await rm(layer.path, { force: true });
-      await rm(join(layersDir(cacheDir), `${layer.key}.json`), { force: true });
-      total -= layer.bytes;
-      removed.push(layer);
+      for (const path of entry.paths) await rm(path, { recursive: true, force: true });
+      total -= entry.bytes;
+      removed.push(entry);
     }
     return removed;
   });
+}
+
+/** Every layer as a removable entry. */
+export function layerEntries(cacheDir: string): CacheEntry[] {
+  return listLayers(cacheDir).map((l) => ({
+    kind: 'layer', key: l.key, bytes: l.bytes, lastUsedMs: l.lastUsedMs,
+    paths: [l.path, join(layersDir(cacheDir), `${l.key}.json`)],
+  }));
 }

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { listLayers, pruneLayers } from '../cache/layer-store.js';
+import { layerEntries, listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
+import { listOutputSets } from '../cache/output-cache.js';
 import { buildRequest } from '../config/options.js';
 import { parseSizeOption } from '../config/options.js';
 import { formatBytes } from '../config/size.js';
@@ -40,11 +41,15 @@ function listCache(dir: string): string {
     lines.push(`  ${l.key.slice(0, 12)}  ${l.stage.padEnd(12)} ${formatBytes(l.bytes).padStart(9)}  made ${age(now - l.createdMs)} ago, used ${age(now - l.lastUsedMs)} ago  ${l.flavours}`);
   }
   if (!layers.length) lines.push('  (none)');
+  lines.push('', 'Outputs of unchanged builds:');
+  const sets = listOutputSets(dir);
+  for (const o of sets) lines.push(`  ${o.key.slice(0, 12)}  ${o.formats.join(',').padEnd(12)} ${formatBytes(o.bytes).padStart(9)}  made ${age(now - o.createdMs)} ago, used ${age(now - o.lastUsedMs)} ago`);
+  if (!sets.length) lines.push('  (none)');
   lines.push('', 'Folders:');
-  const folders = existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'layers' && statSync(join(dir, f)).isDirectory()) : [];
+  const folders = existsSync(dir) ? readdirSync(dir).filter((f) => !['layers', 'outputs'].includes(f) && statSync(join(dir, f)).isDirectory()) : [];
   for (const f of folders) lines.push(`  ${f.padEnd(14)} ${formatBytes(folderBytes(join(dir, f))).padStart(9)}`);
-  const total = layers.reduce((s, l) => s + l.bytes, 0);
-  lines.push('', `layers total ${formatBytes(total)}`);
+  const total = layers.reduce((s, l) => s + l.bytes, 0) + sets.reduce((s, o) => s + o.bytes, 0);
+  lines.push('', `layers and outputs: ${formatBytes(total)} (kiln-cache prune --max-size SIZE trims them)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -62,12 +67,17 @@ export function main(argv: string[]): Promise<number> {
     });
     program
       .command('prune')
-      .description('remove least recently used layers until they take at most --max-size')
+      .description('remove least recently used layers and cached outputs until they take at most --max-size')
       .requiredOption('--max-size <size>', 'size to keep, e.g. 10G (bare number = GiB; 0 removes every layer)')
       .action(async (options: { maxSize: string }) => {
         const max = options.maxSize === '0' ? 0 : parseSizeOption('--max-size', options.maxSize, 'GiB');
-        const removed = await pruneLayers(cacheDir(program.opts<{ imageCache?: string }>().imageCache), max);
-        process.stdout.write(`removed ${removed.length} layer(s), ${formatBytes(removed.reduce((s, l) => s + l.bytes, 0))}\n`);
+        const dir = cacheDir(program.opts<{ imageCache?: string }>().imageCache);
+        const entries: CacheEntry[] = [
+          ...layerEntries(dir),
+          ...listOutputSets(dir).map((o) => ({ kind: 'outputs' as const, key: o.key, bytes: o.bytes, lastUsedMs: o.lastUsedMs, paths: [o.path] })),
+        ];
+        const removed = await pruneCache(dir, entries, max);
+        process.stdout.write(`removed ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}, ${formatBytes(removed.reduce((s, l) => s + l.bytes, 0))}\n`);
       });
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -15,21 +15,23 @@ import { buildRamdiskOutputs } from './ramdisk.js';
 import { timed } from './timed.js';
 import { writeTreeOutputs } from './tree-outputs.js';
 
-/** Finishes a build whose image root is complete. */
-export async function finishBuild(ctx: BuildContext): Promise<void> {
+/** Finishes a build whose image root is complete; returns the firmwares a disk image boots with. */
+export async function finishBuild(ctx: BuildContext): Promise<Firmware[]> {
   const { request } = ctx.plan;
   if (request.kind === 'ramdisk') {
     await runPhase(ctx, 'cleanup');
-    return buildRamdiskOutputs(ctx);
+    await buildRamdiskOutputs(ctx);
+    return [];
   }
   const imageTypes = request.types.filter((t) => outputFormat(t).kind === 'image');
   if (!imageTypes.length) {
     await runPhase(ctx, 'cleanup');
-    return writeTreeOutputs(ctx, ctx.paths.root);
+    await writeTreeOutputs(ctx, ctx.paths.root);
+    return [];
   }
   const { raw, firmwares } = await buildDiskImage(ctx);
   await writeImageOutputs(ctx, raw, imageTypes);
-  if (request.bootTest) await bootTest(ctx, imageTypes, firmwares);
+  return firmwares;
 }
 
 /** Converts the raw disk once per format; raw itself goes last and is moved, not copied. */
@@ -45,8 +47,11 @@ async function writeImageOutputs(ctx: BuildContext, raw: string, types: string[]
   }
 }
 
-async function bootTest(ctx: BuildContext, types: string[], firmwares: Firmware[]): Promise<void> {
+/** --boot-test: boots the finished image with each firmware its layout supports. */
+export async function bootTest(ctx: BuildContext, firmwares: Firmware[]): Promise<void> {
   const { request } = ctx.plan;
+  const types = request.types.filter((t) => outputFormat(t).kind === 'image');
+  if (!request.bootTest || !types.length) return;
   const format = types.find((t) => t === 'qcow2' || t === 'raw') ?? types[0]!;
   const hasFirstBoot = (ctx.plan.phases.find((p) => p.name === 'first-boot')?.hooks.length ?? 0) > 0;
   const results = await timed(ctx, `boot test (${firmwares.join(', ')})`, () =>
