@@ -6,6 +6,8 @@ import { packageListFiles } from '../build/steps/hook-tree.js';
 import { decideStages, maxLayerAge, type StageDecision } from '../build/steps/root-stages.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { planToJson, planToText } from '../plan/print.js';
+import { findOutputs, outputKey } from '../cache/output-cache.js';
+import { outputCacheText } from '../build/block-device-config.js';
 
 /** Cache decisions for every stage of the image root, as the build would make them now. */
 export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> {
@@ -14,12 +16,25 @@ export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> 
   return decideStages(keys, (key) => findLayer(imageCache, key), { noCache, maxAgeMs: maxLayerAge(env), now: Date.now() });
 }
 
+/** Whether the outputs would be copied from the cache as they are. */
+function outputsFromCache(plan: BuildPlan, decisions: StageDecision[]): boolean {
+  const last = decisions[decisions.length - 1];
+  if (!last || plan.request.noCache) return false;
+  const key = outputKey(plan, last.key, outputCacheText(plan));
+  return findOutputs(plan.request.imageCache, key, plan.outputs.map((o) => o.format)) !== undefined;
+}
+
 /** Renders the dry run, as text or as the JSON document. */
 export async function renderDryRun(plan: BuildPlan, json: boolean): Promise<string> {
   const decisions = await cacheDecisions(plan);
+  const unchanged = outputsFromCache(plan, decisions);
   if (json) {
     const cache = decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, reason: d.reason }));
-    return `${JSON.stringify(planToJson(plan, { cache }), null, 2)}\n`;
+    return `${JSON.stringify(planToJson(plan, { cache, outputsFromCache: unchanged }), null, 2)}\n`;
+  }
+  if (unchanged) {
+    const notes = new Map(plan.phases.map((p) => [p.name, 'skipped: nothing changed, the outputs come from the cache']));
+    return `${planToText(plan, notes)}\nNothing changed since a build with these inputs: its outputs are copied from the cache.\n`;
   }
   const notes = new Map<string, string>();
   for (const d of decisions) notes.set(d.stage, d.reason);
