@@ -110,7 +110,10 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 
   const chunks: Buffer[] = [];
   const keepStdout = !options.stdoutFile && (options.captureStdout ?? true);
-  const splitters = (['stdout', 'stderr'] as const).map((stream) => {
+  // With stdoutFile, execa still exposes the stream it copies to the file: reading it here
+  // would push binary archives through the line splitter and into the log.
+  const streams = options.stdoutFile ? (['stderr'] as const) : (['stdout', 'stderr'] as const);
+  const splitters = streams.map((stream) => {
     const splitter = new LineSplitter((line) => {
       tail.push(line);
       log.line(label, line);
