@@ -76,6 +76,13 @@ function signalDescription(signal: string): string {
   return name ? ` (${name})` : '';
 }
 
+/** The lines shown under a failed command or hook: its last output lines and the log's path. */
+function outputDetails(tail: readonly string[], logFile: string | undefined): string[] {
+  const lines = tail.length ? ['last lines of its output:', ...tail.map((l) => `  | ${l}`)] : ['it printed nothing'];
+  if (logFile) lines.push(`full log: ${logFile}`);
+  return lines;
+}
+
 /** An external command kiln ran itself failed. */
 export class CommandFailedError extends KilnError {
   readonly command: string;
@@ -106,11 +113,7 @@ export class CommandFailedError extends KilnError {
   }
 
   override details(): string[] {
-    const lines = this.outputTail.length
-      ? ['last lines of its output:', ...this.outputTail.map((l) => `  | ${l}`)]
-      : ['it printed nothing'];
-    if (this.logFile) lines.push(`full log: ${this.logFile}`);
-    return lines;
+    return outputDetails(this.outputTail, this.logFile);
   }
 }
 
@@ -151,11 +154,7 @@ export class HookFailedError extends KilnError {
   }
 
   override details(): string[] {
-    const lines = this.outputTail.length
-      ? ['last lines of its output:', ...this.outputTail.map((l) => `  | ${l}`)]
-      : ['it printed nothing'];
-    if (this.logFile) lines.push(`full log: ${this.logFile}`);
-    return lines;
+    return outputDetails(this.outputTail, this.logFile);
   }
 }
 

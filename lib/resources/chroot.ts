@@ -1,8 +1,8 @@
 // The chroot: kernel filesystems mounted into the image root, the host's resolv.conf swapped in,
 // services blocked with policy-rc.d, and on release every process still rooted in the tree
 // killed before anything is unmounted. All of it is registered on a ResourceStack.
-import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunOptions, type RunResult } from '../exec/run.js';
 import type { LogSink } from '../log.js';
@@ -32,18 +32,38 @@ export async function mountKernelFilesystems(stack: ResourceStack, root: string,
   });
 }
 
-/** Puts the host's resolv.conf in the image and registers putting the image's own back. */
-export async function swapResolvConf(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
-  const target = join(root, 'etc/resolv.conf');
-  const saved = `${target}.ORIG`;
-  const hadOwn = lexists(target);
-  if (hadOwn) await moveRootFile(target, saved, log);
-  stack.defer('restore the image resolv.conf', async () => {
-    await removeRootFile(target, log);
-    if (hadOwn) await moveRootFile(saved, target, log);
+/**
+ * Replaces `path` in the image with `content` for the build and registers putting the image's
+ * own file (kept as `path + saveSuffix`) back, also when the build fails. As in DIB, a hook may
+ * leave the wanted final file as the saved one, and a symlink a hook put in place is kept.
+ */
+async function swapImageFile(stack: ResourceStack, path: string, content: string, mode: number, saveSuffix: string, log?: LogSink): Promise<void> {
+  const saved = `${path}${saveSuffix}`;
+  if (lexists(path)) await moveRootFile(path, saved, log);
+  stack.defer(`restore ${path}`, async () => {
+    if (isSymlink(path)) {
+      await removeRootFile(saved, log);
+      return;
+    }
+    await removeRootFile(path, log);
+    if (lexists(saved)) await moveRootFile(saved, path, log);
   });
-  await makeRootDir(join(root, 'etc'), log);
-  await writeRootFile(target, hostResolvConf(), 0o644, log);
+  await makeRootDir(dirname(path), log);
+  await writeRootFile(path, content, mode, log);
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Puts the host's resolv.conf in the image for the build; the image's own comes back after. */
+export async function swapResolvConf(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+  // resolv.conf.ORIG is DIB's name, which elements rely on.
+  await swapImageFile(stack, join(root, 'etc/resolv.conf'), hostResolvConf(), 0o644, '.ORIG', log);
 }
 
 function hostResolvConf(): string {
@@ -56,16 +76,7 @@ function hostResolvConf(): string {
 
 /** Writes a policy-rc.d that forbids starting services, keeping any the image had. */
 export async function blockServices(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
-  const target = join(root, 'usr/sbin/policy-rc.d');
-  const saved = `${target}.kiln-orig`;
-  const hadOwn = lexists(target);
-  if (hadOwn) await moveRootFile(target, saved, log);
-  stack.defer('remove policy-rc.d', async () => {
-    await removeRootFile(target, log);
-    if (hadOwn) await moveRootFile(saved, target, log);
-  });
-  await makeRootDir(join(root, 'usr/sbin'), log);
-  await writeRootFile(target, POLICY_RC_D, 0o755, log);
+  await swapImageFile(stack, join(root, 'usr/sbin/policy-rc.d'), POLICY_RC_D, 0o755, '.kiln-orig', log);
 }
 
 /** PIDs of processes whose root directory is `root` or below it. */
