@@ -42,11 +42,12 @@ describe.skipIf(!isRoot)('debian root filesystem as tar (e2e)', () => {
 
   it('builds debian + a test flavour, keeps capabilities, restores resolv.conf, leaves the host clean', async () => {
     const before = hostState();
-    const result = await kiln('disk-image-create', ['-t', 'tar', '-o', join(out, 'deb'), '--flavours-path', fixtures, '--image-cache', e2eCache(), 'debian', 'e2e-check']);
+    const result = await kiln('disk-image-create', ['-t', 'tar', '-p', 'less', '-o', join(out, 'deb'), '--flavours-path', fixtures, '--image-cache', e2eCache(), 'debian', 'e2e-check']);
     expect(result.stderr).toContain(`wrote ${join(out, 'deb.tar')}`);
     expect(result.code).toBe(0);
     const tarball = join(out, 'deb.tar');
     expect(member(tarball, 'etc/kiln-e2e-marker')).toContain('built by kiln for deb with');
+    expect(execFileSync('tar', ['-tf', tarball]).toString()).toMatch(/\.\/usr\/bin\/less\n/);
     expect(member(tarball, 'etc/resolv.conf')).toBe("# e2e-check: the image's own resolv.conf\n");
     expect(member(tarball, 'etc/kiln-e2e-resolv-during-install')).toBe(resolvBefore);
     expect(pingCapability(tarball)).toMatch(/cap_net_raw[=+]ep/);

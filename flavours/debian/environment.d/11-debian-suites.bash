@@ -1,10 +1,10 @@
 # Values that depend on the release, computed like diskimage-builder's debian-minimal does.
 
 # DIB_DEBIAN_DISTRIBUTION_MIRROR, when set, wins over DIB_DISTRIBUTION_MIRROR (as in DIB).
+# (declare, not NAME=..., so kiln's plan keeps showing 10-debian's default as the value.)
 if [ -n "${DIB_DEBIAN_DISTRIBUTION_MIRROR:-}" ]; then
-    DIB_DISTRIBUTION_MIRROR=$DIB_DEBIAN_DISTRIBUTION_MIRROR
+    declare -gx DIB_DISTRIBUTION_MIRROR="$DIB_DEBIAN_DISTRIBUTION_MIRROR"
 fi
-export DIB_DISTRIBUTION_MIRROR
 
 # Components are comma-separated (DIB); apt wants them separated by spaces.
 export DIB_DEBIAN_COMPONENTS_WS=${DIB_DEBIAN_COMPONENTS//,/ }

@@ -104,7 +104,11 @@ async function runStage(ctx: BuildContext, stage: string): Promise<void> {
   }
   await using chroot = new ResourceStack();
   await enterChroot(chroot, ctx.paths.root, ctx.log);
-  if (stage === 'packages') return installExtraPackages(ctx);
+  // Awaited inside the `await using` block: a returned promise would outlive the chroot.
+  if (stage === 'packages') {
+    await installExtraPackages(ctx);
+    return;
+  }
   await runPhase(ctx, stage);
   if (stage === 'post-install') await installFirstBootHooks(ctx);
 }
