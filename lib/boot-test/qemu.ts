@@ -78,10 +78,15 @@ export async function boot(request: BootRequest): Promise<BootResult> {
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
-      if (child.exitCode === null) child.kill('SIGKILL');
       log?.end();
-      if (error) reject(error);
-      else resolve({ console: text, seconds: (Date.now() - started) / 1000 });
+      const settle = (): void => (error ? reject(error) : resolve({ console: text, seconds: (Date.now() - started) / 1000 }));
+      // Resolve only once qemu is gone: it holds the image and the UEFI variables file open.
+      if (child.exitCode === null && child.signalCode === null) {
+        child.once('exit', settle);
+        child.kill('SIGKILL');
+      } else {
+        settle();
+      }
     };
     const onAbort = (): void => finish(request.signal!.reason as Error);
     const timer = setTimeout(() => finish(bootFailed(`no "${request.marker.source}" on the console after ${request.timeoutMs / 1000} s`, text)), request.timeoutMs);
