@@ -63,4 +63,5 @@ export function chainKeys(base: string, stages: readonly StageInputs[]): StageKe
 }
 
 /** Variables that never change the image's content and so stay out of keys. */
-export const KEY_NEUTRAL_VARIABLES = new Set(['DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE']);
+// IMAGE_NAME is the output path: the same build under another -o must reuse its layers.
+export const KEY_NEUTRAL_VARIABLES = new Set(['DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME']);

@@ -79,8 +79,8 @@ describe('keys from a real plan', () => {
     });
   });
   afterEach(() => tmp.cleanup());
-  const keysFor = (env: Record<string, string> = {}) => {
-    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), type: 'tar', skipBase: true }, env, tmp.path);
+  const keysFor = (env: Record<string, string> = {}, output = 'image') => {
+    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), type: 'tar', skipBase: true, output }, env, tmp.path);
     return stageKeys(loadAndPlan(request, { builtIn: join(tmp.path, 'f') }), {}).map((k) => k.key);
   };
   it('changing an install.d hook keeps the layers before install', () => {
@@ -95,7 +95,8 @@ describe('keys from a real plan', () => {
     expect(keysFor({ DIB_DISTRIBUTION_MIRROR: 'http://mirror.example/debian' }).every((k, i) => k !== before[i])).toBe(true);
     expect(keysFor({ DIB_IMAGE_CACHE: join(tmp.path, 'elsewhere') })).toEqual(before);
   });
-  it('an unchanged build has unchanged keys', () => {
+  it('an unchanged build has unchanged keys, whatever -o says', () => {
     expect(keysFor()).toEqual(keysFor());
+    expect(keysFor({}, 'other-name')).toEqual(keysFor());
   });
 });
