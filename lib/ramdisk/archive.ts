@@ -18,7 +18,7 @@ export function cpioArgv(): string[] {
 }
 
 /** The compressor argv that reads `input` and writes `output` (pure). */
-export function compressArgv(compression: RamdiskCompression, input: string, output: string, havePigz: boolean): { argv: string[]; stdoutFile?: string } {
+export function compressArgv(compression: RamdiskCompression, input: string, output: string, havePigz = false): { argv: string[]; stdoutFile?: string } {
   if (compression === 'zstd') {
     // The kernel's zstd decoder handles any level up to 19 (no --ultra, no --long windows).
     return { argv: ['zstd', '--quiet', '--force', '-T0', `-${ZSTD_LEVEL}`, '--check', input, '-o', output] };

@@ -5,12 +5,13 @@
 // NAME.initramfs, each under a temporary name first. The temporary folder is released however
 // this ends.
 import { readFileSync, statSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { LogSink } from '../log.js';
-import { writeAtomically } from '../outputs/partial.js';
+import { handOver } from '../outputs/owner.js';
+import { partialPath, removeOutputFile } from '../outputs/partial.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { removeTree } from '../resources/temp-dir.js';
 import { compressFile, writeCpio, type RamdiskCompression } from './archive.js';
@@ -89,15 +90,12 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
     local.defer(`remove ${scratch}`, () => removeTree(scratch, build.log));
     const tree = join(scratch, 'tree');
     const counts = await fillTree(view, build, contents, tree);
+    build.signal?.throwIfAborted();
     const cpio = join(scratch, 'initramfs.cpio');
     const entries = await listTree(tree);
     await pinTimes(tree, entries, build.epochSeconds ?? epochFromEnv());
     await writeCpio(tree, entries, cpio, build.log, build.signal);
-    const initramfs = `${build.outputPrefix}.initramfs`;
-    const kernel = `${build.outputPrefix}.kernel`;
-    await writeAtomically(initramfs, (partial) => compressFile(build.compression, cpio, partial, build.log, build.signal), { log: build.log });
-    // Debian's vmlinuz may be readable by root only.
-    await writeAtomically(kernel, (partial) => copyReadable(join(build.rootDir, contents.kernelFile), partial, 0o644, build.log), { log: build.log });
+    const { kernel, initramfs } = await writeOutputs(build, local, cpio, contents.kernelFile);
     return {
       kernel: { path: kernel, bytes: statSync(kernel).size, version: contents.version },
       initramfs: { path: initramfs, bytes: statSync(initramfs).size, uncompressedBytes: statSync(cpio).size },
@@ -107,6 +105,29 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
   } finally {
     await local.disposeAsync();
   }
+}
+
+/**
+ * Writes both outputs under temporary names, then renames both: a failure never leaves a new
+ * kernel beside an old initramfs (or the other way round).
+ */
+async function writeOutputs(build: RamdiskBuild, local: ResourceStack, cpio: string, kernelFile: string): Promise<{ kernel: string; initramfs: string }> {
+  const initramfs = `${build.outputPrefix}.initramfs`;
+  const kernel = `${build.outputPrefix}.kernel`;
+  await mkdir(dirname(initramfs), { recursive: true });
+  for (const path of [initramfs, kernel]) {
+    await removeOutputFile(partialPath(path), build.log);
+    local.defer(`remove ${partialPath(path)}`, () => removeOutputFile(partialPath(path), build.log));
+  }
+  await compressFile(build.compression, cpio, partialPath(initramfs), build.log, build.signal);
+  // Debian's vmlinuz may be readable by root only.
+  await copyReadable(join(build.rootDir, kernelFile), partialPath(kernel), 0o644, build.log);
+  build.signal?.throwIfAborted();
+  for (const path of [kernel, initramfs]) {
+    await handOver(partialPath(path), false, build.log);
+    await rename(partialPath(path), path);
+  }
+  return { kernel, initramfs };
 }
 
 function epochFromEnv(): number {
@@ -132,7 +153,7 @@ function planContents(view: RootView, build: RamdiskBuild): RamdiskContents {
   const closure = libraryClosure(view, programs, { skipInterpreters: new Set(['/bin/sh', '/usr/bin/sh']) });
   const index = readModuleIndex(view, modulesDir.path);
   const modules = selectModules(index, [...defaultModuleRequests(), ...flavourModuleRequests(build.flavours)]);
-  const fragments = build.parts.init.map((p) => ({ flavour: p.flavour, name: posix.relative(posix.dirname(posix.dirname(p.path)), p.path), text: readFileSync(p.path, 'utf8') }));
+  const fragments = build.parts.init.map((p) => ({ flavour: p.flavour, name: fragmentName(p.path), text: readFileSync(p.path, 'utf8') }));
   const warnings = [
     ...modules.missing.filter((m) => m.by !== 'kiln').map((m) => `kernel ${kernel.version} has no module "${m.name}" (asked for by flavour ${m.by})`),
     ...closure.missing.map((m) => `${m.object} needs ${m.library}, which the image root does not have; it may not run in the ramdisk`),
@@ -141,6 +162,12 @@ function planContents(view: RootView, build: RamdiskBuild): RamdiskContents {
     version: kernel.version, kernelFile: posix.join('/boot', kernel.kernel), modulesDir: modulesDir.path,
     programs, closure, modules, init: assembleInit(fragments), warnings,
   };
+}
+
+/** `init.d/50-x` for a fragment in a folder, `init` for the single-file form (for messages). */
+function fragmentName(path: string): string {
+  const dir = posix.basename(posix.dirname(path));
+  return dir === 'init.d' ? `init.d/${posix.basename(path)}` : posix.basename(path);
 }
 
 function noKernel(wanted: string | undefined, names: readonly string[]): ConfigError {
@@ -157,6 +184,7 @@ async function fillTree(view: RootView, build: RamdiskBuild, c: RamdiskContents,
   await writeSkeleton(view, tree, c.programs[0]!);
   await writeLinks(tree, c.closure.links);
   for (const file of c.closure.files) await copyFromRoot(build.rootDir, tree, file, resolveInRoot(view, file)!.stat.mode, build.log);
+  build.signal?.throwIfAborted();
   const moduleLinks = resolveInRoot(view, `/lib/modules/${c.version}`)!.links;
   await writeLinks(tree, moduleLinks);
   const copied = await copyModules({ root: build.rootDir, tree, modulesDir: c.modulesDir, paths: c.modules.paths, log: build.log, signal: build.signal });

@@ -72,7 +72,8 @@ ln -sf /proc/mounts /etc/mtab 2>/dev/null
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
 hostname kiln-ramdisk 2>/dev/null
 
-kiln_log() { echo "kiln-init: $*"; }
+# Messages carry the seconds since boot, to see where a slow boot spends its time.
+kiln_log() { echo "kiln-init: [$(cut -d ' ' -f 1 /proc/uptime)] $*"; }
 
 # Value of NAME=VALUE on the kernel command line; status 1 when absent.
 kiln_arg() {

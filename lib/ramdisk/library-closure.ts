@@ -39,35 +39,53 @@ interface Pending {
 
 /** Computes the closure of `programs` (absolute paths inside the root). */
 export function libraryClosure(view: RootView, programs: readonly string[], options: ClosureOptions = {}): LibraryClosure {
-  const walker = new ClosureWalker(view, options);
-  for (const program of programs) walker.add({ path: program, by: program });
-  return walker.finish();
+  const caches: WalkCaches = { elf: new Map(), dirs: new Map() };
+  const files = new Set<string>();
+  const links = new Map<string, string>();
+  const missing: MissingLibrary[] = [];
+  // One walk per program: what one program has loaded does not satisfy another's needs.
+  for (const program of programs) {
+    const walk = new ClosureWalker(view, options, caches);
+    walk.add({ path: program, by: program });
+    walk.run();
+    walk.files.forEach((f) => files.add(f));
+    walk.links.forEach((target, path) => links.set(path, target));
+    for (const m of walk.missing) if (!missing.some((x) => x.object === m.object && x.library === m.library)) missing.push(m);
+  }
+  return {
+    files: [...files].sort(),
+    links: [...links].map(([path, target]) => ({ path, target })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    missing,
+  };
 }
 
+/** Parsed files and search folders, shared by the walks of one closure. */
+interface WalkCaches {
+  elf: Map<string, ElfInfo | undefined>;
+  dirs: Map<string, string[]>;
+}
+
+/** Walks one program breadth-first, as the loader maps objects. */
 class ClosureWalker {
   private readonly queue: Pending[] = [];
-  private readonly files = new Set<string>();
-  private readonly links = new Map<string, string>();
-  private readonly missing: MissingLibrary[] = [];
-  private readonly elfCache = new Map<string, ElfInfo | undefined>();
-  private readonly dirCache = new Map<string, string[]>();
+  readonly files = new Set<string>();
+  readonly links = new Map<string, string>();
+  readonly missing: MissingLibrary[] = [];
+  /** Libraries loaded so far by the name they were asked for: the loader reuses them. */
+  private readonly loaded = new Map<string, string>();
 
   constructor(
     private readonly view: RootView,
     private readonly options: ClosureOptions,
+    private readonly caches: WalkCaches,
   ) {}
 
   add(item: Pending): void {
     this.queue.push(item);
   }
 
-  finish(): LibraryClosure {
+  run(): void {
     while (this.queue.length) this.visit(this.queue.shift()!);
-    return {
-      files: [...this.files].sort(),
-      links: [...this.links].map(([path, target]) => ({ path, target })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-      missing: this.missing,
-    };
   }
 
   private visit(item: Pending): void {
@@ -86,8 +104,8 @@ class ClosureWalker {
   }
 
   private elf(path: string, buf?: Buffer): ElfInfo | undefined {
-    if (!this.elfCache.has(path)) this.elfCache.set(path, parseElf(buf ?? this.view.read(path)));
-    return this.elfCache.get(path);
+    if (!this.caches.elf.has(path)) this.caches.elf.set(path, parseElf(buf ?? this.view.read(path)));
+    return this.caches.elf.get(path);
   }
 
   private visitElf(path: string, elf: ElfInfo): void {
@@ -97,9 +115,14 @@ class ClosureWalker {
     // DT_RPATH is ignored when DT_RUNPATH is present (ld.so(8)).
     const own = [...(elf.runpath.length ? [] : elf.rpath), ...elf.runpath].map(expand);
     for (const name of elf.needed) {
-      const found = name.includes('/') ? name : this.findLibrary(name, [...own, ...this.systemDirs(elf)], elf);
-      if (found) this.add({ path: found, by: path });
-      else this.missing.push({ object: path, library: name });
+      // An object already loaded under this name is used again without searching (ld.so).
+      const found = name.includes('/') ? name : (this.loaded.get(name) ?? this.findLibrary(name, [...own, ...this.systemDirs(elf)], elf));
+      if (!found) {
+        this.missing.push({ object: path, library: name });
+        continue;
+      }
+      this.loaded.set(name, found);
+      this.add({ path: found, by: path });
     }
   }
 
@@ -117,8 +140,8 @@ class ClosureWalker {
 
   private systemDirs(elf: ElfInfo): string[] {
     const key = `${elf.machine}/${elf.bits}`;
-    if (!this.dirCache.has(key)) this.dirCache.set(key, librarySearchDirs(this.view, elf.machine, elf.bits));
-    return this.dirCache.get(key)!;
+    if (!this.caches.dirs.has(key)) this.caches.dirs.set(key, librarySearchDirs(this.view, elf.machine, elf.bits));
+    return this.caches.dirs.get(key)!;
   }
 
   /** The first candidate that exists and matches the needing object's class and machine. */

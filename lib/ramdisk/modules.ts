@@ -63,7 +63,8 @@ function parseSoftdep(text: string): ModuleIndex['softdeps'] {
   for (const line of text.split('\n')) {
     const words = line.replace(/#.*/, '').trim().split(/\s+/);
     if (words[0] !== 'softdep' || !words[1]) continue;
-    const names = words.slice(2).filter((w) => w !== 'pre:' && w !== 'post:').map(moduleName);
+    // Kept as written: a soft dependency is often an alias (crypto-crc32c), not a module name.
+    const names = words.slice(2).filter((w) => w !== 'pre:' && w !== 'post:');
     const key = moduleName(words[1]);
     softdeps.set(key, [...(softdeps.get(key) ?? []), ...names]);
   }
@@ -110,9 +111,9 @@ export function selectModules(index: ModuleIndex, requests: readonly ModuleReque
       for (const soft of index.softdeps.get(key) ?? []) add(soft, true, depth + 1);
       return true;
     }
-    const viaAlias = index.aliases.get(name) ?? [];
-    if (depth < 4 && viaAlias.some((m) => add(m, optional, depth + 1))) return true;
-    return optional;
+    // modprobe loads every module an alias names (crc32c_generic and crc32c_intel).
+    const viaAlias = depth < 4 ? (index.aliases.get(name) ?? []).map((m) => add(m, true, depth + 1)) : [];
+    return viaAlias.includes(true) || optional;
   };
   for (const request of requests) {
     if (!add(request.name, false, 0)) missing.push(request);

@@ -22,7 +22,7 @@ describe.skipIf(!isRoot)('bootable disk images (e2e, QEMU TCG)', () => {
 
   it('builds the demo (debian vm demo) as qcow2 + raw, boot-tests it, and first-boot runs only once', async () => {
     const before = hostState();
-    const result = await kiln('disk-image-create', ['--boot-test', '-t', 'qcow2,raw', '-o', join(out, 'demo'), '--image-cache', e2eCache(), 'debian', 'vm', 'demo']);
+    const result = await kiln('disk-image-create', ['--boot-test', '--no-cache', '-t', 'qcow2,raw', '-o', join(out, 'demo'), '--image-cache', e2eCache(), 'debian', 'vm', 'demo']);
     expect(result.stderr).toMatch(/boot test: bios boot reached the login prompt/);
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
     expect(hostState()).toEqual(before);
@@ -40,7 +40,7 @@ describe.skipIf(!isRoot)('bootable disk images (e2e, QEMU TCG)', () => {
 
   it('builds the efi layout and boots it with SeaBIOS and with OVMF', async () => {
     const before = hostState();
-    const result = await kiln('disk-image-create', ['--boot-test', '-t', 'raw', '-o', join(out, 'efi'), '--image-cache', e2eCache(), '--flavours-path', fixtures, 'debian', 'vm', 'block-device-efi']);
+    const result = await kiln('disk-image-create', ['--boot-test', '--no-cache', '-t', 'raw', '-o', join(out, 'efi'), '--image-cache', e2eCache(), '--flavours-path', fixtures, 'debian', 'vm', 'block-device-efi']);
     expect(result.stderr).toMatch(/boot test: bios boot reached the login prompt/);
     expect(result.stderr).toMatch(/boot test: uefi boot reached the login prompt/);
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
