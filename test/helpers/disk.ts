@@ -20,7 +20,9 @@ function withLoop<T>(raw: string, start: number, size: number, body: (device: st
 
 /** Runs `fsck -n` on every partition that holds a filesystem; returns `type: ok` lines. */
 export function fsckAll(raw: string): string[] {
-  return partitions(raw).flatMap((p) =>
+  // A BIOS boot partition holds grub's core.img, which blkid can mistake for a FAT boot sector.
+  const biosBoot = '21686148-6449-6E6F-744E-656564454649';
+  return partitions(raw).filter((p) => p.type !== biosBoot).flatMap((p) =>
     withLoop(raw, p.start, p.size, (device) => {
       let type = '';
       try {
