@@ -4,7 +4,7 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KilnError } from '../errors.js';
+import { InternalError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { writeAtomically } from './partial.js';
@@ -95,7 +95,7 @@ export async function writeImageOutputs(request: ImageOutputsRequest): Promise<W
  */
 export async function writeImageOutput(request: ImageOutputRequest, moveRaw = false): Promise<void> {
   const { log, signal, forceSignal } = request;
-  if (outputFormat(request.format).kind !== 'image') throw new KilnError(`internal error: ${request.format} is not an image format`);
+  if (outputFormat(request.format).kind !== 'image') throw new InternalError(`${request.format} is not an image format`);
   if (request.format === 'raw') return writeRaw(request.raw, request.path, moveRaw, log, signal);
   const zstd = request.zstd ?? (request.format === 'qcow2' && request.compress ? await qemuImgHasZstd(log) : false);
   await writeAtomically(request.path, async (partial) => {

@@ -22,7 +22,7 @@ export interface QemuImgConversion {
 /**
  * kiln's `-o` options per format, and why:
  * - qcow2: compression_type=zstd. On a 2 GiB ext4 raw holding 0.9 GB of binaries, Python and
- *   docs (2 cores): 5-6 s and 330 MiB, against 22-26 s for zlib with the same -m 16 -W and 43-60 s
+ *   docs (2 cores): 5-8 s and 330 MiB, against 21-36 s for zlib with the same -m 16 -W and 43-60 s
  *   for DIB's plain `-c` (339 MiB). Readers need qemu ≥ 5.1 (2020); `--qemu-img-options
  *   compression_type=zlib` gives the old format.
  * - vhd: fixed, the only VHD Azure accepts and the one every other reader (Hyper-V, Xen,
@@ -58,7 +58,7 @@ export function qemuImgConvertArgv(conversion: QemuImgConversion): string[] {
     'qemu-img', 'convert', '-f', 'raw', '-O', qemuFormat,
     ...(conversion.format === 'qcow2' && conversion.compress ? ['-c'] : []),
     // 16 coroutines (qemu-img's maximum) with out-of-order writes keep every core compressing:
-    // on the 2 GiB test disk zstd 8-10 s → 5-6 s and zlib 43-60 s → 22-26 s.
+    // on the 2 GiB test disk zstd 8-11 s → 5-8 s and zlib 43-60 s → 21-36 s.
     '-m', '16', '-W',
     // qemu-img joins repeated -o and the last value of a key wins: the user's override kiln's.
     ...(own.length ? ['-o', own.join(',')] : []),

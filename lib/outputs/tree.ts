@@ -2,7 +2,7 @@
 // links, symlinks, extended attributes (file capabilities), ACLs and the device nodes packages
 // created are kept; the contents of proc, sys and dev/pts are not (the folders are). tar and
 // mksquashfs run as root because the tree is root-owned.
-import { KilnError } from '../errors.js';
+import { InternalError, KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { haveTool } from '../exec/tools.js';
 import type { LogSink } from '../log.js';
@@ -47,7 +47,7 @@ export function assertNothingMounted(root: string): void {
 /** Writes one tree output atomically; a failure or abort leaves no file behind. */
 export async function writeTreeOutput(request: TreeOutputRequest): Promise<void> {
   const format = outputFormat(request.format);
-  if (format.kind !== 'tree') throw new KilnError(`internal error: ${request.format} is not a tree format`);
+  if (format.kind !== 'tree') throw new InternalError(`${request.format} is not a tree format`);
   assertNothingMounted(request.root);
   const { log, signal, forceSignal } = request;
   const what = `writing the ${format.name} output ${request.path}`;
