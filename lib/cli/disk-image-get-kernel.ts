@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { FileLog, nullLog, type LogSink } from '../log.js';
 import { getKernel } from '../image-read/get-kernel.js';
+import { checkImageReadTools } from '../image-read/tools.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { kilnVersion } from './build-command.js';
 import { runCommand } from './main.js';
@@ -67,6 +68,7 @@ export function main(argv: string[]): Promise<number> {
     const program = defineCommand();
     program.parse(argv, { from: 'user' });
     const options = checkOptions(program.opts<{ image: string; dir?: string; output?: string; logfile?: string }>(), process.cwd());
+    checkImageReadTools();
     const log: LogSink & { close?: () => void } = options.logfile ? new FileLog(options.logfile) : nullLog;
     const stack = new ResourceStack();
     try {

@@ -10,6 +10,7 @@ import { FileLog, type LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { runCommand } from '../cli/main.js';
 import { extractRoot } from './extract-root.js';
+import { checkImageReadTools } from './tools.js';
 
 const NAME = 'cloud-image';
 
@@ -18,6 +19,7 @@ export function main(argv: string[]): Promise<number> {
   return runCommand(NAME, argv, async ({ signal }) => {
     const [image, target, ...rest] = argv.filter((a) => a !== '--debug');
     if (!image || !target || rest.length) throw new UsageError('usage: extract-root-main.js IMAGE TARGET');
+    checkImageReadTools();
     const log: LogSink & { close?: () => void } = process.env.KILN_EXTRACT_LOG ? new FileLog(process.env.KILN_EXTRACT_LOG) : echoLog();
     const stack = new ResourceStack();
     try {

@@ -10,6 +10,7 @@ import type { ResourceStack } from '../resources/disposable-stack.js';
 import { makeTempDir } from '../resources/temp-dir.js';
 import { detectImage, filesystemAt, HEAD_BYTES, type FilesystemType, type ImageKind } from './detect.js';
 import { candidatePartitions, readPartitions } from './partitions.js';
+import { checkQemuImg } from './tools.js';
 
 /** A filesystem inside a raw image. */
 export interface Volume {
@@ -67,6 +68,7 @@ export async function checkReadable(image: string): Promise<number> {
 
 /** Converts a qcow2 to a sparse raw temporary file (removed when `stack` unwinds). */
 async function qcow2ToRaw(stack: ResourceStack, image: string, options: OpenOptions): Promise<string> {
+  checkQemuImg();
   const dir = await makeTempDir(stack, 'kiln-image-read.', options.tmpParent, options.log);
   const raw = join(dir, `${basename(image)}.raw`);
   await run(['qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', image, raw], {

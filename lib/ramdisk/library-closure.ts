@@ -13,6 +13,8 @@ import { findProgram, resolveInRoot, type RootLink, type RootView } from './root
 export interface ClosureOptions {
   /** Script interpreters the ramdisk provides itself (busybox is /bin/sh): not copied. */
   skipInterpreters?: ReadonlySet<string>;
+  /** Parsed files kept across calls over the same root (newClosureCache()). */
+  cache?: ClosureCache;
 }
 
 /** A name an object needs that could not be found. */
@@ -39,7 +41,7 @@ interface Pending {
 
 /** Computes the closure of `programs` (absolute paths inside the root). */
 export function libraryClosure(view: RootView, programs: readonly string[], options: ClosureOptions = {}): LibraryClosure {
-  const caches: WalkCaches = { elf: new Map(), dirs: new Map() };
+  const caches = options.cache ?? newClosureCache();
   const files = new Set<string>();
   const links = new Map<string, string>();
   const missing: MissingLibrary[] = [];
@@ -59,10 +61,21 @@ export function libraryClosure(view: RootView, programs: readonly string[], opti
   };
 }
 
-/** Parsed files and search folders, shared by the walks of one closure. */
-interface WalkCaches {
-  elf: Map<string, ElfInfo | undefined>;
+/** What a file is to the loader: an ELF object, a script with its interpreter line, or data. */
+export interface FileInfo {
+  elf: ElfInfo | undefined;
+  shebang: string[] | undefined;
+}
+
+/** Parsed files and search folders, shared by the walks of one closure (each file is read once). */
+export interface ClosureCache {
+  files: Map<string, FileInfo>;
   dirs: Map<string, string[]>;
+}
+
+/** An empty cache, to share between libraryClosure calls over one unchanged root. */
+export function newClosureCache(): ClosureCache {
+  return { files: new Map(), dirs: new Map() };
 }
 
 /** Walks one program breadth-first, as the loader maps objects. */
@@ -77,7 +90,7 @@ class ClosureWalker {
   constructor(
     private readonly view: RootView,
     private readonly options: ClosureOptions,
-    private readonly caches: WalkCaches,
+    private readonly caches: ClosureCache,
   ) {}
 
   add(item: Pending): void {
@@ -97,15 +110,19 @@ class ClosureWalker {
     for (const link of resolved.links) this.links.set(link.path, link.target);
     if (this.files.has(resolved.path)) return;
     this.files.add(resolved.path);
-    const buf = this.view.read(resolved.path);
-    const elf = this.elf(resolved.path, buf);
-    if (elf) this.visitElf(resolved.path, elf);
-    else this.visitScript(resolved.path, buf);
+    const info = this.info(resolved.path);
+    if (info.elf) this.visitElf(resolved.path, info.elf);
+    else if (info.shebang) this.visitScript(resolved.path, info.shebang);
   }
 
-  private elf(path: string, buf?: Buffer): ElfInfo | undefined {
-    if (!this.caches.elf.has(path)) this.caches.elf.set(path, parseElf(buf ?? this.view.read(path)));
-    return this.caches.elf.get(path);
+  private info(path: string): FileInfo {
+    let info = this.caches.files.get(path);
+    if (!info) {
+      const buf = this.view.read(path);
+      info = { elf: parseElf(buf), shebang: shebang(buf) };
+      this.caches.files.set(path, info);
+    }
+    return info;
   }
 
   private visitElf(path: string, elf: ElfInfo): void {
@@ -126,9 +143,7 @@ class ClosureWalker {
     }
   }
 
-  private visitScript(path: string, buf: Buffer): void {
-    const words = shebang(buf);
-    if (!words) return;
+  private visitScript(path: string, words: string[]): void {
     const [interpreter, argument] = words as [string, ...string[]];
     if (!this.options.skipInterpreters?.has(interpreter)) this.add({ path: interpreter, by: path });
     if (posix.basename(interpreter) === 'env' && argument && !argument.startsWith('-')) {
@@ -150,7 +165,7 @@ class ClosureWalker {
       const candidate = posix.join(dir, name);
       const resolved = resolveInRoot(this.view, candidate);
       if (resolved?.stat.kind !== 'file') continue;
-      const elf = this.elf(resolved.path);
+      const elf = this.info(resolved.path).elf;
       if (elf && elf.machine === needer.machine && elf.bits === needer.bits) return candidate;
     }
     return undefined;

@@ -2,7 +2,7 @@
 // initrd that boot that image with -kernel/-initrd and root=UUID=...; and a cloud-image build on
 // top of the same image adds a file in install.d and the result boots (kiln's boot test).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,21 @@ import { boot } from '../../lib/boot-test/qemu.js';
 import type { KilnError } from '../../lib/errors.js';
 import { partitions } from '../helpers/disk.js';
 import { e2eCache } from '../helpers/e2e.js';
-import { hostState, isRoot, kiln } from '../helpers/host.js';
+import { isRoot, kiln } from '../helpers/host.js';
+
+/** What a command run with TMPDIR=`tmp` left behind: files, mounts below it, loop devices over files in it. */
+function leftovers(tmp: string): { files: string[]; mounts: string[]; loops: string[] } {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(tmp));
+  const loops = execFileSync('losetup', ['-a', '-n', '-O', 'BACK-FILE']).toString().split('\n').filter((l) => l.includes(tmp));
+  return { files: readdirSync(tmp), mounts, loops };
+}
+
+/** A fresh private TMPDIR: other builds on the machine cannot disturb the leak checks. */
+function privateTmp(parent: string, name: string): string {
+  const tmp = join(parent, `tmp-${name}`);
+  mkdirSync(tmp);
+  return tmp;
+}
 
 /** UUID of the ext4 filesystem at `offset` bytes of a raw file, from its superblock. */
 function ext4Uuid(raw: string, offset: number): string {
@@ -31,12 +45,12 @@ describe.skipIf(!isRoot)('kernels out of kiln images, and images on top of them 
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('disk-image-get-kernel gives a kernel and initrd that boot the image with root=UUID', async () => {
-    const before = hostState();
-    const r = await kiln('disk-image-get-kernel', ['-i', base, '-d', out]);
+    const tmp = privateTmp(out, 'get-kernel');
+    const r = await kiln('disk-image-get-kernel', ['-i', base, '-d', out], { TMPDIR: tmp });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${join(out, 'base-vmlinuz')}\n${join(out, 'base-initrd')}\n`);
     expect(r.stderr).toMatch(/kernel \d+\.\d+\.\d+-\d+-amd64 from partition 1 of /);
-    expect(hostState()).toEqual(before);
+    expect(leftovers(tmp)).toEqual({ files: [], mounts: [], loops: [] });
     expect(readFileSync(join(out, 'base-vmlinuz')).subarray(0x202, 0x206).toString()).toBe('HdrS'); // bzImage header
 
     const raw = join(out, 'base.raw');
@@ -60,12 +74,12 @@ describe.skipIf(!isRoot)('kernels out of kiln images, and images on top of them 
     const hook = join(flavours, 'layer-probe/install.d/50-layer-probe');
     writeFileSync(hook, '#!/bin/bash\nset -eu\nset -o pipefail\necho "layered on a kiln image" > /etc/kiln-layered\necho "kiln-layered: \\n" >> /etc/issue\n');
     chmodSync(hook, 0o755);
-    const before = hostState();
-    const result = await kiln('disk-image-create', ['--boot-test', '-t', 'qcow2', '-o', join(out, 'layered'), '--image-cache', e2eCache(), '--no-cache', '--flavours-path', flavours, 'cloud-image', 'vm', 'layer-probe'], { DIB_LOCAL_IMAGE: base });
+    const tmp = privateTmp(out, 'layered');
+    const result = await kiln('disk-image-create', ['--boot-test', '-t', 'qcow2', '-o', join(out, 'layered'), '--image-cache', e2eCache(), '--no-cache', '--flavours-path', flavours, 'cloud-image', 'vm', 'layer-probe'], { DIB_LOCAL_IMAGE: base, TMPDIR: tmp });
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
     expect(result.stderr).toMatch(/root\.d\/10-cloud-image-unpack \(cloud-image\) done/);
     expect(result.stderr).toMatch(/boot test: bios boot reached the login prompt/);
     expect(readFileSync(join(out, 'layered.bios.console.log'), 'utf8')).toMatch(/kiln-layered: /);
-    expect(hostState()).toEqual(before);
+    expect(leftovers(tmp)).toEqual({ files: [], mounts: [], loops: [] });
   });
 });

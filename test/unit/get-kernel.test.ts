@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkOptions, defaultPrefix } from '../../lib/cli/disk-image-get-kernel.js';
 import { UsageError } from '../../lib/errors.js';
+import { requiredTools } from '../../lib/exec/tools.js';
+import { IMAGE_READ_TOOLS } from '../../lib/image-read/tools.js';
 import { detectImage, filesystemAt } from '../../lib/image-read/detect.js';
 import { copyRootArgv, otherMounts, untarArgv } from '../../lib/image-read/extract-root.js';
 import { losetupArgv, readOnlyMountOptions } from '../../lib/image-read/mount-volume.js';
@@ -84,6 +86,13 @@ describe('commands', () => {
   it('lists the other real filesystems an fstab mounts', () => {
     const fstab = '# comment\nUUID=a / ext4 defaults 0 1\nUUID=b /boot ext4 defaults 0 2\nUUID=c /boot/efi vfat umask=077 0 1\nUUID=d none swap sw 0 0\ntmpfs /tmp tmpfs defaults 0 0\nLABEL=v /var xfs defaults 0 2\n';
     expect(otherMounts(fstab)).toEqual(['/boot', '/var']);
+  });
+});
+
+describe('image-read tools', () => {
+  it('are checked all at once, each with its Debian package', () => {
+    const missing = requiredTools({ tools: new Map(IMAGE_READ_TOOLS) }).map((t) => `${t.tool}:${t.debianPackage}`);
+    expect(missing).toEqual(['sfdisk:fdisk', 'losetup:mount', 'mount:mount', 'umount:mount']);
   });
 });
 

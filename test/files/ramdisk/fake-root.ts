@@ -3,8 +3,9 @@
 // ELF reading), a fake kernel, and a module tree with real ELF modules, one xz-compressed, one
 // naming a firmware file.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readlinkSync, realpathSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseElf } from '../../../lib/ramdisk/elf.js';
 import { buildElf } from '../../unit/ramdisk/elf-builder.js';
 
 export const KERNEL_VERSION = '6.1.0-1-amd64';
@@ -12,9 +13,7 @@ export const KERNEL_VERSION = '6.1.0-1-amd64';
 /** Host busybox, if it is a static one (what the ramdisk flavour installs). */
 export function hostStaticBusybox(): string | undefined {
   for (const path of ['/usr/bin/busybox', '/bin/busybox']) {
-    if (!existsSync(path)) continue;
-    const out = execFileSync('file', ['-L', path]).toString();
-    if (/statically linked/.test(out)) return path;
+    if (existsSync(path) && parseElf(readFileSync(path))?.interpreter === undefined) return path;
   }
   return undefined;
 }

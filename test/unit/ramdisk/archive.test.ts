@@ -13,3 +13,11 @@ describe('archive commands', () => {
     expect(compressArgv('gzip', '/w/a.cpio', '/o/x', false).argv[0]).toBe('gzip');
   });
 });
+
+describe('ramdiskTools', () => {
+  it('names what the build runs, with the chosen compressor', async () => {
+    const { ramdiskTools } = await import('../../../lib/ramdisk/tools.js');
+    expect([...ramdiskTools('zstd').keys()]).toEqual(['cpio', 'depmod', 'zstd']);
+    expect([...ramdiskTools('gzip').keys()]).toEqual(['cpio', 'depmod', 'gzip']);
+  });
+});
