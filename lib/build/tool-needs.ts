@@ -4,6 +4,7 @@ import { isRoot } from '../exec/run.js';
 import type { ToolNeeds } from '../exec/tools.js';
 import { outputFormat } from '../outputs/registry.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import { ramdiskTools } from '../ramdisk/tools.js';
 
 /** The tools `plan` will run, each with the reason. */
 export function toolNeeds(plan: BuildPlan, root = isRoot()): ToolNeeds {
@@ -20,6 +21,9 @@ export function toolNeeds(plan: BuildPlan, root = isRoot()): ToolNeeds {
     for (const tool of outputFormat(type).tools) tools.set(tool, `for the ${type} output`);
   }
   if (plan.request.types.includes('tgz')) tools.delete('gzip');
+  if (plan.request.kind === 'ramdisk') {
+    for (const [tool, why] of ramdiskTools(plan.request.ramdiskCompression)) tools.set(tool, why);
+  }
   const anyOf: ToolNeeds['anyOf'] = [];
   if (plan.flavours.some((f) => f.name === 'debian')) anyOf.push({ tools: ['mmdebstrap', 'debootstrap'], reason: 'by the debian flavour to bootstrap the root' });
   return { tools, anyOf };

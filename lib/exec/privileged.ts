@@ -39,8 +39,6 @@ export const PRIVILEGED_PROGRAMS: Readonly<Record<string, { path: string; why: s
   e2fsck: { path: '/usr/sbin/e2fsck', why: 'checking ext filesystems' },
   mmdebstrap: { path: '/usr/bin/mmdebstrap', why: 'bootstrapping the Debian root (debian flavour)' },
   debootstrap: { path: '/usr/sbin/debootstrap', why: 'bootstrapping the Debian root when mmdebstrap is missing (debian flavour)' },
-  cpio: { path: '/usr/bin/cpio', why: 'archiving the ramdisk tree' },
-  find: { path: '/usr/bin/find', why: 'listing the ramdisk tree for cpio' },
   du: { path: '/usr/bin/du', why: 'measuring the root-owned tree for the image size' },
 };
 

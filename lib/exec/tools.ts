@@ -11,7 +11,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   // Mounts, loop devices, chroot.
   mount: 'mount', umount: 'mount', losetup: 'mount', chroot: 'coreutils', du: 'coreutils', cp: 'coreutils',
   partx: 'util-linux', blockdev: 'util-linux', wipefs: 'util-linux', fstrim: 'util-linux', findmnt: 'util-linux',
-  mkswap: 'util-linux', sudo: 'sudo', bash: 'bash', find: 'findutils',
+  mkswap: 'util-linux', sudo: 'sudo', bash: 'bash', find: 'findutils', depmod: 'kmod',
   // Partition tables and filesystems.
   sfdisk: 'fdisk', sgdisk: 'gdisk',
   'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', e2fsck: 'e2fsprogs', tune2fs: 'e2fsprogs',
@@ -79,7 +79,7 @@ const FEATURES: Readonly<Record<ToolFeature, Rule>> = {
   'disk-image': { tools: ['losetup', 'partx', 'sfdisk', 'mount', 'umount', 'fstrim'], reason: 'to build the partitioned disk image' },
   gpt: { tools: ['sgdisk'], reason: 'for the GPT partition table' },
   'boot-test': { tools: ['qemu-system-x86_64'], reason: 'to boot-test the image' },
-  ramdisk: { tools: ['cpio', 'find'], reason: 'to pack the ramdisk' },
+  ramdisk: { tools: ['cpio'], reason: 'to pack the ramdisk' },
 };
 
 const FILESYSTEMS: Readonly<Record<string, string[]>> = {

@@ -87,10 +87,11 @@ export const PHASES: readonly PhaseSpec[] = [
   },
 ];
 
-/** Ramdisk flavours may carry these two extra kinds of content (file or `.d` folder form). */
+/** Ramdisk flavours may carry these extra kinds of content (file or `.d` folder form). */
 export const RAMDISK_EXTRAS = [
   { name: 'binary-deps', purpose: 'executables the ramdisk needs, one per line' },
   { name: 'init', purpose: 'POSIX shell fragments appended to the ramdisk /init, in hook order' },
+  { name: 'ramdisk-modules', purpose: 'more kernel modules for the ramdisk, by name (with their dependencies)' },
 ] as const;
 
 /** Looks up a phase by name (`install`) or directory (`install.d`). */

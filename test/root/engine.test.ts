@@ -22,9 +22,12 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
     resolvBefore = readFileSync('/etc/resolv.conf', 'utf8');
   });
   afterEach(() => {
-    expect(hostState()).toEqual(before);
-    expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(resolvBefore);
-    rmSync(out, { recursive: true, force: true });
+    try {
+      expect(hostState()).toEqual(before);
+      expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(resolvBefore);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   const args = (...extra: string[]) => ['-n', '-t', 'tar', '-o', join(out, 'img'), '--flavours-path', fixtures, '--image-cache', join(out, 'cache'), '--no-cache', ...extra, 'fake-os', 'probe'];
@@ -112,8 +115,11 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
     before = hostState();
   });
   afterEach(() => {
-    expect(hostState()).toEqual(before);
-    rmSync(out, { recursive: true, force: true });
+    try {
+      expect(hostState()).toEqual(before);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
   const args = (...extra: string[]) => ['-n', '-t', 'raw,qcow2', '--image-size', '200M', '-o', join(out, 'disk'), '--flavours-path', fixtures, '--image-cache', join(out, 'cache'), '--no-cache', ...extra, 'fake-os', 'probe', 'block-device-mbr'];
   const outputs = () => readdirSync(out).filter((f) => f.startsWith('disk.') && !f.endsWith('.log'));

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MissingToolsError } from '../../lib/errors.js';
 import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/tools.js';
 import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
+import { ramdiskTools } from '../../lib/ramdisk/tools.js';
 
 const ALL_FEATURES: ToolFeature[] = ['chroot', 'hooks', 'sudo', 'layer-cache', 'debian-bootstrap', 'disk-image', 'gpt', 'boot-test', 'ramdisk'];
 
@@ -34,6 +35,13 @@ describe('tool → Debian package table', () => {
     });
     const tools = everything.flatMap((t) => [t.tool, ...(t.alternatives ?? []).map((a) => a.tool)]);
     expect(tools.filter((t) => !Object.hasOwn(TOOL_PACKAGES, t))).toEqual([]);
+  });
+
+  it('knows the package of every tool a ramdisk build checks for', () => {
+    for (const compression of ['zstd', 'gzip'] as const) {
+      const tools = requiredTools({ tools: ramdiskTools(compression) });
+      expect(tools.map((t) => [t.tool, t.debianPackage])).toEqual([['cpio', 'cpio'], ['depmod', 'kmod'], [compression, compression]]);
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // binary-deps with their libraries, kernel modules, /init from the flavours' fragments).
 import { formatBytes } from '../../config/size.js';
 import { buildRamdisk } from '../../ramdisk/assemble.js';
+import { exportedValues } from '../../plan/environment.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
 
@@ -13,7 +14,7 @@ export async function buildRamdiskOutputs(ctx: BuildContext): Promise<void> {
       rootDir: ctx.paths.root,
       flavours: plan.flavours,
       parts: plan.ramdisk,
-      kernelVersion: plan.request.env.DIB_KERNEL_VERSION,
+      kernelVersion: exportedValues(plan.environment).DIB_KERNEL_VERSION || undefined,
       outputPrefix: plan.request.imageName,
       compression: plan.request.ramdiskCompression,
       workDir: ctx.paths.work,
