@@ -11,6 +11,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/files/**/*.test.ts', 'test/lint/**/*.test.ts'],
           testTimeout: 20_000,
+          // Pure and temp-folder tests: one worker thread per core, modules shared between files
+          // (10 s instead of 45 s on 2 cores, where starting a process per file dominated).
+          pool: 'threads',
+          isolate: false,
         },
       },
       {

@@ -30,22 +30,50 @@ export function collectOutputs(spec: PhaseSpec, lines: readonly string[]): Recor
 
 /** Runs every hook of `phaseName`; returns the outputs the hooks printed. */
 export async function runPhase(ctx: BuildContext, phaseName: string, extraEnv: Record<string, string> = {}): Promise<Record<string, string>> {
+  return (await runPhaseHooks(ctx, phaseName, { extraEnv })).outputs;
+}
+
+/** How much of a phase to run: from which hook, and where to stop early. */
+export interface PhaseRunOptions {
+  extraEnv?: Record<string, string>;
+  /** Index of the first hook to run (the ones before come from a cached layer). */
+  from?: number;
+  /** Asked after each hook but the last: true stops the phase there (to store a layer). */
+  pauseAfter?: (index: number, hook: Hook) => boolean;
+}
+
+/** What a (partial) phase run produced. */
+export interface PhaseRun {
+  outputs: Record<string, string>;
+  /** Index of the hook after which the run stopped, when pauseAfter asked for it. */
+  pausedAfter: number | undefined;
+}
+
+/** Runs the hooks of `phaseName` from `options.from`, until the end or a pause. */
+export async function runPhaseHooks(ctx: BuildContext, phaseName: string, options: PhaseRunOptions = {}): Promise<PhaseRun> {
   const spec = phaseSpec(phaseName);
   const hooks = ctx.plan.phases.find((p) => p.name === spec.name)?.hooks ?? [];
+  const from = options.from ?? 0;
   const outputs: Record<string, string> = {};
-  ctx.emit({ type: 'phase-start', phase: spec.name, where: spec.where, hooks: hooks.length });
+  let pausedAfter: number | undefined;
+  ctx.emit({ type: 'phase-start', phase: spec.name, where: spec.where, hooks: hooks.length - from });
   const started = Date.now();
-  if (hooks.length) {
+  if (hooks.length > from) {
     await using phaseStack = new ResourceStack();
     if (spec.where === 'chroot') await bindHookTree(ctx, phaseStack);
-    for (const hook of hooks) {
+    for (let index = from; index < hooks.length; index++) {
       ctx.signal.throwIfAborted();
-      const printed = await runHook(ctx, spec, hook, { ...extraEnv, ...outputs });
+      const hook = hooks[index]!;
+      const printed = await runHook(ctx, spec, hook, { ...options.extraEnv, ...outputs });
       Object.assign(outputs, printed);
+      if (index < hooks.length - 1 && options.pauseAfter?.(index, hook)) {
+        pausedAfter = index;
+        break;
+      }
     }
   }
   ctx.emit({ type: 'phase-end', phase: spec.name, durationMs: Date.now() - started });
-  return outputs;
+  return { outputs, pausedAfter };
 }
 
 /** Bind-mounts the hook tree read-only at /tmp/in_target.d and the flavours' cache folders. */

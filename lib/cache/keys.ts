@@ -6,15 +6,32 @@
 import { createHash } from 'node:crypto';
 import type { StageSpec } from './stages.js';
 
+/** One hook of a stage: `install.d/50-foo` and its `hook ... sha256` key line. */
+export interface StageHook {
+  name: string;
+  line: string;
+}
+
 /** What shapes one stage. */
 export interface StageInputs {
   stage: StageSpec;
-  /** Sorted `name flavour sha256` lines of the stage's hooks (plus first-boot hooks for post-install). */
-  hooks: string[];
-  /** Other inputs as text (package lists, -p packages). */
+  /** The stage's hooks in run order. */
+  hooks: StageHook[];
+  /** Other inputs as text (package lists, first-boot hooks, -p packages). */
   extra: string[];
-  /** Hooks declared always-run: the stage is never taken from the cache. */
+  /** Hooks declared always-run (`install.d/50-foo`): never taken from the cache. */
   alwaysRun: string[];
+}
+
+/** The tree part-way through a stage, after one of its hooks: a layer can be kept there. */
+export interface Checkpoint {
+  /** Index of the hook in the stage's run order. */
+  index: number;
+  /** `install.d/50-foo`. */
+  afterHook: string;
+  key: string;
+  /** Why this checkpoint can never come from the cache, if it cannot. */
+  uncacheable: string | undefined;
 }
 
 /** A stage with its key and whether a stored layer may be reused. */
@@ -23,10 +40,13 @@ export interface StageKey {
   key: string;
   /** Why this stage can never come from the cache, if it cannot. */
   uncacheable: string | undefined;
+  /** After each hook but the last: a slow hook's result is kept, so that a change to a later
+   * hook of the same phase resumes right after it. */
+  checkpoints: Checkpoint[];
 }
 
 /** Bumped whenever the layer format or key recipe changes. */
-export const CACHE_FORMAT = 'kiln-layer-v1';
+export const CACHE_FORMAT = 'kiln-layer-v2';
 
 /** sha256 of text, hex. */
 export function sha256(text: string | Buffer): string {
@@ -50,18 +70,41 @@ export function chainKeys(base: string, stages: readonly StageInputs[]): StageKe
   let previous = base;
   let blocked: string | undefined;
   return stages.map((inputs) => {
+    const lines = inputs.hooks.map((h) => h.line);
     // A stage that runs nothing leaves the tree as it was: it shares the previous stage's layer.
-    const empty = !inputs.hooks.length && !inputs.extra.length && previous !== base;
-    const key = empty ? previous : sha256([previous, `stage ${inputs.stage.name}`, ...inputs.hooks, ...inputs.extra].join('\n')).slice(0, 32);
+    const empty = !lines.length && !inputs.extra.length && previous !== base;
+    const key = empty ? previous : hash([previous, `stage ${inputs.stage.name}`, ...lines, ...inputs.extra]);
+    const checkpoints = stageCheckpoints(previous, inputs, blocked);
     previous = key;
     if (inputs.alwaysRun.length && blocked === undefined) {
       blocked = `always-run hook ${inputs.alwaysRun.join(', ')}`;
-      return { stage: inputs.stage, key, uncacheable: blocked };
+      return { stage: inputs.stage, key, uncacheable: blocked, checkpoints };
     }
-    return { stage: inputs.stage, key, uncacheable: blocked === undefined ? undefined : `follows ${blocked}` };
+    return { stage: inputs.stage, key, uncacheable: blocked === undefined ? undefined : `follows ${blocked}`, checkpoints };
   });
 }
 
+/** Checkpoint keys: the stage's start, its other inputs and the hooks that ran so far. A hook
+ * declared always-run blocks the checkpoints from its own onwards, not the ones before it. */
+function stageCheckpoints(start: string, inputs: StageInputs, blocked: string | undefined): Checkpoint[] {
+  let always: string | undefined;
+  return inputs.hooks.slice(0, -1).map((hook, index) => {
+    if (always === undefined && inputs.alwaysRun.includes(hook.name)) always = `always-run hook ${hook.name}`;
+    const lines = inputs.hooks.slice(0, index + 1).map((h) => h.line);
+    return {
+      index,
+      afterHook: hook.name,
+      key: hash([start, `checkpoint ${inputs.stage.name}`, ...inputs.extra, ...lines]),
+      uncacheable: blocked !== undefined ? `follows ${blocked}` : always,
+    };
+  });
+}
+
+function hash(lines: readonly string[]): string {
+  return sha256(lines.join('\n')).slice(0, 32);
+}
+
 /** Variables that never change the image's content and so stay out of keys. */
-// IMAGE_NAME is the output path: the same build under another -o must reuse its layers.
-export const KEY_NEUTRAL_VARIABLES = new Set(['DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME']);
+// IMAGE_NAME is the output path: the same build under another -o must reuse its layers; the
+// KILN_ cache knobs decide what is kept, not what is built.
+export const KEY_NEUTRAL_VARIABLES = new Set(['KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME']);

@@ -56,7 +56,7 @@ export async function storeLayer(opts: { cacheDir: string; key: string; stage: s
   const final = join(layersDir(opts.cacheDir), `${opts.key}.tar.zst`);
   const partial = `${final}.${process.pid}.partial`;
   try {
-    await run(['tar', ...TAR_FLAGS, '--use-compress-program=zstd -T0 -1', '-C', opts.work, '-cf', partial, 'root', 'hooks'], {
+    await run(['tar', ...TAR_FLAGS, '--use-compress-program=zstd -T0 --fast=1', '-C', opts.work, '-cf', partial, 'root', 'hooks'], {
       privileged: true, log: opts.log, what: `storing the ${opts.stage} layer`,
     });
     const now = Date.now();

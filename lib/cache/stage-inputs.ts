@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fg from 'fast-glob';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { PHASES } from '../plan/phases.js';
-import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageInputs, type StageKey } from './keys.js';
+import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageHook, type StageInputs, type StageKey } from './keys.js';
 import { ROOT_STAGES } from './stages.js';
 
 const PHASE_DIRS = new Set([...PHASES.map((p) => p.dir), 'environment.d', 'tests', 'test-elements', '__pycache__', '.git']);
@@ -44,9 +44,9 @@ function hostInputs(patterns: string[], env: Record<string, string | undefined>)
   });
 }
 
-function hookLines(plan: BuildPlan, phase: string): string[] {
+function stageHooks(plan: BuildPlan, phase: string): StageHook[] {
   const hooks = plan.phases.find((p) => p.name === phase)?.hooks ?? [];
-  return hooks.map((h) => `hook ${phase}/${h.name} ${h.flavour} ${fileHash(h.path)}`);
+  return hooks.map((h) => ({ name: `${phase}.d/${h.name}`, line: `hook ${phase}/${h.name} ${h.flavour} ${fileHash(h.path)}` }));
 }
 
 /** Computes every stage's key for `plan`; `packageLists` are the generated package-installs files. */
@@ -63,13 +63,13 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
   const base = baseKey({ arch: plan.request.arch, flavours: plan.flavours.map((f) => f.name), environment, files });
   const stages: StageInputs[] = ROOT_STAGES.map((stage) => {
     const phase = stage.phase;
-    const hooks = phase ? hookLines(plan, phase) : [];
-    if (stage.name === 'post-install') hooks.push(...hookLines(plan, 'first-boot'));
+    const hooks = phase ? stageHooks(plan, phase) : [];
+    const firstBoot = stage.name === 'post-install' ? stageHooks(plan, 'first-boot').map((h) => h.line) : [];
     const lists = Object.entries(packageLists)
       .filter(([file, text]) => phase !== undefined && text !== '' && file.startsWith(`package-installs/${phase}.`))
       .map(([file, text]) => `list ${file} ${sha256(text)}`);
     const packages = plan.request.packages;
-    const extra = stage.name === 'packages' ? (packages.length ? [`packages ${packages.join(' ')}`] : []) : lists;
+    const extra = stage.name === 'packages' ? (packages.length ? [`packages ${packages.join(' ')}`] : []) : [...lists, ...firstBoot];
     const alwaysRun = plan.alwaysRun.filter((h) => phase !== undefined && (h.startsWith(`${phase}.d/`) || (stage.name === 'post-install' && h.startsWith('first-boot.d/'))));
     return { stage, hooks, extra, alwaysRun };
   });

@@ -29,7 +29,7 @@ export async function renderDryRun(plan: BuildPlan, json: boolean): Promise<stri
   const decisions = await cacheDecisions(plan);
   const unchanged = outputsFromCache(plan, decisions);
   if (json) {
-    const cache = decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, reason: d.reason }));
+    const cache = decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, ...(d.resume ? { resumeAfter: d.resume.afterHook } : {}), reason: d.reason }));
     return `${JSON.stringify(planToJson(plan, { cache, outputsFromCache: unchanged }), null, 2)}\n`;
   }
   if (unchanged) {

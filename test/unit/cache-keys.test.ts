@@ -10,8 +10,14 @@ import { loadAndPlan } from '../../lib/plan/load.js';
 import type { LayerInfo } from '../../lib/cache/layer-store.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
 
+// Hook lines are `hook NAME FLAVOUR SHA`; the hook's name is the second word.
 const inputs = (hooks: Record<string, string[]> = {}, alwaysRun: Record<string, string[]> = {}): StageInputs[] =>
-  ROOT_STAGES.map((stage) => ({ stage, hooks: hooks[stage.name] ?? [], extra: [], alwaysRun: alwaysRun[stage.name] ?? [] }));
+  ROOT_STAGES.map((stage) => ({
+    stage,
+    hooks: (hooks[stage.name] ?? []).map((line) => ({ name: line.split(' ')[1]!, line })),
+    extra: [],
+    alwaysRun: alwaysRun[stage.name] ?? [],
+  }));
 
 describe('chained layer keys', () => {
   it('a change invalidates exactly the stages from the one it touches', () => {
@@ -41,6 +47,39 @@ describe('chained layer keys', () => {
       'follows always-run hook pre-install.d/10-clock', 'follows always-run hook pre-install.d/10-clock',
       'follows always-run hook pre-install.d/10-clock', 'follows always-run hook pre-install.d/10-clock',
     ]);
+  });
+});
+
+describe('checkpoints inside a stage', () => {
+  const install = ['hook install.d/01-kernel os 1', 'hook install.d/50-app app 1', 'hook install.d/60-late app 1'];
+  it('a checkpoint after each hook but the last; a change keeps the checkpoints before it', () => {
+    const before = chainKeys('base', inputs({ install }));
+    const after = chainKeys('base', inputs({ install: [install[0]!, 'hook install.d/50-app app 2', install[2]!] }));
+    const at = ROOT_STAGES.findIndex((s) => s.name === 'install');
+    expect(before[at]!.checkpoints.map((c) => c.afterHook)).toEqual(['install.d/01-kernel', 'install.d/50-app']);
+    expect(after[at]!.checkpoints[0]!.key).toBe(before[at]!.checkpoints[0]!.key);
+    expect(after[at]!.checkpoints[1]!.key).not.toBe(before[at]!.checkpoints[1]!.key);
+    expect(new Set([before[at]!.key, ...before[at]!.checkpoints.map((c) => c.key)]).size).toBe(3);
+  });
+  it('an always-run hook blocks the checkpoints from its own onwards, not the ones before', () => {
+    const keys = chainKeys('base', inputs({ install }, { install: ['install.d/50-app'] }));
+    const at = ROOT_STAGES.findIndex((s) => s.name === 'install');
+    expect(keys[at]!.checkpoints.map((c) => c.uncacheable)).toEqual([undefined, 'always-run hook install.d/50-app']);
+    expect(keys[at]!.uncacheable).toBe('always-run hook install.d/50-app');
+  });
+  it('resumes after the deepest checkpoint, and a later stage end wins over it', () => {
+    const keys = chainKeys('base', inputs({ root: ['hook root.d/10 os 1'], install }));
+    const at = ROOT_STAGES.findIndex((s) => s.name === 'install');
+    const now = 1_000_000_000;
+    const layer = (key: string): LayerInfo => ({ key, stage: '', flavours: '', createdMs: now - 120_000, lastUsedMs: now, bytes: 1, path: '' });
+    const stored = new Map([keys[0]!.key, keys[at]!.checkpoints[0]!.key].map((k) => [k, layer(k)]));
+    const decisions = decideStages(keys, (k) => stored.get(k), { noCache: false, maxAgeMs: 1e9, now });
+    expect(decisions.slice(0, at).every((d) => d.reuse)).toBe(true);
+    expect(decisions[at]).toMatchObject({ reuse: false, resume: { index: 0, afterHook: 'install.d/01-kernel' } });
+    expect(decisions[at]!.reason).toMatch(/^runs after install\.d\/01-kernel: up to it from cache \(layer [0-9a-f]{12}, 2 min old\)$/);
+    stored.set(keys[at]!.key, layer(keys[at]!.key));
+    expect(decideStages(keys, (k) => stored.get(k), { noCache: false, maxAgeMs: 1e9, now })[at]).toMatchObject({ reuse: true });
+    expect(decideStages(keys, (k) => stored.get(k), { noCache: true, maxAgeMs: 1e9, now }).some((d) => d.reuse || d.resume)).toBe(false);
   });
 });
 

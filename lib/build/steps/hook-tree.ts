@@ -1,5 +1,8 @@
 // Step: assemble the merged hook tree and the generated files hooks read from it.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BuildContext } from '../context.js';
+import { PHASES } from '../../plan/phases.js';
 import { addHookTreeFiles, buildHookTree } from '../hook-tree.js';
 import { collectPackageInstalls, renderPackageInstallFiles } from '../../flavours/package-installs.js';
 import { exportedValues } from '../../plan/environment.js';
@@ -17,4 +20,13 @@ export async function prepareHookTree(ctx: BuildContext): Promise<Record<string,
   const lists = await packageListFiles(ctx.plan);
   await addHookTreeFiles(ctx.paths.hooks, lists);
   return lists;
+}
+
+/** After a cached layer was restored: its hook tree holds what extra-data.d added, but the hooks
+ * as they were when the layer was stored. The phase folders are written afresh from the plan's
+ * flavours (a changed or removed later hook must not run in its old form); everything else
+ * outside them is covered by the layer's key, so copying the flavours over it changes nothing. */
+export async function refreshHookTree(ctx: BuildContext): Promise<void> {
+  for (const phase of PHASES) await rm(join(ctx.paths.hooks, phase.dir), { recursive: true, force: true });
+  await prepareHookTree(ctx);
 }

@@ -1,21 +1,26 @@
-// The image root, stage by stage, with the layer cache: before anything runs, the deepest stage
-// whose stored layer still matches its key is restored, and only the stages after it run; after
-// each stage that ran, its layer is stored. Chroot stages each get their own chroot session, so
-// a layer is always taken with nothing mounted in the tree.
+// The image root, stage by stage, with the layer cache: before anything runs, the deepest stored
+// layer whose key still matches is restored (a stage's end, or a checkpoint after a slow hook
+// inside a stage), and only what comes after it runs. While the build runs, a layer is stored
+// after each stage and after each slow hook, when the work since the last layer was worth
+// keeping. Chroot stages leave the chroot before a layer is taken, so a layer never holds a
+// mount, the host's resolv.conf or the build's policy-rc.d.
 import { DEFAULT_MAX_AGE_MS, findLayer, restoreLayer, storeLayer, type LayerInfo } from '../../cache/layer-store.js';
-import type { StageKey } from '../../cache/keys.js';
+import type { Checkpoint, StageKey } from '../../cache/keys.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
 import type { BuildContext } from '../context.js';
-import { runPhase } from '../phase-runner.js';
+import { runPhaseHooks, type PhaseRun, type PhaseRunOptions } from '../phase-runner.js';
 import { createRoot, installExtraPackages, installFirstBootHooks } from './root-tree.js';
+import { refreshHookTree } from './hook-tree.js';
 import { timed } from './timed.js';
 
-/** What the plan says about one stage: reuse a layer, or run and why. */
+/** What the plan says about one stage: reuse its layer, resume it from a checkpoint, or run it, and why. */
 export interface StageDecision {
   stage: string;
   key: string;
   reuse: boolean;
+  /** The stage runs from the hook after this checkpoint, whose layer is restored. */
+  resume?: Checkpoint;
   reason: string;
 }
 
@@ -25,26 +30,49 @@ export function maxLayerAge(env: Record<string, string | undefined>): number {
   return Number.isFinite(days) && days > 0 ? days * 24 * 3600 * 1000 : DEFAULT_MAX_AGE_MS;
 }
 
-/** Decides per stage (pure over the key list and a layer lookup). */
-export function decideStages(keys: readonly StageKey[], lookup: (key: string) => LayerInfo | undefined, opts: { noCache: boolean; maxAgeMs: number; now: number }): StageDecision[] {
-  let deepest = -1;
-  if (!opts.noCache) {
-    keys.forEach((k, i) => {
-      const layer = lookup(k.key);
-      if (!k.uncacheable && layer && opts.now - layer.createdMs <= opts.maxAgeMs) deepest = i;
-    });
-  }
-  return keys.map((k, i) => {
-    const layer = lookup(k.key);
-    let reason: string;
-    if (i <= deepest) reason = i === deepest ? `from cache (layer ${k.key.slice(0, 12)}, ${age(opts.now - layer!.createdMs)} old)` : 'from cache (inside a later layer)';
-    else if (opts.noCache) reason = 'runs: --no-cache';
-    else if (k.uncacheable) reason = `runs: ${k.uncacheable}`;
-    else if (layer && opts.now - layer.createdMs > opts.maxAgeMs) reason = `runs: cached layer is ${age(opts.now - layer.createdMs)} old (max ${age(opts.maxAgeMs)})`;
-    else if (!layer) reason = 'runs: no cached layer for its inputs';
-    else reason = 'runs: an earlier stage runs';
-    return { stage: k.stage.name, key: k.key, reuse: i <= deepest, reason };
+type Lookup = (key: string) => LayerInfo | undefined;
+interface DecideOptions { noCache: boolean; maxAgeMs: number; now: number }
+
+/** The deepest usable layer: a stage's end (checkpoint undefined) or a checkpoint inside it. */
+function deepestLayer(keys: readonly StageKey[], lookup: Lookup, opts: DecideOptions): { stage: number; checkpoint?: Checkpoint; layer: LayerInfo } | undefined {
+  if (opts.noCache) return undefined;
+  const usable = (key: string, uncacheable: string | undefined): LayerInfo | undefined => {
+    const layer = uncacheable ? undefined : lookup(key);
+    return layer && opts.now - layer.createdMs <= opts.maxAgeMs ? layer : undefined;
+  };
+  let deepest: { stage: number; checkpoint?: Checkpoint; layer: LayerInfo } | undefined;
+  keys.forEach((k, stage) => {
+    for (const checkpoint of k.checkpoints) {
+      const layer = usable(checkpoint.key, checkpoint.uncacheable);
+      if (layer) deepest = { stage, checkpoint, layer };
+    }
+    const layer = usable(k.key, k.uncacheable);
+    if (layer) deepest = { stage, layer };
   });
+  return deepest;
+}
+
+/** Decides per stage (pure over the key list and a layer lookup). */
+export function decideStages(keys: readonly StageKey[], lookup: Lookup, opts: DecideOptions): StageDecision[] {
+  const deepest = deepestLayer(keys, lookup, opts);
+  return keys.map((k, i) => {
+    const base = { stage: k.stage.name, key: k.key };
+    if (deepest && i < deepest.stage) return { ...base, reuse: true, reason: 'from cache (inside a later layer)' };
+    if (deepest && i === deepest.stage) {
+      const layer = `layer ${deepest.layer.key.slice(0, 12)}, ${age(opts.now - deepest.layer.createdMs)} old`;
+      if (!deepest.checkpoint) return { ...base, reuse: true, reason: `from cache (${layer})` };
+      return { ...base, reuse: false, resume: deepest.checkpoint, reason: `runs after ${deepest.checkpoint.afterHook}: up to it from cache (${layer})` };
+    }
+    return { ...base, reuse: false, reason: whyRuns(k, lookup(k.key), opts) };
+  });
+}
+
+function whyRuns(k: StageKey, layer: LayerInfo | undefined, opts: DecideOptions): string {
+  if (opts.noCache) return 'runs: --no-cache';
+  if (k.uncacheable) return `runs: ${k.uncacheable}`;
+  if (layer && opts.now - layer.createdMs > opts.maxAgeMs) return `runs: cached layer is ${age(opts.now - layer.createdMs)} old (max ${age(opts.maxAgeMs)})`;
+  if (!layer) return 'runs: no cached layer for its inputs';
+  return 'runs: an earlier stage runs';
 }
 
 function age(ms: number): string {
@@ -54,61 +82,117 @@ function age(ms: number): string {
   return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
 }
 
+/** Storing a layer costs about as much as a short stage: one is kept at a stage's end when the
+ * work since the last layer took at least this long... */
+export const STORE_AFTER_MS = 1500;
+/** ...and after a hook inside a stage (which means leaving and re-entering the chroot) when the
+ * work since the last layer took at least this long. */
+export const CHECKPOINT_AFTER_MS = 8000;
+
+/** The checkpoint threshold: KILN_CHECKPOINT_SECONDS, else CHECKPOINT_AFTER_MS. */
+export function checkpointAfterMs(env: Record<string, string | undefined>): number {
+  const seconds = Number(env.KILN_CHECKPOINT_SECONDS);
+  return env.KILN_CHECKPOINT_SECONDS !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : CHECKPOINT_AFTER_MS;
+}
+
+/** Stores layers as the build goes, and knows how much work the last one would save. */
+class LayerKeeper {
+  private lastLayerAt = Date.now();
+
+  constructor(private readonly ctx: BuildContext) {}
+
+  /** Milliseconds of work since the last layer was stored or restored. */
+  sinceLast(): number {
+    return Date.now() - this.lastLayerAt;
+  }
+
+  /** Restores `layer` into the work folder. */
+  async restore(layer: LayerInfo, what: string): Promise<void> {
+    const { ctx } = this;
+    await timed(ctx, `restore cached layer (${what})`, () => restoreLayer({ cacheDir: ctx.plan.request.imageCache, layer, work: ctx.paths.work, log: ctx.log }));
+    this.lastLayerAt = Date.now();
+  }
+
+  /** Stores the tree as the layer `key` (unless a concurrent or earlier build already did). */
+  async store(key: string, what: string): Promise<void> {
+    const { request, flavours } = this.ctx.plan;
+    if (!findLayer(request.imageCache, key)) {
+      await timed(this.ctx, `store ${what} layer`, () =>
+        storeLayer({ cacheDir: request.imageCache, key, stage: what, flavours: flavours.map((f) => f.name).join(' '), work: this.ctx.paths.work, log: this.ctx.log }),
+      );
+    }
+    this.lastLayerAt = Date.now();
+  }
+}
+
 /** Builds the image root through post-root.d, reusing and storing layers. */
 export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey[]): Promise<void> {
   const { request } = ctx.plan;
   const decisions = decideStages(keys, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request.env), now: Date.now() });
-  const resumeAt = decisions.findLastIndex((d) => d.reuse);
+  const keeper = new LayerKeeper(ctx);
+  const checkpointAfter = checkpointAfterMs(request.env);
+  const resumeAt = decisions.findLastIndex((d) => d.reuse || d.resume);
   if (resumeAt >= 0) {
-    const layer = findLayer(request.imageCache, decisions[resumeAt]!.key)!;
-    await timed(ctx, `restore cached layer (${decisions[resumeAt]!.stage})`, () => restoreLayer({ cacheDir: request.imageCache, layer, work: ctx.paths.work, log: ctx.log }));
+    const decision = decisions[resumeAt]!;
+    const layer = findLayer(request.imageCache, decision.resume?.key ?? decision.key)!;
+    await keeper.restore(layer, decision.resume ? `${decision.stage}, after ${decision.resume.afterHook}` : decision.stage);
+    await refreshHookTree(ctx);
   }
   for (const [index, decision] of decisions.entries()) {
-    if (index <= resumeAt) {
+    if (decision.reuse) {
       ctx.emit({ type: 'phase-cached', phase: decision.stage, reason: decision.reason });
       continue;
     }
-    const started = Date.now();
-    await runStage(ctx, decision.stage);
-    if (!request.noCache && worthStoring(keys, index, Date.now() - started)) await store(ctx, decision);
-  }
-  // The finished root is always kept, so that an unchanged rebuild resumes after the last stage.
-  const last = decisions[decisions.length - 1]!;
-  if (!request.noCache && resumeAt < decisions.length - 1 && !keys[keys.length - 1]!.uncacheable && !findLayer(request.imageCache, last.key)) {
-    await store(ctx, last);
+    if (decision.resume) ctx.emit({ type: 'info', message: `${decision.stage}: ${decision.reason}` });
+    const key = keys[index]!;
+    const checkpoint = (hookIndex: number): Checkpoint | undefined => {
+      const found = key.checkpoints[hookIndex];
+      return !request.noCache && found && !found.uncacheable && keeper.sinceLast() >= checkpointAfter ? found : undefined;
+    };
+    await runStage(ctx, decision.stage, decision.resume ? decision.resume.index + 1 : 0, {
+      pauseAfter: (hookIndex) => checkpoint(hookIndex) !== undefined,
+      keep: (hookIndex) => keeper.store(key.checkpoints[hookIndex]!.key, `${decision.stage} checkpoint (after ${key.checkpoints[hookIndex]!.afterHook})`),
+    });
+    if (!request.noCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
   }
 }
 
-async function store(ctx: BuildContext, decision: StageDecision): Promise<void> {
-  const { request, flavours } = ctx.plan;
-  await timed(ctx, `store ${decision.stage} layer`, () =>
-    storeLayer({ cacheDir: request.imageCache, key: decision.key, stage: decision.stage, flavours: flavours.map((f) => f.name).join(' '), work: ctx.paths.work, log: ctx.log }),
-  );
-}
-
-/** Storing a layer costs about as much as a short stage: keep one after slow stages and the last. */
-export const STORE_AFTER_MS = 1500;
-
-function worthStoring(keys: readonly StageKey[], index: number, tookMs: number): boolean {
+function worthStoring(keys: readonly StageKey[], index: number, sinceLastMs: number): boolean {
   const key = keys[index]!;
   if (key.uncacheable) return false;
   if (index > 0 && keys[index - 1]!.key === key.key) return false;
-  return tookMs >= STORE_AFTER_MS;
+  return sinceLastMs >= STORE_AFTER_MS;
 }
 
-async function runStage(ctx: BuildContext, stage: string): Promise<void> {
-  if (stage === 'root') return createRoot(ctx);
-  if (stage === 'post-root') {
-    await runPhase(ctx, 'post-root');
-    return;
+/** How a stage may stop part-way to keep a checkpoint layer. */
+interface Pauses {
+  pauseAfter: (hookIndex: number) => boolean;
+  keep: (hookIndex: number) => Promise<void>;
+}
+
+/** Runs a stage from hook `from`; at each pause, leaves the chroot, keeps the layer, goes on. */
+async function runStage(ctx: BuildContext, stage: string, from: number, pauses: Pauses): Promise<void> {
+  let next = from;
+  for (;;) {
+    const ran = await runStageSegment(ctx, stage, { from: next, pauseAfter: pauses.pauseAfter });
+    if (ran.pausedAfter === undefined) return;
+    await pauses.keep(ran.pausedAfter);
+    next = ran.pausedAfter + 1;
   }
+}
+
+/** One stretch of a stage, in its own chroot session for chroot stages. */
+async function runStageSegment(ctx: BuildContext, stage: string, options: PhaseRunOptions): Promise<PhaseRun> {
+  if (stage === 'root') return createRoot(ctx, options);
+  if (stage === 'extra-data' || stage === 'post-root') return runPhaseHooks(ctx, stage, options);
   await using chroot = new ResourceStack();
   await enterChroot(chroot, ctx.paths.root, ctx.log);
   // Awaited inside the `await using` block: a returned promise would outlive the chroot.
   if (stage === 'packages') {
     await installExtraPackages(ctx);
-    return;
+    return { outputs: {}, pausedAfter: undefined };
   }
-  await runPhase(ctx, stage);
-  if (stage === 'post-install') await installFirstBootHooks(ctx);
+  const ran = await runPhaseHooks(ctx, stage, options);
+  if (stage === 'post-install' && ran.pausedAfter === undefined) await installFirstBootHooks(ctx);
+  return ran;
 }

@@ -9,19 +9,22 @@ import type { BuildContext } from '../context.js';
 import { hookEnvironment } from '../context.js';
 import { installFirstBoot } from '../first-boot.js';
 import { hookTreeHas } from '../hook-tree.js';
-import { bindHookTree, IN_TARGET, runPhase } from '../phase-runner.js';
+import { bindHookTree, IN_TARGET, runPhaseHooks, type PhaseRun, type PhaseRunOptions } from '../phase-runner.js';
 import { timed } from './timed.js';
 
-/** Creates the root folder and runs root.d; the root must then hold an operating system. */
-export async function createRoot(ctx: BuildContext): Promise<void> {
+/** Creates the root folder and runs root.d (from a checkpoint: the rest of it); the root must
+ * then hold an operating system. */
+export async function createRoot(ctx: BuildContext, options: PhaseRunOptions = {}): Promise<PhaseRun> {
   await makeRootDir(ctx.paths.root, ctx.log);
-  await runPhase(ctx, 'root');
+  const ran = await runPhaseHooks(ctx, 'root', options);
+  if (ran.pausedAfter !== undefined) return ran;
   const entries = readdirSync(ctx.paths.root).filter((e) => e !== 'lost+found' && e !== 'tmp');
   if (!entries.length) {
     throw new KilnError('root.d left the image root empty: no flavour built an operating system', {
       hint: 'the operating-system flavour (e.g. debian) must fill $TARGET_ROOT in its root.d hook',
     });
   }
+  return ran;
 }
 
 /** Copies first-boot.d hooks into the image with their one-shot runner. */

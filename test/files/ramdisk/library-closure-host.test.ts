@@ -54,14 +54,22 @@ function dynamicPrograms(dir: string): string[] {
     .sort();
 }
 
+/** An even spread of at most `max` items (ldd on all 1000+ programs of a build host takes 10 s),
+ * plus programs with deep closures when the machine has them. */
+function spread(all: string[], max: number): string[] {
+  const step = Math.max(1, Math.ceil(all.length / max));
+  const deep = ['/usr/bin/qemu-system-x86_64', '/usr/bin/qemu-img', '/usr/bin/mmdebstrap', '/usr/bin/gpg'];
+  return [...new Set([...all.filter((_, i) => i % step === 0), ...deep.filter((p) => all.includes(p))])].sort();
+}
+
 describe('library closure on this machine', () => {
-  const programs = dynamicPrograms('/usr/bin');
+  const programs = spread(dynamicPrograms('/usr/bin'), 150);
 
   it('finds dynamic programs to compare', () => {
     expect(programs.length).toBeGreaterThan(20);
   });
 
-  it('matches ldd for every dynamic program in /usr/bin', () => {
+  it('matches ldd for a spread of the dynamic programs in /usr/bin', () => {
     const view = diskRootView('/');
     const cache = newClosureCache();
     const expected = lddFiles(programs);
