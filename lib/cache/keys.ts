@@ -21,6 +21,8 @@ export interface StageInputs {
   extra: string[];
   /** Hooks declared always-run (`install.d/50-foo`): never taken from the cache. */
   alwaysRun: string[];
+  /** Host hooks whose host reads the key cannot see (flavour without `cache-inputs`). */
+  unseen: string[];
 }
 
 /** The tree part-way through a stage, after one of its hooks: a layer can be kept there. */
@@ -43,6 +45,8 @@ export interface StageKey {
   /** After each hook but the last: a slow hook's result is kept, so that a change to a later
    * hook of the same phase resumes right after it. */
   checkpoints: Checkpoint[];
+  /** Host hooks of this stage whose host reads the key cannot see (`root.d/10-x (flavour)`). */
+  unseen: string[];
 }
 
 /** Bumped whenever the layer format or key recipe changes. */
@@ -78,9 +82,9 @@ export function chainKeys(base: string, stages: readonly StageInputs[]): StageKe
     previous = key;
     if (inputs.alwaysRun.length && blocked === undefined) {
       blocked = `always-run hook ${inputs.alwaysRun.join(', ')}`;
-      return { stage: inputs.stage, key, uncacheable: blocked, checkpoints };
+      return { stage: inputs.stage, key, uncacheable: blocked, checkpoints, unseen: inputs.unseen };
     }
-    return { stage: inputs.stage, key, uncacheable: blocked === undefined ? undefined : `follows ${blocked}`, checkpoints };
+    return { stage: inputs.stage, key, uncacheable: blocked === undefined ? undefined : `follows ${blocked}`, checkpoints, unseen: inputs.unseen };
   });
 }
 

@@ -1,7 +1,8 @@
 // Reads what the layer keys are computed from: the contents of the plan's hooks and flavour
 // files, the package lists, and the host files flavours declare in `cache-inputs`. Used by the
 // dry run and the build alike, so the plan says exactly what the build will do.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { exportedValues } from '../plan/environment.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import fg from 'fast-glob';
@@ -34,19 +35,45 @@ function invokingHome(env: Record<string, string | undefined>): string {
   return env.HOME ?? homedir() ?? `/home/${userInfo().username}`;
 }
 
-/** `input path sha` lines for the declared host inputs. */
-function hostInputs(patterns: string[], env: Record<string, string | undefined>): string[] {
+/** Above this size a host input is fingerprinted by size and modification time, not hashed:
+ * a base image of gigabytes would otherwise cost seconds in every plan. */
+const HASH_LIMIT = 64 * 1024 * 1024;
+
+function inputFingerprint(path: string): string {
+  try {
+    const stat = statSync(path);
+    return stat.size > HASH_LIMIT ? `size ${stat.size} mtime ${Math.round(stat.mtimeMs)}` : fileHash(path);
+  } catch {
+    return 'absent';
+  }
+}
+
+/** `$NAME` and `${NAME}` replaced from the build's environment (unset: empty). */
+export function expandVariables(pattern: string, values: Record<string, string | undefined>): string {
+  return pattern.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? '');
+}
+
+/** `input path fingerprint` lines for the declared host inputs. */
+function hostInputs(patterns: string[], env: Record<string, string | undefined>, values: Record<string, string | undefined>): string[] {
   const home = invokingHome(env);
   return patterns.flatMap((pattern) => {
-    const expanded = pattern.replace(/^~(?=\/|$)/, home);
+    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+    if (!expanded.trim()) return [`input ${pattern} unset`];
     const matches = fg.sync(expanded, { dot: true, onlyFiles: true }).sort();
-    return matches.length ? matches.map((m) => `input ${m} ${fileHash(m)}`) : [`input ${expanded} absent`];
+    return matches.length ? matches.map((m) => `input ${m} ${inputFingerprint(m)}`) : [`input ${expanded} absent`];
   });
 }
 
 function stageHooks(plan: BuildPlan, phase: string): StageHook[] {
   const hooks = plan.phases.find((p) => p.name === phase)?.hooks ?? [];
   return hooks.map((h) => ({ name: `${phase}.d/${h.name}`, line: `hook ${phase}/${h.name} ${h.flavour} ${fileHash(h.path)}` }));
+}
+
+/** Host hooks of `phase` from flavours that declare no `cache-inputs`: `root.d/10-x (flavour)`. */
+function unseenHostHooks(plan: BuildPlan, phase: string): string[] {
+  const entry = plan.phases.find((p) => p.name === phase);
+  if (!entry || entry.where !== 'host') return [];
+  return entry.hooks.filter((h) => plan.undeclaredHostReaders.includes(h.flavour)).map((h) => `${entry.dir}/${h.name} (${h.flavour})`);
 }
 
 /** Computes every stage's key for `plan`; `packageLists` are the generated package-installs files. */
@@ -58,7 +85,7 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
   const files = [
     ...plan.envFiles.map((f) => `envfile ${f.name} ${fileHash(f.path)}`),
     ...plan.flavours.flatMap((f) => flavourFiles(f.name, f.path)),
-    ...hostInputs(plan.cacheInputs, plan.request.env),
+    ...hostInputs(plan.cacheInputs, plan.request.env, { ...plan.request.env, ...exportedValues(plan.environment) }),
   ];
   const base = baseKey({ arch: plan.request.arch, flavours: plan.flavours.map((f) => f.name), environment, files });
   const stages: StageInputs[] = ROOT_STAGES.map((stage) => {
@@ -71,7 +98,7 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
     const packages = plan.request.packages;
     const extra = stage.name === 'packages' ? (packages.length ? [`packages ${packages.join(' ')}`] : []) : [...lists, ...firstBoot];
     const alwaysRun = plan.alwaysRun.filter((h) => phase !== undefined && (h.startsWith(`${phase}.d/`) || (stage.name === 'post-install' && h.startsWith('first-boot.d/'))));
-    return { stage, hooks, extra, alwaysRun };
+    return { stage, hooks, extra, alwaysRun, unseen: phase ? unseenHostHooks(plan, phase) : [] };
   });
   return chainKeys(base, stages);
 }

@@ -36,6 +36,9 @@ export interface FlavourMetadata {
   alwaysRun: string[];
   /** Host files (globs, `~` = the invoking user's home) the flavour's host hooks read: hashed into cache keys. */
   cacheInputs: string[];
+  /** True when the flavour has a `cache-inputs` file (even an empty one: "my host hooks read
+   * nothing kiln does not already hash"). */
+  cacheInputsDeclared: boolean;
 }
 
 /** Parses a one-name-per-line list: whitespace trimmed, blank lines and `#` comments ignored. */
@@ -123,5 +126,6 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     cacheMounts: readCacheMounts(dir),
     alwaysRun: readList(dir, ['always-run']),
     cacheInputs: readList(dir, ['cache-inputs']),
+    cacheInputsDeclared: existsSync(join(dir, 'cache-inputs')),
   };
 }

@@ -53,6 +53,9 @@ export interface BuildPlan {
   alwaysRun: string[];
   /** Host files flavours declare their hooks read (`cache-inputs`), hashed into cache keys. */
   cacheInputs: string[];
+  /** Flavours with host-phase hooks but no `cache-inputs` file: what those hooks read on the
+   * host is invisible to the layer keys, and the plan says so when it reuses their work. */
+  undeclaredHostReaders: string[];
 }
 
 /** What planning needs besides the request. */
@@ -99,6 +102,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
+    undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
   };
 }
 

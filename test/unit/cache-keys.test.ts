@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainKeys, type StageInputs } from '../../lib/cache/keys.js';
 import { ROOT_STAGES } from '../../lib/cache/stages.js';
-import { stageKeys } from '../../lib/cache/stage-inputs.js';
+import { expandVariables, stageKeys } from '../../lib/cache/stage-inputs.js';
 import { decideStages } from '../../lib/build/steps/root-stages.js';
 import { buildRequest } from '../../lib/config/options.js';
 import { loadAndPlan } from '../../lib/plan/load.js';
@@ -17,6 +17,7 @@ const inputs = (hooks: Record<string, string[]> = {}, alwaysRun: Record<string, 
     hooks: (hooks[stage.name] ?? []).map((line) => ({ name: line.split(' ')[1]!, line })),
     extra: [],
     alwaysRun: alwaysRun[stage.name] ?? [],
+    unseen: [],
   }));
 
 describe('chained layer keys', () => {
@@ -137,5 +138,36 @@ describe('keys from a real plan', () => {
   it('an unchanged build has unchanged keys, whatever -o says', () => {
     expect(keysFor()).toEqual(keysFor());
     expect(keysFor({}, 'other-name')).toEqual(keysFor());
+  });
+  it('host files named in cache-inputs, with ${VAR} from the environment, are part of every key', () => {
+    writeTree(tmp.path, { 'f/app/cache-inputs': '# the base image\n${DIB_LOCAL_IMAGE}\n', 'base.img': 'one' });
+    const env = { DIB_LOCAL_IMAGE: join(tmp.path, 'base.img') };
+    const before = keysFor(env);
+    writeFileSync(join(tmp.path, 'base.img'), 'two');
+    expect(keysFor(env).every((k, i) => k !== before[i])).toBe(true);
+    writeFileSync(join(tmp.path, 'base.img'), 'one');
+    expect(keysFor(env)).toEqual(before);
+    expect(keysFor({ DIB_LOCAL_IMAGE: join(tmp.path, 'other.img') })[0]).not.toBe(before[0]);
+  });
+  it('a reused layer of host hooks from a flavour without cache-inputs says kiln cannot see their reads', () => {
+    writeTree(tmp.path, { 'f/app/extra-data.d/10-fetch': hook('cp ~/thing $TMP_HOOKS_PATH/') });
+    const plan = () => loadAndPlan(buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), type: 'tar', skipBase: true }, {}, tmp.path), { builtIn: join(tmp.path, 'f') });
+    const decide = () => {
+      const keys = stageKeys(plan(), {});
+      const all = new Set(keys.map((k) => k.key));
+      return decideStages(keys, (key) => (all.has(key) ? { key, stage: '', flavours: '', createdMs: Date.now(), lastUsedMs: Date.now(), bytes: 1, path: '' } : undefined), { noCache: false, maxAgeMs: 1e9, now: Date.now() });
+    };
+    const notes = decide().filter((d) => d.reason.includes('cannot see'));
+    expect(notes.map((d) => d.stage)).toEqual(['root', 'extra-data']);
+    expect(notes[1]!.reason).toContain("kiln cannot see what extra-data.d/10-fetch (app) reads on the host: list it in the flavour's cache-inputs");
+    expect(notes[0]!.reason).toContain('root.d/10-root (os)');
+    writeTree(tmp.path, { 'f/app/cache-inputs': '~/thing\n', 'f/os/cache-inputs': '# reads nothing from the host\n' });
+    expect(decide().some((d) => d.reason.includes('cannot see'))).toBe(false);
+  });
+});
+
+describe('expandVariables', () => {
+  it('replaces $NAME and ${NAME}, unset ones by nothing', () => {
+    expect(expandVariables('${A}/x/$B-$C', { A: '/a', B: 'b' })).toBe('/a/x/b-');
   });
 });

@@ -57,14 +57,23 @@ export function decideStages(keys: readonly StageKey[], lookup: Lookup, opts: De
   const deepest = deepestLayer(keys, lookup, opts);
   return keys.map((k, i) => {
     const base = { stage: k.stage.name, key: k.key };
-    if (deepest && i < deepest.stage) return { ...base, reuse: true, reason: 'from cache (inside a later layer)' };
+    if (deepest && i < deepest.stage) return { ...base, reuse: true, reason: `from cache (inside a later layer)${unseenNote(k.unseen)}` };
     if (deepest && i === deepest.stage) {
       const layer = `layer ${deepest.layer.key.slice(0, 12)}, ${age(opts.now - deepest.layer.createdMs)} old`;
-      if (!deepest.checkpoint) return { ...base, reuse: true, reason: `from cache (${layer})` };
-      return { ...base, reuse: false, resume: deepest.checkpoint, reason: `runs after ${deepest.checkpoint.afterHook}: up to it from cache (${layer})` };
+      if (!deepest.checkpoint) return { ...base, reuse: true, reason: `from cache (${layer})${unseenNote(k.unseen)}` };
+      // The hooks up to the checkpoint all have checkpoints of their own (only the last has none).
+      const ranBefore = k.checkpoints.slice(0, deepest.checkpoint.index + 1).map((c) => `${c.afterHook} `);
+      const reused = k.unseen.filter((hook) => ranBefore.some((name) => hook.startsWith(name)));
+      return { ...base, reuse: false, resume: deepest.checkpoint, reason: `runs after ${deepest.checkpoint.afterHook}: up to it from cache (${layer})${unseenNote(reused)}` };
     }
     return { ...base, reuse: false, reason: whyRuns(k, lookup(k.key), opts) };
   });
+}
+
+/** Reused work of host hooks whose host reads kiln cannot see: the plan says so. */
+function unseenNote(hooks: readonly string[]): string {
+  if (!hooks.length) return '';
+  return `; kiln cannot see what ${hooks.join(', ')} read${hooks.length === 1 ? 's' : ''} on the host: list it in the flavour's cache-inputs (or the hook in always-run)`;
 }
 
 function whyRuns(k: StageKey, layer: LayerInfo | undefined, opts: DecideOptions): string {
