@@ -1,30 +1,32 @@
-// Which host tools a plan needs (pure): the chroot basics always, qemu-img only for image
-// formats that need it, mkfs only for the filesystems the layout uses, and so on.
+// Which host tools a plan needs (pure over the plan and its block-device config): the chroot
+// basics always, the disk tools and each filesystem's mkfs only for disk images, qemu-img only
+// for the formats that need it, QEMU only for --boot-test, the ramdisk tools only for ramdisks.
 import { isRoot } from '../exec/run.js';
-import type { ToolNeeds } from '../exec/tools.js';
+import type { ToolFeature, ToolNeeds } from '../exec/tools.js';
 import { outputFormat } from '../outputs/registry.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { ramdiskTools } from '../ramdisk/tools.js';
+import type { BlockDeviceConfig } from '../block-device/types.js';
+import { blockDeviceConfig } from './block-device-config.js';
 
-/** The tools `plan` will run, each with the reason. */
-export function toolNeeds(plan: BuildPlan, root = isRoot()): ToolNeeds {
-  const tools = new Map<string, string>([
-    ['mount', 'to mount /proc, /sys and /dev into the image'],
-    ['umount', 'to release mounts'],
-    ['chroot', 'to run chroot-phase hooks'],
-    ['tar', 'to store and restore cached layers'],
-    ['zstd', 'to compress cached layers'],
-    ['bash', 'to run hooks'],
-  ]);
-  if (!root) tools.set('sudo', 'to run privileged steps as an ordinary user');
-  for (const type of plan.request.types) {
-    for (const tool of outputFormat(type).tools) tools.set(tool, `for the ${type} output`);
+/** The tools `plan` will run; `layout` is its block-device config (read when not given). */
+export function toolNeeds(plan: BuildPlan, root = isRoot(), layout?: BlockDeviceConfig): ToolNeeds {
+  const { request } = plan;
+  const features: ToolFeature[] = ['chroot', 'hooks', 'layer-cache'];
+  if (!root) features.push('sudo');
+  if (plan.flavours.some((f) => f.name === 'debian')) features.push('debian-bootstrap');
+  const needs: ToolNeeds = { features, formats: request.kind === 'ramdisk' ? [] : request.types };
+  if (request.kind === 'ramdisk') {
+    features.push('ramdisk');
+    needs.tools = ramdiskTools(request.ramdiskCompression);
+    return needs;
   }
-  if (plan.request.types.includes('tgz')) tools.delete('gzip');
-  if (plan.request.kind === 'ramdisk') {
-    for (const [tool, why] of ramdiskTools(plan.request.ramdiskCompression)) tools.set(tool, why);
+  if (request.types.some((t) => outputFormat(t).kind === 'image')) {
+    const config = layout ?? blockDeviceConfig(plan).config;
+    features.push('disk-image');
+    if (config.partitioning?.label === 'gpt') features.push('gpt');
+    if (request.bootTest) features.push('boot-test');
+    needs.filesystems = [...new Set(config.filesystems.map((f) => f.type))];
   }
-  const anyOf: ToolNeeds['anyOf'] = [];
-  if (plan.flavours.some((f) => f.name === 'debian')) anyOf.push({ tools: ['mmdebstrap', 'debootstrap'], reason: 'by the debian flavour to bootstrap the root' });
-  return { tools, anyOf };
+  return needs;
 }

@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { parseOutputTypes, stripTypeSuffix } from '../outputs/registry.js';
 import type { BuildKind, BuildRequest } from './request.js';
 import { parseBytes, SIZE_HINT } from './size.js';
@@ -57,16 +58,6 @@ export function parseSizeOption(option: string, value: string, bareUnit: 'GiB' |
   return bytes;
 }
 
-/** Checks `k=v,k2=v2` for --qemu-img-options. */
-export function parseQemuImgOptions(value: string): string {
-  for (const part of value.split(',')) {
-    if (!/^[A-Za-z0-9_.-]+=[^,]*$/.test(part)) {
-      throw new UsageError(`--qemu-img-options "${value}": "${part}" is not key=value`, 'write options as key=value,key2=value2 (see qemu-img create -o help)');
-    }
-  }
-  return value;
-}
-
 function cacheDir(raw: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
   if (raw) return resolve(cwd, raw);
   if (env.DIB_IMAGE_CACHE) return resolve(cwd, env.DIB_IMAGE_CACHE);
@@ -106,7 +97,7 @@ export function buildRequest(
     imageExtraSizeBytes: raw.imageExtraSize === undefined ? undefined : parseSizeOption('--image-extra-size', raw.imageExtraSize, 'MiB'),
     imageCache: cacheDir(raw.imageCache, env, cwd),
     mkfsOptions: raw.mkfsOptions,
-    qemuImgOptions: raw.qemuImgOptions === undefined ? undefined : parseQemuImgOptions(raw.qemuImgOptions),
+    qemuImgOptions: raw.qemuImgOptions === undefined ? undefined : checkQemuImgOptions(raw.qemuImgOptions),
     rootLabel: raw.rootLabel,
     noTmpfs: raw.tmpfs === false,
     minTmpfsBytes: parseSizeOption('--min-tmpfs', raw.minTmpfs ?? (kind === 'ramdisk' ? '1' : '2'), 'GiB'),

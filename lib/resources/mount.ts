@@ -69,7 +69,3 @@ export async function unmount(target: string, log?: LogSink): Promise<void> {
   await run(['umount', '--lazy', target], { privileged: true, log, what: `unmounting ${target}` });
 }
 
-/** Unmounts everything at or below `dir`, deepest first (catches mounts hooks made). */
-export async function unmountAllBelow(dir: string, log?: LogSink): Promise<void> {
-  for (const point of mountsBelow(dir)) await unmount(point, log);
-}

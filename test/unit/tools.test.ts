@@ -6,6 +6,9 @@ import { MissingToolsError } from '../../lib/errors.js';
 import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/tools.js';
 import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
 import { ramdiskTools } from '../../lib/ramdisk/tools.js';
+import { toolNeeds } from '../../lib/build/tool-needs.js';
+import { buildRequest } from '../../lib/config/options.js';
+import { loadAndPlan } from '../../lib/plan/load.js';
 
 const ALL_FEATURES: ToolFeature[] = ['chroot', 'hooks', 'sudo', 'layer-cache', 'debian-bootstrap', 'disk-image', 'gpt', 'boot-test', 'ramdisk'];
 
@@ -131,5 +134,31 @@ describe('findTool', () => {
     expect(findTool('kiln-fake-tool', dir)).toBe(join(dir, 'kiln-fake-tool'));
     expect(findTool('kiln-not-executable', dir)).toBeUndefined();
     expect(findTool('kiln-no-such-tool', dir)).toBeUndefined();
+  });
+});
+
+describe('the tools a plan needs', () => {
+  const fixtures = join(import.meta.dirname, '../fixtures/flavours');
+  const needed = (kind: 'disk' | 'ramdisk', flavours: string[], options: Record<string, unknown>): string[] => {
+    const request = buildRequest(kind, flavours, { flavoursPath: fixtures, skipBase: true, ...options }, {}, process.cwd());
+    return requiredTools(toolNeeds(loadAndPlan(request), false)).map((t) => t.tool);
+  };
+
+  it('a tar build needs the chroot basics and tar, no disk or QEMU tools', () => {
+    const tools = needed('disk', ['fake-os'], { type: 'tar' });
+    expect(tools).toEqual(expect.arrayContaining(['mount', 'umount', 'chroot', 'bash', 'tar', 'zstd', 'sudo']));
+    expect(tools).not.toEqual(expect.arrayContaining(['losetup']));
+    expect(tools.filter((t) => /^(qemu|mkfs|sfdisk|cpio)/.test(t))).toEqual([]);
+  });
+
+  it('an EFI qcow2 with --boot-test needs GPT, vfat and ext4 tools, qemu-img and QEMU', () => {
+    const tools = needed('disk', ['fake-os', 'block-device-efi'], { type: 'qcow2', bootTest: true });
+    expect(tools).toEqual(expect.arrayContaining(['losetup', 'partx', 'sfdisk', 'sgdisk', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'qemu-img', 'qemu-system-x86_64']));
+  });
+
+  it('a ramdisk needs cpio, depmod and its compressor, and no disk tools', () => {
+    const tools = needed('ramdisk', ['fake-os'], {});
+    expect(tools).toEqual(expect.arrayContaining(['cpio', 'depmod', 'zstd']));
+    expect(tools).not.toEqual(expect.arrayContaining(['losetup']));
   });
 });
