@@ -76,85 +76,64 @@ function signalDescription(signal: string): string {
   return name ? ` (${name})` : '';
 }
 
-/** The lines shown under a failed command or hook: its last output lines and the log's path. */
-function outputDetails(tail: readonly string[], logFile: string | undefined): string[] {
-  const lines = tail.length ? ['last lines of its output:', ...tail.map((l) => `  | ${l}`)] : ['it printed nothing'];
-  if (logFile) lines.push(`full log: ${logFile}`);
-  return lines;
+/** How a process ended, and what it said: shared by failed commands and failed hooks. */
+export interface ProcessExit {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  outputTail: string[];
+  logFile?: string | undefined;
 }
 
-/** An external command kiln ran itself failed. */
-export class CommandFailedError extends KilnError {
-  readonly command: string;
+/** A process kiln started ended badly: its exit, its last output lines and the log's path. */
+abstract class ProcessFailedError extends KilnError {
   readonly code: number | undefined;
   readonly signal: string | undefined;
   readonly outputTail: string[];
   readonly logFile: string | undefined;
 
-  constructor(init: {
-    command: string;
-    exitCode: number | undefined;
-    signal: string | undefined;
-    outputTail: string[];
-    logFile?: string | undefined;
-    what?: string;
-    hint?: string;
-  }) {
-    const what = init.what ?? `command \`${init.command}\``;
-    super(`${what} ${describeExit(init.exitCode, init.signal)}`, {
-      exitCode: 1,
-      ...(init.hint === undefined ? {} : { hint: init.hint }),
-    });
-    this.command = init.command;
-    this.code = init.exitCode;
-    this.signal = init.signal;
-    this.outputTail = init.outputTail;
-    this.logFile = init.logFile;
+  protected constructor(message: string, exit: ProcessExit, hint: string | undefined) {
+    super(`${message} ${describeExit(exit.exitCode, exit.signal)}`, { exitCode: 1, ...(hint === undefined ? {} : { hint }) });
+    this.code = exit.exitCode;
+    this.signal = exit.signal;
+    this.outputTail = exit.outputTail;
+    this.logFile = exit.logFile;
   }
 
   override details(): string[] {
-    return outputDetails(this.outputTail, this.logFile);
+    const lines = this.outputTail.length ? ['last lines of its output:', ...this.outputTail.map((l) => `  | ${l}`)] : ['it printed nothing'];
+    if (this.logFile) lines.push(`full log: ${this.logFile}`);
+    return lines;
+  }
+}
+
+/** An external command kiln ran itself failed. */
+export class CommandFailedError extends ProcessFailedError {
+  readonly command: string;
+
+  constructor(init: ProcessExit & { command: string; what?: string; hint?: string }) {
+    super(init.what ?? `command \`${init.command}\``, init, init.hint);
+    this.command = init.command;
   }
 }
 
 /** A hook script failed. Names flavour, phase, hook and where it ran. */
-export class HookFailedError extends KilnError {
+export class HookFailedError extends ProcessFailedError {
   readonly flavour: string;
   readonly phase: string;
   readonly hook: string;
   readonly where: string;
-  readonly code: number | undefined;
-  readonly signal: string | undefined;
-  readonly outputTail: string[];
-  readonly logFile: string | undefined;
 
-  constructor(init: {
-    flavour: string;
-    phase: string;
-    hook: string;
-    where: string;
-    exitCode: number | undefined;
-    signal: string | undefined;
-    outputTail: string[];
-    logFile: string | undefined;
-  }) {
+  constructor(init: ProcessExit & { flavour: string; phase: string; hook: string; where: string }) {
     super(
       `hook ${init.phase}/${init.hook} (flavour ${init.flavour}, phase ${init.phase.replace(/\.d$/, '')}, ` +
-        `${init.where === 'chroot' ? 'in chroot' : 'on host'}) ${describeExit(init.exitCode, init.signal)}`,
-      { exitCode: 1 },
+        `${init.where === 'chroot' ? 'in chroot' : 'on host'})`,
+      init,
+      undefined,
     );
     this.flavour = init.flavour;
     this.phase = init.phase;
     this.hook = init.hook;
     this.where = init.where;
-    this.code = init.exitCode;
-    this.signal = init.signal;
-    this.outputTail = init.outputTail;
-    this.logFile = init.logFile;
-  }
-
-  override details(): string[] {
-    return outputDetails(this.outputTail, this.logFile);
   }
 }
 
