@@ -154,13 +154,16 @@ export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey
     }
     if (decision.resume) ctx.emit({ type: 'info', message: `${decision.stage}: ${decision.reason}` });
     const key = keys[index]!;
-    const checkpoint = (hookIndex: number): Checkpoint | undefined => {
+    const checkpointDue = (hookIndex: number): boolean => {
       const found = key.checkpoints[hookIndex];
-      return !request.noCache && found && !found.uncacheable && keeper.sinceLast() >= checkpointAfter ? found : undefined;
+      return !request.noCache && found !== undefined && !found.uncacheable && keeper.sinceLast() >= checkpointAfter;
     };
     await runStage(ctx, decision.stage, decision.resume ? decision.resume.index + 1 : 0, {
-      pauseAfter: (hookIndex) => checkpoint(hookIndex) !== undefined,
-      keep: (hookIndex) => keeper.store(key.checkpoints[hookIndex]!.key, `${decision.stage} checkpoint (after ${key.checkpoints[hookIndex]!.afterHook})`),
+      pauseAfter: checkpointDue,
+      keep: (hookIndex) => {
+        const checkpoint = key.checkpoints[hookIndex]!;
+        return keeper.store(checkpoint.key, `${decision.stage} checkpoint (after ${checkpoint.afterHook})`);
+      },
     });
     if (!request.noCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
   }
