@@ -16,6 +16,10 @@ function hooksOf(flavour: string): { phase: string; name: string; path: string }
   });
 }
 
+function listFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)).filter((path) => statSync(path).isFile()) : [];
+}
+
 describe('built-in flavours', () => {
   it('exist', () => {
     expect(flavours.length).toBeGreaterThan(5);
@@ -64,6 +68,14 @@ describe('sudoers.d/kiln', () => {
   it('is exactly what lib/exec/privileged.ts renders', async () => {
     const { renderSudoers } = await import('../../lib/exec/sudoers.js');
     expect(readFileSync(file, 'utf8')).toBe(renderSudoers());
+  });
+
+  it('grants every program the built-in flavours run with $KILN_SUDO', async () => {
+    const { PRIVILEGED_PROGRAMS } = await import('../../lib/exec/privileged.js');
+    const scripts = flavours.flatMap((f) => [...hooksOf(f).map((h) => h.path), ...listFiles(join(root, f, 'bin'))]);
+    const used = new Set(scripts.flatMap((path) => [...readFileSync(path, 'utf8').matchAll(/^[^#\n]*\$\{?KILN_SUDO\}?\s+([a-z][\w.-]*)/gm)].map((m) => m[1]!)));
+    expect([...used].filter((program) => !Object.hasOwn(PRIVILEGED_PROGRAMS, program)).sort()).toEqual([]);
+    expect(used.size).toBeGreaterThan(5);
   });
 
   it.runIf(existsSync('/usr/sbin/visudo'))('passes visudo -c -f', () => {

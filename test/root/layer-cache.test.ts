@@ -3,7 +3,7 @@
 // a changed DIB_ variable rebuilds from root.d. What ran is read from the build's progress
 // lines; what the image holds, from the tar output.
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, hostState, isRoot, kiln, type Ran } from '../helpers/host.js';
@@ -78,5 +78,17 @@ describe.skipIf(!isRoot)('layer cache (root, fake-os)', () => {
     expect(uncached.code, uncached.stderr).toBe(0);
     expect(ranHooks(uncached)).toHaveLength(4);
     expect(uncached.stderr).not.toMatch(/store .* layer/);
+  });
+
+  it('two builds sharing one cache at the same time both succeed with the same image', async () => {
+    const shared = join(tmp.path, 'shared-cache');
+    const both = await Promise.all(['one', 'two'].map((name) =>
+      kiln('disk-image-create', ['-n', '-t', 'tar', '-o', join(tmp.path, name), '--image-cache', shared,
+        '--flavours-path', `${flavours()}:${fixtures}`, 'fake-os', 'layers'], { KILN_CHECKPOINT_SECONDS: '1' })));
+    for (const result of both) expect(result.code, result.stderr).toBe(0);
+    const post = (name: string) => execFileSync('tar', ['-xOf', join(tmp.path, `${name}.tar`), './etc/layers-post']).toString();
+    expect(post('one')).toBe(post('two'));
+    expect(existsSync(join(shared, '.lock'))).toBe(false);
+    expect(readdirSync(join(shared, 'layers')).filter((f) => f.includes('.partial'))).toEqual([]);
   });
 });
