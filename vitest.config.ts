@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Four tiers (see README "Tests"): unit/files/lint are fast and need no root; root needs root
-// and real loop devices but only seconds; e2e builds real images against the Debian mirror and
-// boots them under QEMU (minutes). `npm test` runs them all; `npm run test:unit` the fast ones.
+// Three projects (see README "Tests"): unit (with files and lint) is fast and needs no root;
+// root needs root and real loop devices but only seconds; e2e builds real images against the
+// Debian mirror and boots them under QEMU (minutes). `npm test` runs them all, one after the
+// other (groupOrder): projects otherwise run in parallel, and root and e2e check the whole host
+// for leaked mounts and loop devices. `npm run test:unit` runs the fast ones.
 export default defineConfig({
   test: {
     projects: [
@@ -15,6 +17,7 @@ export default defineConfig({
           // (10 s instead of 45 s on 2 cores, where starting a process per file dominated).
           pool: 'threads',
           isolate: false,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -24,6 +27,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -33,6 +37,7 @@ export default defineConfig({
           testTimeout: 1_800_000,
           hookTimeout: 1_800_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
