@@ -22,6 +22,8 @@ import { packageListFiles } from './steps/hook-tree.js';
 import { outputCacheText } from './block-device-config.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 
 /** How the CLI runs a build. */
 export interface ExecuteOptions {
@@ -78,6 +80,7 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
 
 async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
   await using stack = new ResourceStack();
+  for (const cleared of await clearLeftovers(tmpdir(), log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
   const work = await makeWorkDir(stack, tmpfs, log);
   log.line('kiln', `work folder ${work}: ${tmpfs.reason}`);

@@ -40,7 +40,7 @@ export function memTotal(meminfo?: string): number | undefined {
 
 /** Creates the work folder (tmpfs-backed if decided) and registers its removal. */
 export async function makeWorkDir(stack: ResourceStack, decision: TmpfsDecision, log: LogSink): Promise<string> {
-  const dir = await makeTempDir(stack, 'kiln-build.', tmpdir(), log);
+  const dir = await makeTempDir(stack, 'build', tmpdir(), log);
   if (decision.useTmpfs) {
     await mount(stack, { source: 'kiln-tmpfs', target: dir, fstype: 'tmpfs', options: ['mode=0755'], log });
     // The tmpfs root belongs to root; the invoking user owns the hook tree and outputs inside it.

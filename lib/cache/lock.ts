@@ -4,15 +4,7 @@
 import { open, readFile, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../resources/leftovers.js';
 
 async function tryLock(path: string): Promise<boolean> {
   try {
@@ -23,7 +15,7 @@ async function tryLock(path: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const owner = Number(await readFile(path, 'utf8').catch(() => ''));
-    if (owner && !alive(owner)) await rm(path, { force: true });
+    if (owner && !processAlive(owner)) await rm(path, { force: true });
     return false;
   }
 }

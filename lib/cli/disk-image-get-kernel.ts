@@ -3,6 +3,7 @@
 // without nbd, device-mapper or partition scanning; everything it sets up is released, also on
 // Ctrl-C or SIGTERM.
 import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -10,6 +11,7 @@ import { FileLog, nullLog, type LogSink } from '../log.js';
 import { getKernel } from '../image-read/get-kernel.js';
 import { checkImageReadTools } from '../image-read/tools.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
+import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 import { kilnVersion } from './build-command.js';
 import { runCommand } from './main.js';
 
@@ -70,6 +72,7 @@ export function main(argv: string[]): Promise<number> {
     const options = checkOptions(program.opts<{ image: string; dir?: string; output?: string; logfile?: string }>(), process.cwd());
     checkImageReadTools();
     const log: LogSink & { close?: () => void } = options.logfile ? new FileLog(options.logfile) : nullLog;
+    for (const cleared of await clearLeftovers(tmpdir(), log)) process.stderr.write(`disk-image-get-kernel: warning: ${describeCleared(cleared)}\n`);
     const stack = new ResourceStack();
     try {
       const found = await getKernel({ image: options.image, outDir: options.outDir, prefix: options.prefix, log, signal, stack });

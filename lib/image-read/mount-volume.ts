@@ -45,7 +45,7 @@ export async function attachReadOnly(stack: ResourceStack, file: string, offset:
 /** Mounts `volume` of the raw image `file` read-only; returns the mount point. */
 export async function mountVolume(stack: ResourceStack, file: string, volume: Volume, log: LogSink, signal?: AbortSignal): Promise<string> {
   const device = await attachReadOnly(stack, file, volume.offset, volume.size, log, signal);
-  const dir = await makeTempDir(stack, 'kiln-image-mount.', undefined, log);
+  const dir = await makeTempDir(stack, 'image-mount', undefined, log);
   await mount(stack, { source: device, target: dir, fstype: volume.fstype, options: readOnlyMountOptions(volume.fstype), log });
   return dir;
 }

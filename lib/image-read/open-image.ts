@@ -69,7 +69,7 @@ export async function checkReadable(image: string): Promise<number> {
 /** Converts a qcow2 to a sparse raw temporary file (removed when `stack` unwinds). */
 async function qcow2ToRaw(stack: ResourceStack, image: string, options: OpenOptions): Promise<string> {
   checkQemuImg();
-  const dir = await makeTempDir(stack, 'kiln-image-read.', options.tmpParent, options.log);
+  const dir = await makeTempDir(stack, 'image-read', options.tmpParent, options.log);
   const raw = join(dir, `${basename(image)}.raw`);
   await run(['qemu-img', 'convert', '-f', 'qcow2', '-O', 'raw', image, raw], {
     log: options.log, signal: options.signal, what: `qemu-img converting ${image} to raw`,

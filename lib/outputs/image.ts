@@ -5,6 +5,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InternalError } from '../errors.js';
+import { tempPrefix } from '../resources/temp-dir.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { writeAtomically } from './partial.js';
@@ -61,7 +62,7 @@ export function imageOutputOrder(formats: readonly string[]): string[] {
 
 /** True if this qemu-img writes zstd-compressed qcow2 (needs qemu ≥ 5.1 built with zstd). */
 export async function qemuImgHasZstd(log?: LogSink): Promise<boolean> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-qemu-probe.'));
+  const dir = await mkdtemp(join(tmpdir(), tempPrefix('qemu-probe')));
   try {
     const probe = await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o', 'compression_type=zstd', join(dir, 'probe.qcow2'), '1M'], {
       log, allowFailure: true, label: 'qemu-img',

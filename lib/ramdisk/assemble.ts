@@ -13,7 +13,7 @@ import type { LogSink } from '../log.js';
 import { handOver } from '../outputs/owner.js';
 import { partialPath, removeOutputFile } from '../outputs/partial.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
-import { removeTree } from '../resources/temp-dir.js';
+import { removeTree, tempPrefix } from '../resources/temp-dir.js';
 import { compressFile, writeCpio, type RamdiskCompression } from './archive.js';
 import { MissingBinaryDepsError, resolveBinaryDeps } from './binary-deps.js';
 import { assembleInit, UDHCPC_SCRIPT, UDHCPC_SCRIPT_PATH } from './init-script.js';
@@ -86,7 +86,7 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
   const local = new ResourceStack();
   build.stack.defer('remove the ramdisk tree', () => local.disposeAsync());
   try {
-    const scratch = await mkdtemp(join(build.workDir ?? tmpdir(), 'kiln-ramdisk.'));
+    const scratch = await mkdtemp(join(build.workDir ?? tmpdir(), tempPrefix('ramdisk')));
     local.defer(`remove ${scratch}`, () => removeTree(scratch, build.log));
     const tree = join(scratch, 'tree');
     const counts = await fillTree(view, build, contents, tree);

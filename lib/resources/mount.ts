@@ -35,15 +35,31 @@ export async function mount(stack: ResourceStack, spec: MountSpec): Promise<void
   }
 }
 
-/** Mount points currently at or below `dir`, deepest first (from /proc/self/mountinfo). */
-export function mountsBelow(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  const points = mountinfo
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((p): p is string => p !== undefined)
-    .map(decodeMountPath)
-    .filter((p) => p === dir || p.startsWith(prefix));
+/** One line of /proc/self/mountinfo: where, and what is mounted there. */
+export interface MountEntry {
+  point: string;
+  source: string;
+}
+
+/** The mount table (from /proc/self/mountinfo). */
+export function mountTable(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const [fields, superblock] = line.split(' - ');
+    const point = fields?.split(' ')[4];
+    if (point) entries.push({ point: decodeMountPath(point), source: superblock?.split(' ')[1] ?? '' });
+  }
+  return entries;
+}
+
+/** Whether `path` is `dir` or below it. */
+export function isAtOrBelow(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+/** Mount points currently at or below `dir`, deepest first. */
+export function mountsBelow(dir: string, mountinfo?: string): string[] {
+  const points = mountTable(mountinfo).map((m) => m.point).filter((p) => isAtOrBelow(p, dir));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 

@@ -78,25 +78,17 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('%s in the middle of a chroot hook stops the build and cleans up', async (signal, code) => {
-    const mark = join(out, 'sleeping');
-    const { child, done } = start('disk-image-create', args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
-    // The mark is written inside the chroot; find it through /proc of the sleeping hook instead.
-    const deadline = Date.now() + 60_000;
-    while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
-    expect(findSleepingHook()).toBe(true);
+    const { child, done } = await startUntilHookSleeps(args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
     child.kill(signal);
     const result = await done;
     expect(result.code).toBe(code);
     expect(result.stderr).toContain(`build interrupted by ${signal}`);
     expect(existsSync(join(out, 'img.tar'))).toBe(false);
-    void mark;
   });
 
   it('a second Ctrl-C kills the hook at once and still cleans up', async () => {
     writeFileSync(join(out, 'trap'), '');
-    const { child, done } = start('disk-image-create', args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping', KILN_PROBE_IGNORE_TERM: '1' }));
-    const deadline = Date.now() + 60_000;
-    while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
+    const { child, done } = await startUntilHookSleeps(args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping', KILN_PROBE_IGNORE_TERM: '1' }));
     child.kill('SIGINT');
     await sleep(500);
     child.kill('SIGINT');
@@ -143,14 +135,31 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
   });
 
   it('SIGINT while the image is attached (in finalise.d) releases everything', async () => {
-    const { child, done } = start('disk-image-create', args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
-    const deadline = Date.now() + 60_000;
-    while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
-    expect(findSleepingHook()).toBe(true);
+    const { child, done } = await startUntilHookSleeps(args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
     child.kill('SIGINT');
     const result = await done;
     expect(result.code).toBe(130);
     expect(outputs()).toEqual([]);
+  });
+
+  it('a build killed outright (SIGKILL) while the image is attached is cleared by the next kiln command', async () => {
+    const { child, done } = await startUntilHookSleeps(args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    // Nothing could run its releases: the work folder, its mounts, the disk's loop device and the
+    // chrooted hook are all still there.
+    const left = hostState();
+    const work = left.tempDirs.filter((d) => !before.tempDirs.includes(d));
+    expect(work).toEqual([expect.stringMatching(new RegExp(`^kiln-build\\.${child.pid}\\.`))]);
+    expect(left.mounts.filter((m) => m.includes(work[0]!)).length).toBeGreaterThan(3);
+    expect(left.loops.length).toBeGreaterThan(before.loops.length);
+    expect(findSleepingHook()).toBe(true);
+
+    const next = await kiln('disk-image-create', args(), {});
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`cleared ${join(tmpdir(), work[0]!)}, left by kiln process ${child.pid}`);
+    expect(next.stderr).toMatch(/\d+ process(es)? stopped, \d+ mounts, 1 loop device\)/);
+    expect(findSleepingHook()).toBe(false);
   });
 
   it('a bad block-device config is one clear line, before anything is built', async () => {
@@ -161,6 +170,15 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+/** Starts a build and waits until the probe's hook sleeps in it. */
+async function startUntilHookSleeps(args: string[], env: Record<string, string>): Promise<ReturnType<typeof start>> {
+  const started = start('disk-image-create', args, env);
+  const deadline = Date.now() + 60_000;
+  while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
+  expect(findSleepingHook()).toBe(true);
+  return started;
+}
 
 /** True once the probe's `sleep 300` runs (in the chroot or on the host). */
 function findSleepingHook(): boolean {

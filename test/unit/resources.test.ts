@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceStack } from '../../lib/resources/disposable-stack.js';
-import { mountsBelow } from '../../lib/resources/mount.js';
+import { mountsBelow, mountTable } from '../../lib/resources/mount.js';
+import { abandoned, clearLeftovers, describeCleared, loopDevicesAmong, mountSourcesBelow } from '../../lib/resources/leftovers.js';
+import { parseTempName, tempPrefix } from '../../lib/resources/temp-dir.js';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decideTmpfs, memTotal } from '../../lib/build/work-dir.js';
 
 describe('ResourceStack', () => {
@@ -66,5 +71,54 @@ describe('tmpfs decision (DIB: MemTotal ≥ 2 × --min-tmpfs)', () => {
   });
   it('reads MemTotal', () => {
     expect(memTotal('MemTotal:       24000000 kB\nMemFree: 1 kB\n')).toBe(24000000 * 1024);
+  });
+});
+
+describe('leftovers of a killed kiln', () => {
+  it('names temp folders with kind and pid, and reads them back', () => {
+    expect(tempPrefix('build', 4242)).toBe('kiln-build.4242.');
+    expect(parseTempName('kiln-image-mount.77.aB3xYz')).toEqual({ name: 'kiln-image-mount.77.aB3xYz', kind: 'image-mount', pid: 77 });
+    for (const other of ['kiln-build.aB3xYz', 'kiln-test-123', 'kiln-build.77.aB3xYz.tar', 'kiln-image-outputs-x1', 'kiln-build.77.']) {
+      expect(parseTempName(other)).toBeUndefined();
+    }
+  });
+  it('picks the folders whose process is gone, never its own', () => {
+    const names = ['kiln-build.10.aaaaaa', 'kiln-build.11.bbbbbb', 'kiln-image-read.12.cccccc', 'kiln-build.13.dddddd', 'unrelated'];
+    const alive = (pid: number): boolean => pid === 11;
+    expect(abandoned(names, alive, 13).map((t) => t.name)).toEqual(['kiln-build.10.aaaaaa', 'kiln-image-read.12.cccccc']);
+  });
+  it('finds the loop devices behind the mounts below a folder', () => {
+    const info = [
+      '22 1 0:1 / / rw - ext4 /dev/sda1 rw',
+      '40 22 7:3 / /tmp/kiln-build.5.abcdef/mnt rw - ext4 /dev/loop3p1 rw',
+      '41 40 0:5 / /tmp/kiln-build.5.abcdef/mnt/proc rw - proc proc rw',
+      '42 22 7:4 / /tmp/kiln-image-mount.5.ghijkl rw - xfs /dev/loop4 ro',
+      '43 22 7:9 / /srv/other rw - ext4 /dev/loop9 rw',
+    ].join('\n');
+    expect(mountTable(info)[1]).toEqual({ point: '/tmp/kiln-build.5.abcdef/mnt', source: '/dev/loop3p1' });
+    expect(loopDevicesAmong(mountSourcesBelow('/tmp/kiln-build.5.abcdef', info))).toEqual(['/dev/loop3']);
+    expect(loopDevicesAmong(mountSourcesBelow('/tmp/kiln-image-mount.5.ghijkl', info))).toEqual(['/dev/loop4']);
+    expect(loopDevicesAmong(['proc', 'tmpfs', '/dev/sda1', '/dev/loop12', '/dev/loop12p2'])).toEqual(['/dev/loop12']);
+  });
+  it('says what it cleared in one line', () => {
+    expect(describeCleared({ path: '/tmp/kiln-build.5.abcdef', pid: 5, processes: 2, mounts: 6, loops: 1 }))
+      .toBe('cleared /tmp/kiln-build.5.abcdef, left by kiln process 5 that was killed before it could clean up (2 processes stopped, 6 mounts, 1 loop device)');
+    expect(describeCleared({ path: '/tmp/kiln-image-read.5.abcdef', pid: 5, processes: 0, mounts: 0, loops: 0 }))
+      .toBe('cleared /tmp/kiln-image-read.5.abcdef, left by kiln process 5 that was killed before it could clean up');
+  });
+  it('clears an abandoned folder without mounts as any user, and leaves live ones alone', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'kiln-test-'));
+    try {
+      const dead = join(parent, 'kiln-build.999999999.abcdef');
+      const live = join(parent, `kiln-build.${process.pid}.ghijkl`);
+      mkdirSync(join(dead, 'root/etc'), { recursive: true });
+      mkdirSync(live);
+      const cleared = await clearLeftovers(parent);
+      expect(cleared).toEqual([{ path: dead, pid: 999999999, processes: 0, mounts: 0, loops: 0 }]);
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,152 @@
+// What a kiln process killed outright (SIGKILL, the OOM killer, a machine reset of the sandbox)
+// leaves behind: no release could run, so its temp folder is still there with the mounts below
+// it, the loop devices over files in it, and hooks still running against it. Every kiln temp
+// folder is named kiln-<kind>.<pid>.XXXXXX, so the next kiln command can tell, before it starts,
+// which folders belong to a process that no longer exists, and clear them. (diskimage-builder
+// leaves that to the user: `findmnt`, `umount`, `losetup -d` by hand.)
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../exec/run.js';
+import type { LogSink } from '../log.js';
+import { detachLoop, loopBackingFile } from './loop-device.js';
+import { isAtOrBelow, mountsBelow, mountTable, unmount } from './mount.js';
+import { removePartitionDevices } from '../block-device/partition-devices.js';
+import { parseTempName, removeTree, type KilnTempName } from './temp-dir.js';
+
+/** The kiln temp folders among `names` whose process is gone (pure). */
+export function abandoned(names: readonly string[], alive: (pid: number) => boolean, self = process.pid): KilnTempName[] {
+  return names
+    .map(parseTempName)
+    .filter((t): t is KilnTempName => t !== undefined && t.pid !== self && !alive(t.pid));
+}
+
+/** True while process `pid` exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What clearing one folder took. */
+export interface Cleared {
+  path: string;
+  pid: number;
+  processes: number;
+  mounts: number;
+  loops: number;
+}
+
+/** One line for the user about a cleared folder. */
+export function describeCleared(c: Cleared): string {
+  const parts = [
+    c.processes ? `${c.processes} process${c.processes > 1 ? 'es' : ''} stopped` : '',
+    c.mounts ? `${c.mounts} mount${c.mounts > 1 ? 's' : ''}` : '',
+    c.loops ? `${c.loops} loop device${c.loops > 1 ? 's' : ''}` : '',
+  ].filter(Boolean);
+  return `cleared ${c.path}, left by kiln process ${c.pid} that was killed before it could clean up${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** Clears every abandoned kiln temp folder in `parent` that this user may clear. */
+export async function clearLeftovers(parent: string, log?: LogSink): Promise<Cleared[]> {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const cleared: Cleared[] = [];
+  for (const temp of abandoned(names, processAlive)) {
+    const path = join(parent, temp.name);
+    if (!ownedByUs(path)) continue;
+    cleared.push({ path, pid: temp.pid, ...(await clearFolder(path, log)) });
+  }
+  return cleared;
+}
+
+function ownedByUs(path: string): boolean {
+  const uid = process.getuid?.() ?? 0;
+  try {
+    return uid === 0 || statSync(path).uid === uid;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops what runs against `path`, unmounts below it, detaches its loop devices, removes it. */
+async function clearFolder(path: string, log?: LogSink): Promise<Omit<Cleared, 'path' | 'pid'>> {
+  const processes = await stopProcessesUsing(path, log);
+  const sources = mountSourcesBelow(path);
+  const points = mountsBelow(path);
+  for (const point of points) await unmount(point, log);
+  const loops = new Set([...loopsBackedBelow(path), ...loopDevicesAmong(sources)].filter((d) => !stillMounted(d)));
+  for (const device of loops) {
+    const file = loopBackingFile(device);
+    if (file === undefined) continue;
+    await removePartitionDevices(device, log);
+    await detachLoop(device, file.replace(/ \(deleted\)$/, ''), log);
+  }
+  await removeTree(path, log);
+  return { processes, mounts: points.length, loops: loops.size };
+}
+
+/**
+ * Processes still working on `dir`: chrooted in it (chroot hooks), working in it, or started by
+ * the dead build (host hooks and their children carry TARGET_ROOT and friends in their
+ * environment).
+ */
+export function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const root = readlinkSync(`/proc/${entry}/root`);
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').map((kv) => kv.slice(kv.indexOf('=') + 1));
+      if (isAtOrBelow(root, dir) || isAtOrBelow(cwd, dir) || environ.some((value) => isAtOrBelow(value, dir))) pids.push(Number(entry));
+    } catch {
+      // Gone already, or not ours to inspect.
+    }
+  }
+  return pids;
+}
+
+async function stopProcessesUsing(dir: string, log?: LogSink): Promise<number> {
+  const first = processesUsing(dir);
+  for (const signal of ['TERM', 'KILL'] as const) {
+    const pids = processesUsing(dir);
+    if (!pids.length) break;
+    log?.line('kiln', `stopping processes left working on ${dir} with SIG${signal}: ${pids.join(' ')}`);
+    await run(['kill', `-${signal}`, ...pids.map(String)], { privileged: true, log, allowFailure: true });
+    for (let i = 0; i < 20 && processesUsing(dir).length; i++) await sleep(100);
+  }
+  return first.length;
+}
+
+/** Source devices of the mounts at or below `dir`. */
+export function mountSourcesBelow(dir: string, mountinfo?: string): string[] {
+  return mountTable(mountinfo).filter((m) => isAtOrBelow(m.point, dir)).map((m) => m.source);
+}
+
+/** The whole loop devices behind `sources` (/dev/loop3p1 is on /dev/loop3). */
+export function loopDevicesAmong(sources: readonly string[]): string[] {
+  return [...new Set(sources.map((s) => /^(\/dev\/loop\d+)(p\d+)?$/.exec(s)?.[1]).filter((d): d is string => d !== undefined))];
+}
+
+function loopsBackedBelow(dir: string): string[] {
+  return readdirSync('/sys/block')
+    .filter((name) => /^loop\d+$/.test(name))
+    .filter((name) => {
+      const backing = loopBackingFile(name);
+      return backing !== undefined && isAtOrBelow(backing.replace(/ \(deleted\)$/, ''), dir);
+    })
+    .map((name) => `/dev/${name}`);
+}
+
+/** A loop device (or one of its partitions) that is still mounted somewhere else is not ours. */
+function stillMounted(device: string): boolean {
+  return mountTable().map((m) => m.source).some((s) => s === device || s.startsWith(`${device}p`));
+}
