@@ -94,24 +94,40 @@ async function clearFolder(path: string, log?: LogSink): Promise<Omit<Cleared, '
 }
 
 /**
- * Processes still working on `dir`: chrooted in it (chroot hooks), working in it, or started by
- * the dead build (host hooks and their children carry TARGET_ROOT and friends in their
- * environment).
+ * Processes still working on `dir`: chrooted in it (chroot hooks), or started by the dead build
+ * (host hooks and their children carry TARGET_ROOT and friends in their environment). Never this
+ * process or the ones that started it (a shell whose variables happen to name the folder).
  */
 export function processesUsing(dir: string): number[] {
+  const spared = new Set(ancestry(process.pid));
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!/^\d+$/.test(entry) || spared.has(Number(entry))) continue;
     try {
       const root = readlinkSync(`/proc/${entry}/root`);
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').map((kv) => kv.slice(kv.indexOf('=') + 1));
-      if (isAtOrBelow(root, dir) || isAtOrBelow(cwd, dir) || environ.some((value) => isAtOrBelow(value, dir))) pids.push(Number(entry));
+      if (isAtOrBelow(root, dir) || environ.some((value) => isAtOrBelow(value, dir))) pids.push(Number(entry));
     } catch {
       // Gone already, or not ours to inspect.
     }
   }
   return pids;
+}
+
+/** `pid` and its parents up to init. */
+function ancestry(pid: number): number[] {
+  const chain: number[] = [];
+  for (let current = pid; current > 1 && !chain.includes(current);) {
+    chain.push(current);
+    try {
+      // Field 4 of /proc/PID/stat, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${current}/stat`, 'utf8');
+      current = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
 }
 
 async function stopProcessesUsing(dir: string, log?: LogSink): Promise<number> {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceStack } from '../../lib/resources/disposable-stack.js';
 import { mountsBelow, mountTable } from '../../lib/resources/mount.js';
-import { abandoned, clearLeftovers, describeCleared, loopDevicesAmong, mountSourcesBelow } from '../../lib/resources/leftovers.js';
+import { spawn } from 'node:child_process';
+import { abandoned, clearLeftovers, describeCleared, loopDevicesAmong, mountSourcesBelow, processesUsing } from '../../lib/resources/leftovers.js';
 import { parseTempName, tempPrefix } from '../../lib/resources/temp-dir.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +106,17 @@ describe('leftovers of a killed kiln', () => {
       .toBe('cleared /tmp/kiln-build.5.abcdef, left by kiln process 5 that was killed before it could clean up (2 processes stopped, 6 mounts, 1 loop device)');
     expect(describeCleared({ path: '/tmp/kiln-image-read.5.abcdef', pid: 5, processes: 0, mounts: 0, loops: 0 }))
       .toBe('cleared /tmp/kiln-image-read.5.abcdef, left by kiln process 5 that was killed before it could clean up');
+  });
+  it('finds the processes a dead build started by the folder in their environment', async () => {
+    const dir = join(tmpdir(), 'kiln-build.999999998.abcdef');
+    const child = spawn('sleep', ['30'], { env: { TARGET_ROOT: `${dir}/root` }, stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      expect(processesUsing(dir)).toEqual([child.pid]);
+      expect(processesUsing(`${dir}x`)).toEqual([]);
+    } finally {
+      child.kill();
+    }
   });
   it('clears an abandoned folder without mounts as any user, and leaves live ones alone', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'kiln-test-'));
