@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunOptions, type RunResult } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import type { ResourceStack } from './disposable-stack.js';
-import { mount, mountsBelow, unmount } from './mount.js';
+import { isAtOrBelow, mount, mountsBelow, unmount } from './mount.js';
 import { lexists, makeRootDir, moveRootFile, removeRootFile, writeRootFile } from './root-files.js';
 
 const POLICY_RC_D = '#!/bin/sh\n# Written by kiln while the image is built: no service may start in the chroot.\nexit 101\n';
@@ -79,14 +79,13 @@ export async function blockServices(stack: ResourceStack, root: string, log?: Lo
   await swapImageFile(stack, join(root, 'usr/sbin/policy-rc.d'), POLICY_RC_D, 0o755, '.kiln-orig', log);
 }
 
-/** PIDs of processes whose root directory is `root` or below it. */
-export function processesInside(root: string): number[] {
+/** PIDs of the processes `matches` accepts; processes that vanish or may not be inspected are skipped. */
+export function findProcesses(matches: (pid: string) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const link = readlinkSync(`/proc/${entry}/root`);
-      if (link === root || link.startsWith(`${root}/`)) pids.push(Number(entry));
+      if (matches(entry)) pids.push(Number(entry));
     } catch {
       // Gone already, or not ours to inspect.
     }
@@ -94,15 +93,27 @@ export function processesInside(root: string): number[] {
   return pids;
 }
 
-/** Stops processes still running inside `root`: SIGTERM, a short wait, then SIGKILL. */
-export async function killProcessesInside(root: string, log?: LogSink): Promise<void> {
+/** PIDs of processes whose root directory is `root` or below it. */
+export function processesInside(root: string): number[] {
+  return findProcesses((pid) => isAtOrBelow(readlinkSync(`/proc/${pid}/root`), root));
+}
+
+/** Stops the processes `find` returns: SIGTERM, a short wait, then SIGKILL; returns how many there were. */
+export async function stopProcesses(find: () => number[], where: string, log?: LogSink): Promise<number> {
+  const found = find().length;
   for (const signal of ['TERM', 'KILL'] as const) {
-    const pids = processesInside(root);
-    if (!pids.length) return;
-    log?.line('kiln', `stopping processes left in ${root} with SIG${signal}: ${pids.join(' ')}`);
+    const pids = find();
+    if (!pids.length) break;
+    log?.line('kiln', `stopping processes left ${where} with SIG${signal}: ${pids.join(' ')}`);
     await run(['kill', `-${signal}`, ...pids.map(String)], { privileged: true, log, allowFailure: true });
-    for (let i = 0; i < 20 && processesInside(root).length; i++) await sleep(100);
+    for (let i = 0; i < 20 && find().length; i++) await sleep(100);
   }
+  return found;
+}
+
+/** Stops processes still running inside `root`. */
+export async function killProcessesInside(root: string, log?: LogSink): Promise<void> {
+  await stopProcesses(() => processesInside(root), `in ${root}`, log);
 }
 
 /** Prepares `root` for running commands inside it; everything is undone when `stack` unwinds. */

@@ -6,10 +6,9 @@
 // leaves that to the user: `findmnt`, `umount`, `losetup -d` by hand.)
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
-import { detachLoop, loopBackingFile } from './loop-device.js';
+import { findProcesses, stopProcesses } from './chroot.js';
+import { detachLoop, loopBackingFile, loopDevicesWhere } from './loop-device.js';
 import { isAtOrBelow, mountsBelow, mountTable, unmount } from './mount.js';
 import { removePartitionDevices } from '../block-device/partition-devices.js';
 import { parseTempName, removeTree, type KilnTempName } from './temp-dir.js';
@@ -38,16 +37,20 @@ export interface Cleared {
   processes: number;
   mounts: number;
   loops: number;
+  /** Why the folder could not be cleared completely (the build goes on; the user is told). */
+  failed?: string;
 }
 
 /** One line for the user about a cleared folder. */
 export function describeCleared(c: Cleared): string {
+  const left = `left by kiln process ${c.pid} that was killed before it could clean up`;
+  if (c.failed) return `could not clear ${c.path}, ${left}: ${c.failed}`;
   const parts = [
     c.processes ? `${c.processes} process${c.processes > 1 ? 'es' : ''} stopped` : '',
     c.mounts ? `${c.mounts} mount${c.mounts > 1 ? 's' : ''}` : '',
     c.loops ? `${c.loops} loop device${c.loops > 1 ? 's' : ''}` : '',
   ].filter(Boolean);
-  return `cleared ${c.path}, left by kiln process ${c.pid} that was killed before it could clean up${parts.length ? ` (${parts.join(', ')})` : ''}`;
+  return `cleared ${c.path}, ${left}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
 /** Clears every abandoned kiln temp folder in `parent` that this user may clear. */
@@ -62,7 +65,12 @@ export async function clearLeftovers(parent: string, log?: LogSink): Promise<Cle
   for (const temp of abandoned(names, processAlive)) {
     const path = join(parent, temp.name);
     if (!ownedByUs(path)) continue;
-    cleared.push({ path, pid: temp.pid, ...(await clearFolder(path, log)) });
+    try {
+      cleared.push({ path, pid: temp.pid, ...(await clearFolder(path, log)) });
+    } catch (error) {
+      // Somebody else's mess must not stop this build; the line tells the user what to free.
+      cleared.push({ path, pid: temp.pid, processes: 0, mounts: 0, loops: 0, failed: error instanceof Error ? error.message : String(error) });
+    }
   }
   return cleared;
 }
@@ -78,11 +86,11 @@ function ownedByUs(path: string): boolean {
 
 /** Stops what runs against `path`, unmounts below it, detaches its loop devices, removes it. */
 async function clearFolder(path: string, log?: LogSink): Promise<Omit<Cleared, 'path' | 'pid'>> {
-  const processes = await stopProcessesUsing(path, log);
+  const processes = await stopProcesses(() => processesUsing(path), `working on ${path}`, log);
   const sources = mountSourcesBelow(path);
   const points = mountsBelow(path);
   for (const point of points) await unmount(point, log);
-  const loops = new Set([...loopsBackedBelow(path), ...loopDevicesAmong(sources)].filter((d) => !stillMounted(d)));
+  const loops = new Set([...loopDevicesWhere((backing) => isAtOrBelow(backing, path)), ...loopDevicesAmong(sources)].filter((d) => !stillMounted(d)));
   for (const device of loops) {
     const file = loopBackingFile(device);
     if (file === undefined) continue;
@@ -99,19 +107,13 @@ async function clearFolder(path: string, log?: LogSink): Promise<Omit<Cleared, '
  * process or the ones that started it (a shell whose variables happen to name the folder).
  */
 export function processesUsing(dir: string): number[] {
-  const spared = new Set(ancestry(process.pid));
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || spared.has(Number(entry))) continue;
-    try {
-      const root = readlinkSync(`/proc/${entry}/root`);
-      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').map((kv) => kv.slice(kv.indexOf('=') + 1));
-      if (isAtOrBelow(root, dir) || environ.some((value) => isAtOrBelow(value, dir))) pids.push(Number(entry));
-    } catch {
-      // Gone already, or not ours to inspect.
-    }
-  }
-  return pids;
+  const spared = new Set(ancestry(process.pid).map(String));
+  return findProcesses((pid) => {
+    if (spared.has(pid)) return false;
+    if (isAtOrBelow(readlinkSync(`/proc/${pid}/root`), dir)) return true;
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    return environ.some((kv) => isAtOrBelow(kv.slice(kv.indexOf('=') + 1), dir));
+  });
 }
 
 /** `pid` and its parents up to init. */
@@ -130,17 +132,6 @@ function ancestry(pid: number): number[] {
   return chain;
 }
 
-async function stopProcessesUsing(dir: string, log?: LogSink): Promise<number> {
-  const first = processesUsing(dir);
-  for (const signal of ['TERM', 'KILL'] as const) {
-    const pids = processesUsing(dir);
-    if (!pids.length) break;
-    log?.line('kiln', `stopping processes left working on ${dir} with SIG${signal}: ${pids.join(' ')}`);
-    await run(['kill', `-${signal}`, ...pids.map(String)], { privileged: true, log, allowFailure: true });
-    for (let i = 0; i < 20 && processesUsing(dir).length; i++) await sleep(100);
-  }
-  return first.length;
-}
 
 /** Source devices of the mounts at or below `dir`. */
 export function mountSourcesBelow(dir: string, mountinfo?: string): string[] {
@@ -150,16 +141,6 @@ export function mountSourcesBelow(dir: string, mountinfo?: string): string[] {
 /** The whole loop devices behind `sources` (/dev/loop3p1 is on /dev/loop3). */
 export function loopDevicesAmong(sources: readonly string[]): string[] {
   return [...new Set(sources.map((s) => /^(\/dev\/loop\d+)(p\d+)?$/.exec(s)?.[1]).filter((d): d is string => d !== undefined))];
-}
-
-function loopsBackedBelow(dir: string): string[] {
-  return readdirSync('/sys/block')
-    .filter((name) => /^loop\d+$/.test(name))
-    .filter((name) => {
-      const backing = loopBackingFile(name);
-      return backing !== undefined && isAtOrBelow(backing.replace(/ \(deleted\)$/, ''), dir);
-    })
-    .map((name) => `/dev/${name}`);
 }
 
 /** A loop device (or one of its partitions) that is still mounted somewhere else is not ours. */

@@ -28,8 +28,15 @@ export function loopBackingFile(device: string): string | undefined {
   }
 }
 
-function samePath(a: string, b: string): boolean {
-  return a === b || a === `${b} (deleted)`;
+/** Attached loop devices whose backing file (as sysfs names it, " (deleted)" removed) `matches`. */
+export function loopDevicesWhere(matches: (backingFile: string) => boolean): string[] {
+  return readdirSync('/sys/block')
+    .filter((name) => /^loop\d+$/.test(name))
+    .filter((name) => {
+      const backing = loopBackingFile(name);
+      return backing !== undefined && matches(backing.replace(/ \(deleted\)$/, ''));
+    })
+    .map((name) => `/dev/${name}`);
 }
 
 /** Loop devices currently backed by `file`. */
@@ -40,13 +47,7 @@ export function loopDevicesOf(file: string): string[] {
   } catch {
     // The file is gone; sysfs still names it.
   }
-  return readdirSync('/sys/block')
-    .filter((name) => /^loop\d+$/.test(name))
-    .filter((name) => {
-      const backing = loopBackingFile(name);
-      return backing !== undefined && (samePath(backing, path) || samePath(backing, file));
-    })
-    .map((name) => `/dev/${name}`);
+  return loopDevicesWhere((backing) => backing === path || backing === file);
 }
 
 /** Attaches `file` to a free loop device and registers its detach on `stack`; returns /dev/loopN. */

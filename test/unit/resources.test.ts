@@ -106,6 +106,8 @@ describe('leftovers of a killed kiln', () => {
       .toBe('cleared /tmp/kiln-build.5.abcdef, left by kiln process 5 that was killed before it could clean up (2 processes stopped, 6 mounts, 1 loop device)');
     expect(describeCleared({ path: '/tmp/kiln-image-read.5.abcdef', pid: 5, processes: 0, mounts: 0, loops: 0 }))
       .toBe('cleared /tmp/kiln-image-read.5.abcdef, left by kiln process 5 that was killed before it could clean up');
+    expect(describeCleared({ path: '/tmp/kiln-build.5.abcdef', pid: 5, processes: 0, mounts: 0, loops: 0, failed: 'loop device /dev/loop3 is still attached' }))
+      .toBe('could not clear /tmp/kiln-build.5.abcdef, left by kiln process 5 that was killed before it could clean up: loop device /dev/loop3 is still attached');
   });
   it('finds the processes a dead build started by the folder in their environment', async () => {
     const dir = join(tmpdir(), 'kiln-build.999999998.abcdef');
