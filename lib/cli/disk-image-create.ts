@@ -1,7 +1,7 @@
 // disk-image-create: build an image from flavours.
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
-import { executeBuild } from '../build/execute.js';
+import { executeBuild } from '../engine/execute.js';
 import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 

@@ -2,12 +2,12 @@
 // layer cache and why not.
 import { findLayer } from '../cache/layer-store.js';
 import { stageKeys } from '../cache/stage-inputs.js';
-import { packageListFiles } from '../build/steps/hook-tree.js';
-import { decideStages, maxLayerAge, type StageDecision } from '../build/steps/root-stages.js';
+import { packageListFiles } from '../engine/steps/hook-tree.js';
+import { decideStages, maxLayerAge, type StageDecision } from '../engine/steps/root-stages.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { planToJson, planToText } from '../plan/print.js';
 import { findOutputs, outputKey } from '../cache/output-cache.js';
-import { outputCacheText } from '../build/block-device-config.js';
+import { outputCacheText } from '../engine/block-device-config.js';
 
 /** Cache decisions for every stage of the image root, as the build would make them now. */
 export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> {

@@ -2,7 +2,7 @@
 // added first, as diskimage-builder does).
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
-import { executeBuild } from '../build/execute.js';
+import { executeBuild } from '../engine/execute.js';
 import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 

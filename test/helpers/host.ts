@@ -1,7 +1,9 @@
 // Host-state snapshots for leak checks: mounts, loop devices and kiln temp folders before and
-// after a build must be the same.
+// after a build must be the same. The snapshot covers the temp folder tests run in (TMPDIR,
+// resolved): every build of a test works and writes there, and several test runs with their own
+// TMPDIR can share one machine without seeing each other's builds.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,13 +16,16 @@ export interface HostState {
 
 /** The current mounts, attached loop devices and kiln temp folders. */
 export function hostState(): HostState {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(Boolean).sort();
+  const scope = realpathSync(tmpdir());
+  const inScope = (path: string | undefined): boolean => path === scope || (path ?? '').startsWith(`${scope}/`);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(inScope).sort();
   let loops: string[] = [];
   try {
-    loops = execFileSync('losetup', ['-a', '-n', '-O', 'NAME,BACK-FILE']).toString().trim().split('\n').filter(Boolean).sort();
+    loops = execFileSync('losetup', ['-a', '-n', '-O', 'NAME,BACK-FILE']).toString().trim().split('\n').filter(Boolean);
   } catch {
     loops = [];
   }
+  loops = loops.filter((line) => inScope(line.trim().split(/\s+/)[1])).sort();
   const tempDirs = readdirSync(tmpdir()).filter((name) => name.startsWith('kiln-build.')).sort();
   return { mounts, loops, tempDirs };
 }

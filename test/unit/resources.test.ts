@@ -7,7 +7,7 @@ import { parseTempName, tempPrefix } from '../../lib/resources/temp-dir.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideTmpfs, memTotal } from '../../lib/build/work-dir.js';
+import { decideTmpfs, memTotal } from '../../lib/engine/work-dir.js';
 
 describe('ResourceStack', () => {
   it('releases in reverse order, also when the body throws, through `await using`', async () => {
