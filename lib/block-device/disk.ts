@@ -5,7 +5,7 @@
 // caller's stack first: an error anywhere unwinds everything, and closeDisk() (the success path)
 // unwinds it early after copying the staged vfat content in.
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InternalError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
@@ -14,7 +14,10 @@ import { attachLoop } from '../resources/loop-device.js';
 import { isMounted, mount } from '../resources/mount.js';
 import { makeRootDir, writeRootFile } from '../resources/root-files.js';
 import { removeTree } from '../resources/temp-dir.js';
-import type { DiskLayout } from './layout-types.js';
+import { SECTOR, type DiskLayout } from './layout-types.js';
+import { rebuildExtFilesystem, writeFilesystemInto } from './ext-rebuild.js';
+import { isExtFs } from './filesystems.js';
+import { clampTimes } from '../reproducible/clamp.js';
 import { addPartitionDevices } from './partition-devices.js';
 import type { FsType } from './types.js';
 import { copyIntoFat, emptyFolder } from './vfat-staging.js';
@@ -27,10 +30,20 @@ export interface DiskOptions {
   mountBase: string;
   log?: LogSink | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * SOURCE_DATE_EPOCH: mkfs runs with this clock, and closeDisk() makes every ext filesystem
+   * again from its content so that the image is reproducible (ext-rebuild.ts). Unset: the
+   * filesystems stay as the kernel wrote them.
+   */
+  epoch?: number | undefined;
+  /** Where the rebuilt filesystems are made (default: the image's folder). */
+  workDir?: string | undefined;
 }
 
 /** A filesystem as it is reachable during the build. */
 export interface DiskMount {
+  /** The mkfs node name. */
+  filesystem: string;
   mountPoint: string;
   /** Host path: the mount point below the mount base. */
   path: string;
@@ -58,7 +71,15 @@ export interface AttachedDisk {
   rootUuid: string;
 }
 
-const diskStacks = new WeakMap<AttachedDisk, { stack: ResourceStack; log: LogSink | undefined; signal: AbortSignal | undefined }>();
+interface DiskState {
+  stack: ResourceStack;
+  log: LogSink | undefined;
+  signal: AbortSignal | undefined;
+  epoch: number | undefined;
+  workDir: string;
+}
+
+const diskStacks = new WeakMap<AttachedDisk, DiskState>();
 
 /** Creates the image file, writes the table, attaches it, makes and mounts the filesystems. */
 export async function createDisk(stack: ResourceStack, layout: DiskLayout, options: DiskOptions): Promise<AttachedDisk> {
@@ -77,7 +98,7 @@ export async function createDisk(stack: ResourceStack, layout: DiskLayout, optio
     layout, imagePath, loopDevice, partitionDevices, filesystemDevices: {}, mountBase: options.mountBase, mounts: [],
     fstab: layout.fstab, rootUuid: layout.root.uuid,
   };
-  diskStacks.set(disk, { stack: own, log, signal });
+  diskStacks.set(disk, { stack: own, log, signal, epoch: options.epoch, workDir: options.workDir ?? dirname(imagePath) });
   await makeFilesystems(disk);
   await mountFilesystems(disk);
   return disk;
@@ -107,10 +128,13 @@ function deviceFor(disk: AttachedDisk, node: string): string {
 
 /** Makes every filesystem of the layout, in call order. */
 export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
-  const { log, signal } = diskStacks.get(disk)!;
+  const { log, signal, epoch } = diskStacks.get(disk)!;
   for (const fs of disk.layout.filesystems) {
     const device = deviceFor(disk, fs.device);
-    await run([...fs.mkfs, device], { privileged: true, log, signal, what: `making the ${fs.type} filesystem ${fs.name} on ${device}` });
+    await run([...fs.mkfs, device], {
+      privileged: true, log, signal, what: `making the ${fs.type} filesystem ${fs.name} on ${device}`,
+      ...(epoch === undefined ? {} : { env: { E2FSPROGS_FAKE_TIME: String(epoch) } }),
+    });
     disk.filesystemDevices[fs.name] = device;
   }
 }
@@ -123,7 +147,7 @@ export async function mountFilesystems(disk: AttachedDisk): Promise<void> {
     const device = disk.filesystemDevices[m.filesystem]!;
     await makeRootDir(path, log);
     if (!m.staged) await mount(stack, { source: device, target: path, fstype: m.type, log });
-    disk.mounts.push({ mountPoint: m.mountPoint, path, device, type: m.type, staged: m.staged });
+    disk.mounts.push({ filesystem: m.filesystem, mountPoint: m.mountPoint, path, device, type: m.type, staged: m.staged });
   }
 }
 
@@ -142,9 +166,18 @@ export async function copyTreeIntoDisk(disk: AttachedDisk, tree: string): Promis
   });
 }
 
-/** Success path: copies staged vfat content in, trims, unmounts (reverse order), detaches. */
+/** Where a filesystem node lies in the image file: its partition, or the whole disk. */
+export function extentOf(layout: DiskLayout, node: string): { offset: number; bytes: number } {
+  const partition = layout.table?.partitions.find((p) => p.name === node);
+  if (partition) return { offset: partition.startSector * SECTOR, bytes: partition.sizeSectors * SECTOR };
+  if (node === layout.imageName) return { offset: 0, bytes: layout.sizeBytes };
+  throw new InternalError(`filesystem device ${node} is neither a partition nor the disk`);
+}
+
+/** Success path: copies staged vfat content in, rebuilds ext filesystems, trims, unmounts (reverse order), detaches. */
 export async function closeDisk(disk: AttachedDisk): Promise<void> {
-  const { stack, log, signal } = diskStacks.get(disk)!;
+  const state = diskStacks.get(disk)!;
+  const { stack, log, signal } = state;
   // Staged vfat folders live in their parent filesystem: copying them after it was unmounted
   // would silently copy an empty host folder.
   const lost = disk.mounts.filter((m) => !m.staged && !isMounted(m.path));
@@ -154,9 +187,31 @@ export async function closeDisk(disk: AttachedDisk): Promise<void> {
     await emptyFolder(m.path, { log });
   }
   await run(['sync'], { log });
+  // The rebuilt filesystems outlive the disk's own resources: they are written in once it is detached.
+  await using files = new ResourceStack();
+  const rebuilt = state.epoch === undefined ? [] : await rebuildExtFilesystems(disk, { ...state, epoch: state.epoch }, files);
   // Discarding unused blocks punches holes in the image file, so the raw image stays sparse (DIB).
-  for (const m of [...disk.mounts].reverse().filter((m) => !m.staged)) {
+  for (const m of [...disk.mounts].reverse().filter((m) => !m.staged && !rebuilt.some((r) => r.filesystem === m.filesystem))) {
     await run(['fstrim', m.path], { privileged: true, log, allowFailure: true });
   }
   await stack.disposeAsync();
+  for (const r of rebuilt) {
+    const { offset, bytes } = extentOf(disk.layout, disk.layout.filesystems.find((f) => f.name === r.filesystem)!.device);
+    await writeFilesystemInto(r.file, disk.imagePath, offset, bytes, log);
+  }
+}
+
+/** Makes each mounted ext filesystem again from its content (ext-rebuild.ts); the files replace them once detached. */
+async function rebuildExtFilesystems(disk: AttachedDisk, state: DiskState & { epoch: number }, files: ResourceStack): Promise<{ filesystem: string; file: string }[]> {
+  const rebuilt: { filesystem: string; file: string }[] = [];
+  for (const m of disk.mounts.filter((m) => !m.staged && isExtFs(m.type))) {
+    const fs = disk.layout.filesystems.find((f) => f.name === m.filesystem)!;
+    await clampTimes(m.path, state.epoch, { log: state.log, signal: state.signal });
+    const file = await rebuildExtFilesystem(files, {
+      mountPath: m.path, mkfs: fs.mkfs, bytes: extentOf(disk.layout, fs.device).bytes, workDir: state.workDir, name: fs.name,
+      epoch: state.epoch, log: state.log, signal: state.signal,
+    });
+    rebuilt.push({ filesystem: fs.name, file });
+  }
+  return rebuilt;
 }

@@ -2,6 +2,7 @@
 // DIB's level2/mkfs.py (label flag -n for vfat, -L otherwise; UUID via -U for ext*/swap and
 // -m uuid= for xfs; -q for ext*/xfs; the device last). kiln also sets the UUID of btrfs (-U)
 // and the volume id of vfat (-i), so every fstab line can use UUID=. Pure.
+import { createHash } from 'node:crypto';
 import type { FsType } from './types.js';
 
 /** Longest label each filesystem accepts (DIB's table, plus btrfs). */
@@ -45,9 +46,35 @@ export function effectiveLabel(type: FsType, label: string): string {
   return type === 'vfat' ? label.toUpperCase() : label;
 }
 
+/** True for the ext2/3/4 family (mke2fs). */
+export function isExtFs(type: FsType): boolean {
+  return type === 'ext2' || type === 'ext3' || type === 'ext4';
+}
+
+/**
+ * The directory-index hash seed of an ext filesystem, derived from its UUID: mke2fs otherwise
+ * draws a random one, and it decides the order of every large directory (and so readdir order
+ * and the bytes of the directory blocks).
+ */
+export function hashSeedFor(uuid: string): string {
+  return uuidFromBytes('ext4', createHash('sha256').update(`kiln-ext-hash-seed\n${uuid}`).digest().subarray(0, 16));
+}
+
+/** mke2fs options with `hash_seed=` added to the user's -E list (mke2fs honours only its last -E). */
+export function withHashSeed(opts: readonly string[], seed: string): string[] {
+  const index = opts.lastIndexOf('-E');
+  if (index < 0 || index + 1 >= opts.length) return [...opts, '-E', `hash_seed=${seed}`];
+  const given = opts[index + 1]!;
+  if (/(^|,)hash_seed=/.test(given)) return [...opts];
+  return [...opts.slice(0, index + 1), `${given},hash_seed=${seed}`, ...opts.slice(index + 2)];
+}
+
 /** mkfs argv for a filesystem, without the device (the executor appends it). */
 export function mkfsCommand(fs: { type: FsType; label: string; uuid: string; opts: readonly string[] }): string[] {
-  const argv = [MKFS_PROGRAM[fs.type], ...(fs.type === 'swap' ? [] : fs.opts)];
+  const opts = isExtFs(fs.type) ? withHashSeed(fs.opts, hashSeedFor(fs.uuid)) : fs.opts;
+  const argv = [MKFS_PROGRAM[fs.type], ...(fs.type === 'swap' ? [] : opts)];
+  // dosfstools: constants instead of the clock (the volume id still comes from -i below).
+  if (fs.type === 'vfat') argv.splice(1, 0, '--invariant');
   argv.push(fs.type === 'vfat' ? '-n' : '-L', fs.label);
   if (fs.type === 'xfs') argv.push('-m', `uuid=${fs.uuid}`);
   else if (fs.type === 'vfat') argv.push('-i', fs.uuid.replace('-', ''));

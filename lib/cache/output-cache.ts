@@ -30,7 +30,7 @@ export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigTex
     'kiln-outputs-v1', rootKey, `kind ${r.kind}`, `types ${[...r.types].sort().join(',')}`, `uncompressed ${r.uncompressed}`,
     `qemu-img ${r.qemuImgOptions ?? ''}`, `size ${r.imageSizeBytes ?? ''} extra ${r.imageExtraSizeBytes ?? ''}`,
     `mkfs ${r.mkfsOptions ?? ''}`, `label ${r.rootLabel ?? ''}`, `compress ${r.ramdiskCompression}`,
-    `block-device ${blockDeviceConfigText}`,
+    `block-device ${blockDeviceConfigText}`, `source-date-epoch ${plan.sourceDate.epoch}`,
     ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
   ];
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
@@ -38,11 +38,13 @@ export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigTex
 
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
 
-/** The cached files for `key`, by format, if every one of `formats` is there. */
-export function findOutputs(cacheDir: string, key: string, formats: readonly string[]): Map<string, string> | undefined {
+/** The cached files for `key`, by format, if every one of `formats` is there; `optional` ones are added when kept. */
+export function findOutputs(cacheDir: string, key: string, formats: readonly string[], optional: readonly string[] = []): Map<string, string> | undefined {
   const dir = setDir(cacheDir, key);
   const found = new Map(formats.map((f) => [f, join(dir, f)]));
-  return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
+  if (![...found.values()].every((p) => existsSync(p)) || !existsSync(join(dir, 'meta.json'))) return undefined;
+  for (const f of optional) if (existsSync(join(dir, f))) found.set(f, join(dir, f));
+  return found;
 }
 
 /** Copies a file keeping holes (and sharing blocks where the filesystem can), then renames. */
@@ -76,7 +78,10 @@ export async function storeOutputs(cacheDir: string, key: string, outputs: reado
 /** Copies cached outputs to where the build writes them; marks the set as used. */
 export async function restoreOutputs(cacheDir: string, key: string, found: Map<string, string>, targets: readonly { format: string; path: string }[], log: LogSink): Promise<void> {
   await withCacheLock(cacheDir, async () => {
-    for (const t of targets) await copyFile(found.get(t.format)!, t.path, log);
+    for (const t of targets.filter((t) => found.has(t.format))) {
+      await mkdir(dirname(t.path), { recursive: true });
+      await copyFile(found.get(t.format)!, t.path, log);
+    }
     const meta = join(setDir(cacheDir, key), 'meta.json');
     const info = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;
     await writeFile(meta, JSON.stringify({ ...info, lastUsedMs: Date.now() }));

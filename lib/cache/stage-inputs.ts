@@ -53,14 +53,22 @@ export function expandVariables(pattern: string, values: Record<string, string |
   return pattern.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? '');
 }
 
+/** The declared host inputs (`cache-inputs` patterns) expanded: each pattern with the files it matches. */
+export function hostInputFiles(patterns: readonly string[], env: Record<string, string | undefined>,
+  values: Record<string, string | undefined>): { pattern: string; expanded: string; files: string[] }[] {
+  const home = invokingHome(env);
+  return patterns.map((pattern) => {
+    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+    const files = expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true }).sort() : [];
+    return { pattern, expanded, files };
+  });
+}
+
 /** `input path fingerprint` lines for the declared host inputs. */
 function hostInputs(patterns: string[], env: Record<string, string | undefined>, values: Record<string, string | undefined>): string[] {
-  const home = invokingHome(env);
-  return patterns.flatMap((pattern) => {
-    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+  return hostInputFiles(patterns, env, values).flatMap(({ pattern, expanded, files }) => {
     if (!expanded.trim()) return [`input ${pattern} unset`];
-    const matches = fg.sync(expanded, { dot: true, onlyFiles: true }).sort();
-    return matches.length ? matches.map((m) => `input ${m} ${inputFingerprint(m)}`) : [`input ${expanded} absent`];
+    return files.length ? files.map((m) => `input ${m} ${inputFingerprint(m)}`) : [`input ${expanded} absent`];
   });
 }
 
@@ -80,6 +88,9 @@ function unseenHostHooks(plan: BuildPlan, phase: string): string[] {
 export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>): StageKey[] {
   const environment = plan.environment
     .filter((v) => !KEY_NEUTRAL_VARIABLES.has(v.name))
+    // A derived SOURCE_DATE_EPOCH moves with every commit to any flavour: keying layers by it
+    // would throw the whole cache away for an unrelated change. One the user sets is keyed.
+    .filter((v) => v.name !== 'SOURCE_DATE_EPOCH' || plan.sourceDate.explicit)
     .map((v) => [v.name, v.value] as [string, string])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const files = [

@@ -1,17 +1,13 @@
 // The command line shared by disk-image-create and ramdisk-image-create: commander options with
 // diskimage-builder's names, help with examples and the phase table, and the dry run.
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { buildRequest, type RawOptions } from '../config/options.js';
 import type { BuildKind, BuildRequest } from '../config/request.js';
 import { OUTPUT_FORMATS } from '../outputs/registry.js';
 import { PHASES } from '../plan/phases.js';
+import { kilnVersion } from '../version.js';
 
-/** kiln's version, from package.json. */
-export function kilnVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+export { kilnVersion } from '../version.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -53,6 +49,7 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .option('--offline', 'use cached downloads and base trees without refreshing them (sets DIB_OFFLINE)')
     .option('--flavours-path <dirs>', 'colon-separated folders to search for flavours before $FLAVOURS_PATH and $ELEMENTS_PATH')
     .option('--no-cache', 'neither reuse nor store build-root layers in the cache')
+    .option('--source-date-epoch <seconds>', 'the time outputs carry (file times clamp to it); default $SOURCE_DATE_EPOCH, else the newest input')
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
     .option('--json', 'with --dry-run: print the plan as one JSON document')
     .option('--debug', 'show stack traces and the exact commands kiln runs');
@@ -84,6 +81,6 @@ export function parseBuildArgs(program: Command, kind: BuildKind, argv: string[]
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
-  const request = buildRequest(kind, program.args, flags, process.env, process.cwd());
+  const request = { ...buildRequest(kind, program.args, flags, process.env, process.cwd()), argv: [...argv] };
   return { flags, request };
 }

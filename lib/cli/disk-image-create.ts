@@ -20,7 +20,7 @@ export function main(argv: string[]): Promise<number> {
       defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES),
     );
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = loadAndPlan(request);
+    const plan = await loadAndPlan(request);
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;

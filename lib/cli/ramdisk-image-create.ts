@@ -17,7 +17,7 @@ export function main(argv: string[]): Promise<number> {
       defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES),
     );
     const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
-    const plan = loadAndPlan(request, { prepend: ['ramdisk'] });
+    const plan = await loadAndPlan(request, { prepend: ['ramdisk'] });
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;

@@ -8,6 +8,7 @@ import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { parseOutputTypes, stripTypeSuffix } from '../outputs/registry.js';
 import type { BuildKind, BuildRequest } from './request.js';
 import { parseBytes, SIZE_HINT } from './size.js';
+import { parseSourceDateEpoch } from '../reproducible/source-date.js';
 
 /** Option values as commander hands them over. */
 export interface RawOptions {
@@ -33,6 +34,7 @@ export interface RawOptions {
   cache?: boolean;
   bootTest?: boolean;
   compress?: string;
+  sourceDateEpoch?: string;
 }
 
 /** Architectures kiln knows, with the Debian names users pass to -a. */
@@ -63,6 +65,14 @@ function cacheDir(raw: string | undefined, env: Record<string, string | undefine
   if (env.DIB_IMAGE_CACHE) return resolve(cwd, env.DIB_IMAGE_CACHE);
   const home = env.SUDO_USER && env.HOME === '/root' ? homedir() : env.HOME ?? homedir();
   return resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'kiln');
+}
+
+/** SOURCE_DATE_EPOCH from --source-date-epoch, else from the environment; undefined when neither is set. */
+export function sourceDateOption(raw: string | undefined, env: Record<string, string | undefined>): BuildRequest['sourceDateEpoch'] {
+  if (raw !== undefined) return { epoch: parseSourceDateEpoch(raw, '--source-date-epoch'), origin: '--source-date-epoch' };
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return undefined;
+  return { epoch: parseSourceDateEpoch(value, 'SOURCE_DATE_EPOCH'), origin: 'SOURCE_DATE_EPOCH' };
 }
 
 /** Validates everything and builds the request. */
@@ -107,6 +117,7 @@ export function buildRequest(
     noCache: raw.cache === false,
     bootTest: raw.bootTest ?? false,
     ramdiskCompression: compress,
+    sourceDateEpoch: sourceDateOption(raw.sourceDateEpoch, env),
     env,
     cwd,
   };

@@ -37,8 +37,12 @@ export interface BuildRequest {
   noCache: boolean;
   /** --boot-test: boot the finished image under QEMU and fail if it does not come up. */
   bootTest: boolean;
+  /** SOURCE_DATE_EPOCH given by the user (--source-date-epoch, else the variable); unset: the newest input. */
+  sourceDateEpoch: { epoch: number; origin: string } | undefined;
   /** Ramdisk compression (ramdisk builds). */
   ramdiskCompression: 'zstd' | 'gzip';
+  /** The command's arguments as given (the manifests record them, as DIB's dib_arguments does). */
+  argv?: string[];
   /** The user's environment (DIB_* and friends are taken from it). */
   env: Record<string, string | undefined>;
   cwd: string;

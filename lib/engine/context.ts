@@ -5,6 +5,7 @@ import type { BuildPlan } from '../plan/build-plan.js';
 import { exportedValues } from '../plan/environment.js';
 import type { EventSink } from '../report/events.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';
+import type { BuildRecord } from '../manifest/record.js';
 import { isRoot } from '../exec/run.js';
 import { join } from 'node:path';
 
@@ -32,6 +33,8 @@ export interface BuildContext {
   readonly stack: ResourceStack;
   /** Values hook phases print back (IMAGE_SIZE, IMAGE_BLOCK_DEVICE, ...), visible to later hooks. */
   readonly runtimeEnv: Record<string, string>;
+  /** What the manifest and SBOM report: hooks run, outputs, the finished tree's packages. */
+  readonly record?: BuildRecord;
 }
 
 /** Paths inside a work folder. */

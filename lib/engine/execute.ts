@@ -22,6 +22,8 @@ import { packageListFiles } from './steps/hook-tree.js';
 import { outputCacheText } from './block-device-config.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { statSync } from 'node:fs';
+import { BuildRecord } from '../manifest/record.js';
+import { sidecarFiles, writeManifests } from './steps/manifests.js';
 import { tmpdir } from 'node:os';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 
@@ -41,12 +43,13 @@ export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Pr
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();
-  const emit = fanOut(reporter.sink, timing.sink, ...(options.sinks ?? []));
+  const record = new BuildRecord();
+  const emit = fanOut(reporter.sink, timing.sink, record.sink, ...(options.sinks ?? []));
   const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`);
   try {
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
     await preflight(plan, log);
-    await runSteps(plan, options, emit, log);
+    await runSteps(plan, options, emit, log, record);
     reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
@@ -78,7 +81,7 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord): Promise<void> {
   await using stack = new ResourceStack();
   for (const cleared of await clearLeftovers(tmpdir(), log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
@@ -86,13 +89,14 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   log.line('kiln', `work folder ${work}: ${tmpfs.reason}`);
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,
-    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
+    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, record,
   };
   const keys = stageKeys(plan, await packageListFiles(plan));
   const outputs = outputCacheEntry(plan, keys);
-  const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
+  const sidecars = sidecarFiles(plan);
+  const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format), sidecars.map((s) => s.format)) : undefined;
   if (outputs && cached) {
-    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
+    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, [...plan.outputs, ...sidecars], log));
     for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: statSync(o.path).size });
     await writeChecksumsIfAsked(ctx);
     await bootTest(ctx, cachedFirmwares(plan.request.imageCache, outputs.key));
@@ -101,6 +105,7 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx, keys);
   const firmwares = await finishBuild(ctx);
-  if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
+  const described = await writeManifests(ctx);
+  if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, [...plan.outputs, ...described], log, firmwares));
   await bootTest(ctx, firmwares);
 }

@@ -17,6 +17,8 @@ export function renderSudoers(): string {
 
 Cmnd_Alias KILN_PROGRAMS = \\
 ${programs}
+# sudo resets the environment; these two only set the clock reproducible builds use.
+Defaults:%kiln env_keep += "SOURCE_DATE_EPOCH E2FSPROGS_FAKE_TIME"
 %kiln ALL = (root) NOPASSWD: KILN_PROGRAMS
 `;
 }

@@ -15,6 +15,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   // Partition tables and filesystems.
   sfdisk: 'fdisk', sgdisk: 'gdisk',
   'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', e2fsck: 'e2fsprogs', tune2fs: 'e2fsprogs',
+  debugfs: 'e2fsprogs', dumpe2fs: 'e2fsprogs', fallocate: 'util-linux', dd: 'coreutils', truncate: 'coreutils',
   'mkfs.xfs': 'xfsprogs', 'mkfs.btrfs': 'btrfs-progs', 'mkfs.vfat': 'dosfstools', 'fsck.vfat': 'dosfstools',
   mcopy: 'mtools', mmd: 'mtools',
   // Archives and compression.
@@ -82,8 +83,10 @@ const FEATURES: Readonly<Record<ToolFeature, Rule>> = {
   ramdisk: { tools: ['cpio'], reason: 'to pack the ramdisk' },
 };
 
+// ext: made again reproducibly from their content when the image is closed (ext-rebuild.ts).
+const EXT_REBUILD = ['dumpe2fs', 'debugfs', 'fallocate', 'dd', 'truncate'];
 const FILESYSTEMS: Readonly<Record<string, string[]>> = {
-  ext2: ['mkfs.ext2'], ext3: ['mkfs.ext3'], ext4: ['mkfs.ext4'], xfs: ['mkfs.xfs'], btrfs: ['mkfs.btrfs'],
+  ext2: ['mkfs.ext2', ...EXT_REBUILD], ext3: ['mkfs.ext3', ...EXT_REBUILD], ext4: ['mkfs.ext4', ...EXT_REBUILD], xfs: ['mkfs.xfs'], btrfs: ['mkfs.btrfs'],
   // FAT cannot be mounted on kernels without vfat: it is filled with mtools.
   vfat: ['mkfs.vfat', 'mcopy', 'mmd'], swap: ['mkswap'],
 };

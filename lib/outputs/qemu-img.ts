@@ -22,8 +22,8 @@ export interface QemuImgConversion {
 /**
  * kiln's `-o` options per format, and why:
  * - qcow2: compression_type=zstd. On a 2 GiB ext4 raw holding 0.9 GB of binaries, Python and
- *   docs (2 cores): 5-8 s and 330 MiB, against 21-36 s for zlib with the same -m 16 -W and 43-60 s
- *   for DIB's plain `-c` (339 MiB). Readers need qemu ≥ 5.1 (2020); `--qemu-img-options
+ *   docs (2 cores): 5-8 s and 330 MiB with -W (8-11 s in order, as kiln now writes), against
+ *   21-36 s for zlib and 43-60 s for DIB's plain `-c` (339 MiB). Readers need qemu ≥ 5.1 (2020); `--qemu-img-options
  *   compression_type=zlib` gives the old format.
  * - vhd: fixed, the only VHD Azure accepts and the one every other reader (Hyper-V, Xen,
  *   VirtualBox, AWS import) takes too; it is the raw data plus a footer, and qemu-img writes it
@@ -57,9 +57,10 @@ export function qemuImgConvertArgv(conversion: QemuImgConversion): string[] {
   return [
     'qemu-img', 'convert', '-f', 'raw', '-O', qemuFormat,
     ...(conversion.format === 'qcow2' && conversion.compress ? ['-c'] : []),
-    // 16 coroutines (qemu-img's maximum) with out-of-order writes keep every core compressing:
-    // on the 2 GiB test disk zstd 8-11 s → 5-8 s and zlib 43-60 s → 21-36 s.
-    '-m', '16', '-W',
+    // No -W: out-of-order writes keep every core compressing (zstd 8-13 s → 5-8 s on a 1.2 GiB
+    // Debian disk) but put the compressed clusters in whatever order they finish, so two
+    // conversions of one raw image differ. In order, the qcow2 is a function of the raw image.
+    '-m', '16',
     // qemu-img joins repeated -o and the last value of a key wins: the user's override kiln's.
     ...(own.length ? ['-o', own.join(',')] : []),
     ...(conversion.userOptions ? ['-o', conversion.userOptions] : []),

@@ -19,22 +19,37 @@ export function tarCompression(format: string, havePigz: boolean): TarCompressio
 }
 
 const COMPRESSORS: Record<Exclude<TarCompression, 'none'>, string> = {
-  pigz: 'pigz',
-  gzip: 'gzip',
+  // -n: no file name and no time stamp in the gzip header (the same bytes from the same input).
+  pigz: 'pigz -n',
+  gzip: 'gzip -n',
   // -T0: one thread per core; tar.zst is the fast modern tarball.
   zstd: 'zstd -T0',
 };
 
-/** argv of `tar` writing the archive of `root` to stdout. */
-export function tarArgv(root: string, compression: TarCompression): string[] {
+/**
+ * GNU tar options that make an archive a function of the tree alone (reproducible-builds.org's
+ * "archive metadata" recipe): members in name order, owners by number (the image's /etc/passwd,
+ * not the host's, names them), modification times clamped to `epoch`, and pax headers without
+ * the access and change times (which differ on every copy) or the tar process id (the default
+ * extended-header name is `%d/PaxHeaders.%p/%f`). Sparse files in the pax 0.0 form: 1.0 renames
+ * the member to `GNUSparseFile.<pid>/NAME`. Shared by every tar kiln writes.
+ */
+export function reproducibleTarFlags(epoch: number): string[] {
+  return [
+    '--format=pax', '--sort=name', '--numeric-owner',
+    `--mtime=@${epoch}`, '--clamp-mtime',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '--sparse', '--sparse-version=0.0',
+  ];
+}
+
+/** argv of `tar` writing the archive of `root` to stdout, reproducible for `epoch` (SOURCE_DATE_EPOCH). */
+export function tarArgv(root: string, compression: TarCompression, epoch: number): string[] {
   return [
     'tar', '--create', '--file=-', `--directory=${root}`,
-    // Owners by number: the image's /etc/passwd, not the host's, gives them names.
-    '--numeric-owner',
+    ...reproducibleTarFlags(epoch),
     // security.capability (ping's cap_net_raw), SELinux labels and ACLs.
     '--xattrs', '--xattrs-include=*', '--acls',
-    // Holes in sparse files stay holes; a stable member order makes archives comparable.
-    '--sparse', '--sort=name',
     // Anchored: `proc/*` must not also drop e.g. ./usr/share/foo/proc/x. Position matters.
     '--anchored', ...TREE_EXCLUDES.map((pattern) => `--exclude=./${pattern}`),
     ...(compression === 'none' ? [] : [`--use-compress-program=${COMPRESSORS[compression]}`]),

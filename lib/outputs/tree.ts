@@ -20,6 +20,8 @@ export interface TreeOutputRequest {
   root: string;
   /** Final file name (`NAME.tar.zst`). */
   path: string;
+  /** SOURCE_DATE_EPOCH: no time in the output is later, and the archive's own time is this. */
+  epoch: number;
   log: LogSink;
   /** Aborting stops the tool (SIGTERM, then SIGKILL) and removes the partial file. */
   signal?: AbortSignal;
@@ -53,11 +55,11 @@ export async function writeTreeOutput(request: TreeOutputRequest): Promise<void>
   const what = `writing the ${format.name} output ${request.path}`;
   if (format.name === 'squashfs') {
     await writeAtomically(request.path, async (partial) => {
-      await run(squashfsArgv(request.root, partial), { privileged: true, log, signal, forceSignal, what });
+      await run(squashfsArgv(request.root, partial, request.epoch), { privileged: true, log, signal, forceSignal, what });
     }, { createdByRoot: true, log });
     return;
   }
-  const argv = tarArgv(request.root, tarCompression(format.name, haveTool('pigz')));
+  const argv = tarArgv(request.root, tarCompression(format.name, haveTool('pigz')), request.epoch);
   await writeAtomically(request.path, async (partial) => {
     // stdout goes to a file kiln opens itself, so the archive belongs to kiln's user, not root.
     await run(argv, { privileged: true, log, signal, forceSignal, what, stdoutFile: partial, label: 'tar' });

@@ -10,6 +10,7 @@ import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
+import type { SourceDate } from '../reproducible/source-date.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -56,6 +57,8 @@ export interface BuildPlan {
   /** Flavours with host-phase hooks but no `cache-inputs` file: what those hooks read on the
    * host is invisible to the layer keys, and the plan says so when it reuses their work. */
   undeclaredHostReaders: string[];
+  /** SOURCE_DATE_EPOCH of the build (hooks get it; outputs carry no later time). */
+  sourceDate: SourceDate;
 }
 
 /** What planning needs besides the request. */
@@ -69,6 +72,8 @@ export interface PlanInputs {
   warnings: string[];
   /** Flavours put in front of the user's (ramdisk builds: `ramdisk`). */
   prepend?: string[];
+  /** The newest input's time (plan/load.ts reads it), used when the user gave no SOURCE_DATE_EPOCH. */
+  newestInput?: SourceDate;
 }
 
 /** Plans a build. Throws UsageError for anything the user must change. */
@@ -88,7 +93,10 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
   });
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
-  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  const sourceDate = planSourceDate(request, inputs.newestInput);
+  const kiln = [...kilnVariables(request, resolution.names, inputs.searchPath, flavours),
+    { name: 'SOURCE_DATE_EPOCH', value: String(sourceDate.epoch), source: sourceDate.origin }];
+  const environment = mergeEnvironment(envFiles, userVariables(request.env), kiln);
   return {
     request,
     flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),
@@ -103,7 +111,14 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
     undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
+    sourceDate,
   };
+}
+
+/** The user's SOURCE_DATE_EPOCH, else the newest input (0 when planning did not read the inputs). */
+function planSourceDate(request: BuildRequest, newestInput: SourceDate | undefined): SourceDate {
+  if (request.sourceDateEpoch) return { ...request.sourceDateEpoch, explicit: true };
+  return newestInput ?? { epoch: 0, origin: 'newest input: not read', explicit: false };
 }
 
 function plannedOutputs(request: BuildRequest): { format: string; path: string }[] {

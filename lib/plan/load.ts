@@ -5,8 +5,10 @@ import type { BuildRequest } from '../config/request.js';
 import { discoverFlavours } from '../flavours/discover.js';
 import { readFlavour, type FlavourMetadata } from '../flavours/metadata.js';
 import { searchPath } from '../flavours/search-path.js';
-import { classifyEnvFile, ENV_FILE_NAME, type EnvFile } from './environment.js';
+import { classifyEnvFile, ENV_FILE_NAME, exportedValues, type EnvFile } from './environment.js';
 import { planBuild, type BuildPlan, type PlanInputs } from './build-plan.js';
+import { newestInput } from '../reproducible/source-date.js';
+import { hostInputFiles } from '../cache/stage-inputs.js';
 
 /** Reads everything planning needs for `request`. */
 export function loadPlanInputs(request: BuildRequest, builtIn?: string): PlanInputs {
@@ -36,8 +38,15 @@ function readEnvFiles(metadata: FlavourMetadata, warnings: string[]): EnvFile[] 
   return files;
 }
 
-/** Loads and plans in one go (what the commands call). */
-export function loadAndPlan(request: BuildRequest, options: { prepend?: string[]; builtIn?: string } = {}): BuildPlan {
-  const inputs = loadPlanInputs(request, options.builtIn);
-  return planBuild(request, { ...inputs, ...(options.prepend ? { prepend: options.prepend } : {}) });
+/**
+ * Loads and plans in one go (what the commands call). Without a SOURCE_DATE_EPOCH from the user,
+ * the resolved flavours' newest input gives it, so the flavours are resolved first.
+ */
+export async function loadAndPlan(request: BuildRequest, options: { prepend?: string[]; builtIn?: string } = {}): Promise<BuildPlan> {
+  const inputs = { ...loadPlanInputs(request, options.builtIn), ...(options.prepend ? { prepend: options.prepend } : {}) };
+  const plan = planBuild(request, inputs);
+  if (request.sourceDateEpoch) return plan;
+  const values = { ...request.env, ...exportedValues(plan.environment) };
+  const hostFiles = hostInputFiles(plan.cacheInputs, request.env, values).flatMap((i) => i.files);
+  return planBuild(request, { ...inputs, newestInput: await newestInput(plan.flavours, hostFiles) });
 }

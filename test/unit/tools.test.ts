@@ -8,7 +8,8 @@ import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
 import { ramdiskTools } from '../../lib/ramdisk/tools.js';
 import { toolNeeds } from '../../lib/engine/tool-needs.js';
 import { buildRequest } from '../../lib/config/options.js';
-import { loadAndPlan } from '../../lib/plan/load.js';
+import { loadPlanInputs } from '../../lib/plan/load.js';
+import { planBuild } from '../../lib/plan/build-plan.js';
 
 const ALL_FEATURES: ToolFeature[] = ['chroot', 'hooks', 'sudo', 'layer-cache', 'debian-bootstrap', 'disk-image', 'gpt', 'boot-test', 'ramdisk'];
 
@@ -62,8 +63,10 @@ describe('requiredTools', () => {
       filesystems: ['ext4', 'vfat'],
     });
     expect(required.map((t) => t.tool)).toEqual([
-      'losetup', 'partx', 'sfdisk', 'mount', 'umount', 'fstrim', 'sgdisk', 'qemu-img', 'tar', 'zstd', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mmd',
+      'losetup', 'partx', 'sfdisk', 'mount', 'umount', 'fstrim', 'sgdisk', 'qemu-img', 'tar', 'zstd',
+      'mkfs.ext4', 'dumpe2fs', 'debugfs', 'fallocate', 'dd', 'truncate', 'mkfs.vfat', 'mcopy', 'mmd',
     ]);
+    expect(required.find((t) => t.tool === 'debugfs')).toEqual({ tool: 'debugfs', debianPackage: 'e2fsprogs', reason: 'for the ext4 filesystem' });
     expect(required.find((t) => t.tool === 'qemu-img')).toEqual({ tool: 'qemu-img', debianPackage: 'qemu-utils', reason: 'for the qcow2 output' });
     expect(required.find((t) => t.tool === 'mcopy')?.reason).toBe('for the vfat filesystem');
   });
@@ -141,7 +144,7 @@ describe('the tools a plan needs', () => {
   const fixtures = join(import.meta.dirname, '../fixtures/flavours');
   const needed = (kind: 'disk' | 'ramdisk', flavours: string[], options: Record<string, unknown>): string[] => {
     const request = buildRequest(kind, flavours, { flavoursPath: fixtures, skipBase: true, ...options }, {}, process.cwd());
-    return requiredTools(toolNeeds(loadAndPlan(request), false)).map((t) => t.tool);
+    return requiredTools(toolNeeds(planBuild(request, loadPlanInputs(request)), false)).map((t) => t.tool);
   };
 
   it('a tar build needs the chroot basics and tar, no disk or QEMU tools', () => {

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { closeDisk, copyTreeIntoDisk, createDisk, installFstab, type AttachedDisk } from '../../block-device/disk.js';
 import { blockDeviceEnvironment } from '../../block-device/environment.js';
 import { planDiskLayout, rootFsType } from '../../block-device/layout.js';
-import { cryptoRandom } from '../../block-device/random.js';
+import { derivedRandom } from '../../reproducible/seed.js';
+import { stageKeys } from '../../cache/stage-inputs.js';
+import { packageListFiles } from './hook-tree.js';
+import { outputCacheText } from '../block-device-config.js';
 import { run } from '../../exec/run.js';
 import { applySizeHookOutput, hasEfiFlavour, imageSize, sizeHookEnvironment } from '../../plan/size.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
@@ -19,6 +22,8 @@ import { timed } from './timed.js';
 import type { Firmware } from '../../boot-test/qemu.js';
 import type { DiskLayout } from '../../block-device/layout-types.js';
 import { writeTreeOutputs } from './tree-outputs.js';
+import { normaliseTree } from './normalise-tree.js';
+import { takeInventory } from './manifests.js';
 
 /** Disk usage of the tree in bytes, as `du -x` counts it. */
 async function treeBytes(ctx: BuildContext): Promise<number> {
@@ -38,14 +43,24 @@ export async function buildDiskImage(ctx: BuildContext): Promise<{ raw: string; 
   for (const step of computed.steps) ctx.log.line('kiln', `image size: ${step}`);
   const sized = await runPhase(ctx, 'block-device-size', sizeHookEnvironment(computed.bytes, tree));
   const sizeBytes = sized.IMAGE_SIZE === undefined ? computed.bytes : applySizeHookOutput([`IMAGE_SIZE=${sized.IMAGE_SIZE}`], computed.bytes);
-  const layout = planDiskLayout(config, sizeBytes, cryptoRandom);
+  const layout = planDiskLayout(config, sizeBytes, derivedRandom(await diskSeed(ctx, sizeBytes)));
   const mountBase = join(ctx.paths.work, 'mnt');
   await makeRootDir(mountBase, ctx.log);
   const imagePath = join(layout.directory ?? ctx.paths.work, `${layout.imageName}.raw`);
   const disk = await timed(ctx, `create ${formatMiB(layout.sizeBytes)} disk (${layout.table?.label ?? 'no partition table'})`, () =>
-    createDisk(ctx.stack, layout, { imagePath, mountBase, log: ctx.log, signal: ctx.signal }));
+    createDisk(ctx.stack, layout, { imagePath, mountBase, log: ctx.log, signal: ctx.signal, epoch: ctx.plan.sourceDate.epoch, workDir: ctx.paths.work }));
   await finaliseDisk(ctx, disk);
   return { raw: imagePath, firmwares: firmwaresOf(layout) };
+}
+
+/**
+ * The seed of the disk's identifiers (disk id, partition GUIDs, filesystem UUIDs and hash
+ * seeds): everything that shaped the tree (its layer key), SOURCE_DATE_EPOCH, the layout and the
+ * size. The same inputs give the same disk; any change gives new identifiers.
+ */
+async function diskSeed(ctx: BuildContext, sizeBytes: number): Promise<string> {
+  const keys = stageKeys(ctx.plan, await packageListFiles(ctx.plan));
+  return [`root ${keys[keys.length - 1]!.key}`, `epoch ${ctx.plan.sourceDate.epoch}`, `size ${sizeBytes}`, outputCacheText(ctx.plan)].join('\n');
 }
 
 /** Firmwares a layout boots with: BIOS unless it is GPT without a BIOS boot partition; UEFI if it has an ESP. */
@@ -82,6 +97,8 @@ async function finaliseDisk(ctx: BuildContext, disk: AttachedDisk): Promise<void
     await runPhase(onDisk, 'finalise');
   }
   await runPhase(onDisk, 'cleanup');
+  await takeInventory(onDisk, disk.mountBase);
+  await normaliseTree(onDisk, disk.mountBase);
   await writeTreeOutputs(onDisk, disk.mountBase);
   await timed(ctx, 'close the disk', () => closeDisk(disk));
 }

@@ -14,18 +14,23 @@ import { buildDiskImage } from './disk-image.js';
 import { buildRamdiskOutputs } from './ramdisk.js';
 import { timed } from './timed.js';
 import { writeTreeOutputs } from './tree-outputs.js';
+import { normaliseTree } from './normalise-tree.js';
+import { takeInventory } from './manifests.js';
 
 /** Finishes a build whose image root is complete; returns the firmwares a disk image boots with. */
 export async function finishBuild(ctx: BuildContext): Promise<Firmware[]> {
   const { request } = ctx.plan;
   if (request.kind === 'ramdisk') {
     await runPhase(ctx, 'cleanup');
+    await takeInventory(ctx, ctx.paths.root);
     await buildRamdiskOutputs(ctx);
     return [];
   }
   const imageTypes = request.types.filter((t) => outputFormat(t).kind === 'image');
   if (!imageTypes.length) {
     await runPhase(ctx, 'cleanup');
+    await takeInventory(ctx, ctx.paths.root);
+    await normaliseTree(ctx, ctx.paths.root);
     await writeTreeOutputs(ctx, ctx.paths.root);
     return [];
   }

@@ -18,6 +18,7 @@ export async function buildRamdiskOutputs(ctx: BuildContext): Promise<void> {
       outputPrefix: plan.request.imageName,
       compression: plan.request.ramdiskCompression,
       workDir: ctx.paths.work,
+      epochSeconds: plan.sourceDate.epoch,
       log: ctx.log,
       signal: ctx.signal,
       stack: ctx.stack,

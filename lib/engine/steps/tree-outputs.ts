@@ -13,7 +13,7 @@ export async function writeTreeOutputs(ctx: BuildContext, root: string): Promise
   const { request } = ctx.plan;
   for (const type of request.types.filter((t) => outputFormat(t).kind === 'tree')) {
     const path = outputPath(request.imageName, type);
-    await timed(ctx, `write ${type}`, () => writeTreeOutput({ format: type, root, path, log: ctx.log, signal: ctx.signal }));
+    await timed(ctx, `write ${type}`, () => writeTreeOutput({ format: type, root, path, epoch: ctx.plan.sourceDate.epoch, log: ctx.log, signal: ctx.signal }));
     if (request.checksum) await timed(ctx, `checksum ${type}`, () => writeChecksums(path));
     ctx.emit({ type: 'output', format: type, path, bytes: statSync(path).size });
   }

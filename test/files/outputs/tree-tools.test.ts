@@ -2,7 +2,7 @@
 // test user owns (no root): what goes in, what stays out, hard links, symlinks and holes. The
 // root-owned case (owners, capabilities, device nodes) is in test/root/outputs.
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, utimesSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { squashfsArgv } from '../../../lib/outputs/squashfs.js';
 import { tarArgv, tarCompression } from '../../../lib/outputs/tar.js';
 
 const MiB = 1024 * 1024;
+const EPOCH = 1700000000;
 
 /** A small image-like tree, including leftovers in proc, sys and dev/pts that must stay out. */
 function makeTree(root: string): void {
@@ -68,7 +69,7 @@ describe('tree output commands with real tools', () => {
   for (const [format, pigz, magic] of tarballs) {
     it(`${format}${format === 'tgz' ? (pigz ? ' (pigz)' : ' (gzip)') : ''} keeps the tree and leaves out proc, sys, dev/pts and the hook tree`, async () => {
       const file = join(dir, `out.${format}`);
-      await run(tarArgv(root, tarCompression(format, pigz)), { stdoutFile: file });
+      await run(tarArgv(root, tarCompression(format, pigz), EPOCH), { stdoutFile: file });
       if (magic) expect(readFileSync(file).subarray(0, magic.length / 2).toString('hex')).toBe(magic);
       const out = join(dir, 'out');
       mkdirSync(out);
@@ -84,10 +85,53 @@ describe('tree output commands with real tools', () => {
 
   it('squashfs keeps the tree and leaves out proc, sys, dev/pts and the hook tree', async () => {
     const file = join(dir, 'out.squashfs');
-    await run(squashfsArgv(root, file));
+    await run(squashfsArgv(root, file, EPOCH));
     expect(readFileSync(file).subarray(0, 4).toString()).toBe('hsqs');
     const out = join(dir, 'out');
     execFileSync('unsquashfs', ['-no-progress', '-quiet', '-d', out, file]);
     expectImageTree(out);
+  });
+
+  /** Changes what a copy of the same tree changes: access and change times, and new files' times. */
+  function touchTree(): void {
+    chmodSync(join(root, 'etc/hostname'), 0o600);
+    chmodSync(join(root, 'etc/hostname'), 0o640);
+    readFileSync(join(root, 'usr/bin/tool'));
+    utimesSync(join(root, 'usr/bin/tool'), new Date(), new Date());
+  }
+
+  const formats: [string, boolean][] = [['tar', false], ['tgz', true], ['tgz', false], ['tar.zst', false]];
+  for (const [format, pigz] of formats) {
+    it(`${format}${pigz ? ' (pigz)' : ''}: the same tree gives the same bytes, whatever its access and change times`, async () => {
+      utimesSync(join(root, 'etc/hostname'), 1600000000, 1600000000);
+      const one = join(dir, `one.${format}`);
+      const two = join(dir, `two.${format}`);
+      await run(tarArgv(root, tarCompression(format, pigz), EPOCH), { stdoutFile: one });
+      await new Promise((r) => setTimeout(r, 1100));
+      touchTree();
+      await run(tarArgv(root, tarCompression(format, pigz), EPOCH), { stdoutFile: two });
+      expect(readFileSync(two).equals(readFileSync(one))).toBe(true);
+      if (format !== 'tar') return;
+      // Times newer than the epoch are clamped, older ones kept; pax headers carry no atime/ctime.
+      const listing = execFileSync('tar', ['--list', '--verbose', '--full-time', '--utc', '--file', one]).toString();
+      expect(listing).toMatch(/2020-09-13 12:26:40 \.\/etc\/hostname/);
+      expect(listing).toMatch(/2023-11-14 22:13:20 \.\/usr\/bin\/tool\n/);
+      const raw = readFileSync(one).toString('latin1');
+      expect(raw).not.toMatch(/ atime=| ctime=|PaxHeaders\.\d|GNUSparseFile\.\d/);
+    });
+  }
+
+  it('squashfs: the same tree gives the same bytes, whatever its access and change times; created at the epoch', async () => {
+    // mksquashfs keeps modification times as they are: kiln clamps the tree before this step.
+    const one = join(dir, 'one.squashfs');
+    const two = join(dir, 'two.squashfs');
+    await run(squashfsArgv(root, one, EPOCH));
+    await new Promise((r) => setTimeout(r, 1100));
+    const times = statSync(join(root, 'usr/bin/tool'));
+    touchTree();
+    utimesSync(join(root, 'usr/bin/tool'), times.atime, times.mtime);
+    await run(squashfsArgv(root, two, EPOCH));
+    expect(readFileSync(two).equals(readFileSync(one))).toBe(true);
+    expect(execFileSync('unsquashfs', ['-mkfs-time', one]).toString().trim()).toBe(String(EPOCH));
   });
 });

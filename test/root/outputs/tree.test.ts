@@ -100,7 +100,7 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
   for (const format of ['tar', 'tgz', 'tar.zst', 'squashfs']) {
     it(`${format}: keeps capabilities, device nodes, owners, ACLs and hard links; no host state`, async () => {
       const path = join(dir, 'out', `img.${format}`);
-      await writeTreeOutput({ format, root, path, log: nullLog });
+      await writeTreeOutput({ format, root, path, epoch: 1700000000, log: nullLog });
       expect(readdirSync(join(dir, 'out'))).toEqual([`img.${format}`]);
       const out = join(dir, 'extracted');
       extract(format, path, out);
@@ -115,7 +115,7 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
     try {
       for (const format of ['tar.zst', 'squashfs']) {
         const path = join(dir, `img.${format}`);
-        await writeTreeOutput({ format, root, path, log: nullLog });
+        await writeTreeOutput({ format, root, path, epoch: 1700000000, log: nullLog });
         expect(statSync(path).uid, format).toBe(4321);
         expect(statSync(path).gid, format).toBe(4322);
       }
@@ -132,8 +132,8 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
     try {
       await mount(stack, { source: 'kiln-test-proc', target: join(root, 'proc'), fstype: 'tmpfs' });
       const path = join(dir, 'img.tar');
-      await expect(writeTreeOutput({ format: 'tar', root, path, log: nullLog })).rejects.toThrow(KilnError);
-      await expect(writeTreeOutput({ format: 'tar', root, path, log: nullLog })).rejects.toThrow(/proc still mounted/);
+      await expect(writeTreeOutput({ format: 'tar', root, path, epoch: 1700000000, log: nullLog })).rejects.toThrow(KilnError);
+      await expect(writeTreeOutput({ format: 'tar', root, path, epoch: 1700000000, log: nullLog })).rejects.toThrow(/proc still mounted/);
       expect(readdirSync(dir)).toEqual(['root']);
     } finally {
       await stack.disposeAsync();
@@ -142,8 +142,8 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
 
   it('leaves no file when the tool fails', async () => {
     const path = join(dir, 'img.tar');
-    await expect(writeTreeOutput({ format: 'tar', root: join(dir, 'missing'), path, log: nullLog })).rejects.toBeInstanceOf(CommandFailedError);
-    await expect(writeTreeOutput({ format: 'squashfs', root: join(dir, 'missing'), path: join(dir, 'img.squashfs'), log: nullLog })).rejects.toBeInstanceOf(CommandFailedError);
+    await expect(writeTreeOutput({ format: 'tar', root: join(dir, 'missing'), path, epoch: 1700000000, log: nullLog })).rejects.toBeInstanceOf(CommandFailedError);
+    await expect(writeTreeOutput({ format: 'squashfs', root: join(dir, 'missing'), path: join(dir, 'img.squashfs'), epoch: 1700000000, log: nullLog })).rejects.toBeInstanceOf(CommandFailedError);
     expect(readdirSync(dir)).toEqual(['root']);
   });
 
@@ -152,7 +152,7 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
       writeFileSync(join(root, 'big'), randomBytes(160 * 1024 * 1024));
       const path = join(dir, `img.${format}`);
       const controller = new AbortController();
-      const outcome = writeTreeOutput({ format, root, path, log: nullLog, signal: controller.signal }).then(() => 'finished', (e: unknown) => e);
+      const outcome = writeTreeOutput({ format, root, path, epoch: 1700000000, log: nullLog, signal: controller.signal }).then(() => 'finished', (e: unknown) => e);
       for (let i = 0; i < 1000 && !(existsSync(partialPath(path)) && statSync(partialPath(path)).size > 0); i++) await sleep(10);
       expect(statSync(partialPath(path)).size).toBeGreaterThan(0);
       controller.abort(new Error('interrupted'));
@@ -166,7 +166,7 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
     const controller = new AbortController();
     controller.abort(new Error('interrupted'));
     const path = join(dir, 'img.tar');
-    await expect(writeTreeOutput({ format: 'tar', root, path, log: nullLog, signal: controller.signal })).rejects.toThrow('interrupted');
+    await expect(writeTreeOutput({ format: 'tar', root, path, epoch: 1700000000, log: nullLog, signal: controller.signal })).rejects.toThrow('interrupted');
     await sleep(100);
     expect(readdirSync(dir)).toEqual(['root']);
   });

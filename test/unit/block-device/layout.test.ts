@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBlockDeviceConfig } from '../../../lib/block-device/config.js';
 import { placeGptPartitions } from '../../../lib/block-device/gpt.js';
+import { hashSeedFor, mkfsCommand, withHashSeed } from '../../../lib/block-device/filesystems.js';
 import { planDiskLayout, rootFsType } from '../../../lib/block-device/layout.js';
 import { placeMbrPartitions } from '../../../lib/block-device/mbr.js';
 import { seededRandom } from '../../../lib/block-device/random.js';
@@ -144,7 +145,7 @@ describe('planDiskLayout', () => {
     expect(fstab).toEqual(['/ ext4 defaults 0 1', '/boot ext3 nodev,nosuid 0 2', 'none swap sw 0 0']);
   });
 
-  it('builds DIB mkfs command lines, with -i for the vfat volume id and -U for swap', () => {
+  it('builds DIB mkfs command lines, with -i for the vfat volume id (and no clock) and -U for swap', () => {
     const layout = planDiskLayout(multi, GiB, seededRandom(3));
     const byName = new Map(layout.filesystems.map((f) => [f.name, f]));
     // DIB's unit test skips the root-parameter merge and expects -L mkfs_root; a real DIB build
@@ -153,9 +154,21 @@ describe('planDiskLayout', () => {
     expect(byName.get('mkfs_var')?.mkfs).toEqual(['mkfs.xfs', '-L', 'mkfs_var', '-m', 'uuid=11111111-2222-4333-8444-555555555552', '-q']);
     const vfat = byName.get('mkfs_var_log')!;
     expect(vfat.uuid).toMatch(/^[0-9A-F]{4}-[0-9A-F]{4}$/);
-    expect(vfat.mkfs).toEqual(['mkfs.vfat', '-n', 'VARLOG', '-i', vfat.uuid.replace('-', '')]);
+    expect(vfat.mkfs).toEqual(['mkfs.vfat', '--invariant', '-n', 'VARLOG', '-i', vfat.uuid.replace('-', '')]);
     expect(byName.get('mkfs_swap')?.mkfs).toEqual(['mkswap', '-L', 'mkfs_swap', '-U', '11111111-2222-4333-8444-555555555553']);
     expect(layout.filesystems.map((f) => f.device)).toEqual(['root', 'var', 'var_log', 'swap']);
+  });
+
+  it('gives ext filesystems a directory hash seed derived from their UUID, merged into the user\'s -E', () => {
+    const seed = hashSeedFor('11111111-2222-4333-8444-555555555551');
+    expect(seed).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(hashSeedFor('11111111-2222-4333-8444-555555555551')).toBe(seed);
+    expect(hashSeedFor('11111111-2222-4333-8444-555555555552')).not.toBe(seed);
+    const ext = mkfsCommand({ type: 'ext4', label: 'root', uuid: '11111111-2222-4333-8444-555555555551', opts: ['-i', '4096'] });
+    expect(ext).toEqual(['mkfs.ext4', '-i', '4096', '-E', `hash_seed=${seed}`, '-L', 'root', '-U', '11111111-2222-4333-8444-555555555551', '-q']);
+    // mke2fs honours only its last -E: the seed joins it; one the user gives wins.
+    expect(withHashSeed(['-E', 'lazy_itable_init=0', '-E', 'nodiscard'], seed)).toEqual(['-E', 'lazy_itable_init=0', '-E', `nodiscard,hash_seed=${seed}`]);
+    expect(withHashSeed(['-E', 'hash_seed=00000000-0000-4000-8000-000000000000'], seed)).toEqual(['-E', 'hash_seed=00000000-0000-4000-8000-000000000000']);
   });
 
   it('writes fstab with UUID= lines in mount order, swap last with sw 0 0', () => {

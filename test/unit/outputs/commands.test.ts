@@ -10,22 +10,25 @@ import { tarArgv, tarCompression } from '../../../lib/outputs/tar.js';
 import { kernelMountsIn } from '../../../lib/outputs/tree.js';
 
 describe('tar command', () => {
-  it('archives the root to stdout with owners by number, xattrs, ACLs, holes and anchored exclusions', () => {
-    expect(tarArgv('/w/root', 'none')).toEqual([
-      'tar', '--create', '--file=-', '--directory=/w/root', '--numeric-owner',
-      '--xattrs', '--xattrs-include=*', '--acls', '--sparse', '--sort=name',
+  it('archives the root to stdout reproducibly, with owners by number, xattrs, ACLs, holes and anchored exclusions', () => {
+    expect(tarArgv('/w/root', 'none', 1700000000)).toEqual([
+      'tar', '--create', '--file=-', '--directory=/w/root',
+      '--format=pax', '--sort=name', '--numeric-owner', '--mtime=@1700000000', '--clamp-mtime',
+      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '--sparse', '--sparse-version=0.0',
+      '--xattrs', '--xattrs-include=*', '--acls',
       '--anchored', '--exclude=./proc/*', '--exclude=./sys/*', '--exclude=./dev/pts/*', '--exclude=./tmp/in_target.d',
       '.',
     ]);
   });
 
   it('compresses tar.zst with multithreaded zstd and tgz with pigz, else gzip', () => {
-    expect(tarArgv('/r', tarCompression('tar.zst', true))).toContain('--use-compress-program=zstd -T0');
-    expect(tarArgv('/r', tarCompression('tgz', true))).toContain('--use-compress-program=pigz');
-    expect(tarArgv('/r', tarCompression('tgz', false))).toContain('--use-compress-program=gzip');
+    expect(tarArgv('/r', tarCompression('tar.zst', true), 0)).toContain('--use-compress-program=zstd -T0');
+    // -n: no name or time in the gzip header.
+    expect(tarArgv('/r', tarCompression('tgz', true), 0)).toContain('--use-compress-program=pigz -n');
+    expect(tarArgv('/r', tarCompression('tgz', false), 0)).toContain('--use-compress-program=gzip -n');
     expect(tarCompression('tar', true)).toBe('none');
     // The exclusions must come after --anchored (tar options are positional) and before the member.
-    const argv = tarArgv('/r', 'zstd');
+    const argv = tarArgv('/r', 'zstd', 0);
     expect(argv.indexOf('--anchored')).toBeLessThan(argv.indexOf('--exclude=./proc/*'));
     expect(argv.at(-1)).toBe('.');
   });
@@ -33,8 +36,8 @@ describe('tar command', () => {
 
 describe('mksquashfs command', () => {
   it('uses zstd, never appends, keeps xattrs and ends with the exclusion list', () => {
-    const argv = squashfsArgv('/w/root', '/out/.img.squashfs.kiln-partial');
-    expect(argv.slice(0, 3)).toEqual(['mksquashfs', '/w/root', '/out/.img.squashfs.kiln-partial']);
+    const argv = squashfsArgv('/w/root', '/out/.img.squashfs.kiln-partial', 1700000000);
+    expect(argv.slice(0, 5)).toEqual(['mksquashfs', '/w/root', '/out/.img.squashfs.kiln-partial', '-mkfs-time', '1700000000']);
     expect(argv).toEqual(expect.arrayContaining(['-noappend', '-xattrs', '-no-recovery']));
     expect(argv.slice(argv.indexOf('-comp'), argv.indexOf('-comp') + 2)).toEqual(['-comp', 'zstd']);
     expect(argv.slice(argv.indexOf('-e'))).toEqual(['-e', 'proc/*', 'sys/*', 'dev/pts/*', 'tmp/in_target.d']);
@@ -45,16 +48,16 @@ describe('mksquashfs command', () => {
 describe('qemu-img conversion', () => {
   const base = { source: '/w/image.raw', target: '/out/.img.x.kiln-partial', compress: true, zstd: true };
 
-  it('compresses qcow2 with zstd by default, in parallel', () => {
+  it('compresses qcow2 with zstd by default, writing clusters in order (reproducible)', () => {
     expect(qemuImgConvertArgv({ ...base, format: 'qcow2' })).toEqual([
-      'qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-c', '-m', '16', '-W', '-o', 'compression_type=zstd',
+      'qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-c', '-m', '16', '-o', 'compression_type=zstd',
       '/w/image.raw', '/out/.img.x.kiln-partial',
     ]);
   });
 
   it('falls back to zlib when qemu-img has no zstd, and does not compress with -u', () => {
     expect(qemuImgConvertArgv({ ...base, format: 'qcow2', zstd: false })).toEqual([
-      'qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-c', '-m', '16', '-W', '/w/image.raw', '/out/.img.x.kiln-partial',
+      'qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-c', '-m', '16', '/w/image.raw', '/out/.img.x.kiln-partial',
     ]);
     const uncompressed = qemuImgConvertArgv({ ...base, format: 'qcow2', compress: false });
     expect(uncompressed).not.toContain('-c');
@@ -62,7 +65,7 @@ describe('qemu-img conversion', () => {
   });
 
   it('writes fixed VHDs of exact size, streamOptimized VMDKs and plain VDIs', () => {
-    expect(qemuImgConvertArgv({ ...base, format: 'vhd' }).slice(4, 12)).toEqual(['-O', 'vpc', '-m', '16', '-W', '-o', 'subformat=fixed,force_size=on', '/w/image.raw']);
+    expect(qemuImgConvertArgv({ ...base, format: 'vhd' }).slice(4, 11)).toEqual(['-O', 'vpc', '-m', '16', '-o', 'subformat=fixed,force_size=on', '/w/image.raw']);
     expect(qemuImgConvertArgv({ ...base, format: 'vmdk' })).toContain('subformat=streamOptimized');
     expect(qemuImgConvertArgv({ ...base, format: 'vmdk', compress: false })).toContain('subformat=monolithicSparse');
     expect(qemuImgConvertArgv({ ...base, format: 'vdi' })).not.toContain('-o');
