@@ -82,8 +82,9 @@ export async function rebuildExtFilesystem(stack: ResourceStack, request: ExtReb
   }
   await removeTree(source, log);
   const dump = await run(['dumpe2fs', file], { log: undefined, signal, what: `reading the inode bitmaps of ${file}` });
+  // debugfs echoes every request: tens of thousands of lines the build log does not need.
   await run(['debugfs', '-w', '-f', '-', file], {
-    input: timeFixScript(usedInodes(dump.stdout), epoch), log, signal, env: { E2FSPROGS_FAKE_TIME: String(epoch) },
+    input: timeFixScript(usedInodes(dump.stdout), epoch), signal, env: { E2FSPROGS_FAKE_TIME: String(epoch) },
     what: `setting the access and change times of ${file} to SOURCE_DATE_EPOCH`,
   });
   return file;

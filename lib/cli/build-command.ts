@@ -28,6 +28,7 @@ export interface CommandFlags extends RawOptions {
   dryRun?: boolean;
   json?: boolean;
   debug?: boolean;
+  checkReproducible?: boolean;
 }
 
 /** Defines the options shared by both build commands. */
@@ -50,6 +51,7 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .option('--flavours-path <dirs>', 'colon-separated folders to search for flavours before $FLAVOURS_PATH and $ELEMENTS_PATH')
     .option('--no-cache', 'neither reuse nor store build-root layers in the cache')
     .option('--source-date-epoch <seconds>', 'the time outputs carry (file times clamp to it); default $SOURCE_DATE_EPOCH, else the newest input')
+    .option('--check-reproducible', 'build twice without caches and fail unless every output is the same bytes')
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
     .option('--json', 'with --dry-run: print the plan as one JSON document')
     .option('--debug', 'show stack traces and the exact commands kiln runs');

@@ -1,7 +1,7 @@
 // disk-image-create: build an image from flavours.
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
-import { executeBuild } from '../engine/execute.js';
+import { buildOrCheck } from './check-reproducible.js';
 import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 
@@ -25,6 +25,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return buildOrCheck(plan, flags, interrupts);
   });
 }

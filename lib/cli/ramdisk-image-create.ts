@@ -2,7 +2,7 @@
 // added first, as diskimage-builder does).
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
-import { executeBuild } from '../engine/execute.js';
+import { buildOrCheck } from './check-reproducible.js';
 import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 
@@ -22,6 +22,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return buildOrCheck(plan, flags, interrupts);
   });
 }

@@ -6,6 +6,7 @@
 // and the outputs with their checksums. Pure: everything is read beforehand.
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { BuildRecord, HookRun } from './record.js';
+import { KEY_NEUTRAL_VARIABLES } from '../cache/keys.js';
 
 /** Manifest layout version: bumped when a field changes meaning. */
 export const MANIFEST_VERSION = 1;
@@ -55,19 +56,19 @@ export function buildManifest(plan: BuildPlan, record: BuildRecord, inputs: Mani
       sourceDateEpochFrom: sourceDate.origin,
       arguments: request.argv ?? null,
       flavours: plan.flavours.map((f) => ({ name: f.name, folder: f.path, origin: f.origin, sha256: inputs.flavourHashes.get(f.name) ?? null })),
-      environment: Object.fromEntries(plan.environment.map((v) => [v.name, { value: manifestValue(v.name, v.value), from: v.source }])),
+      // Variables that never shape the image (where outputs and the cache go, tracing) are left out:
+      // the manifest of the same image is the same file wherever it was written.
+      environment: Object.fromEntries(plan.environment.filter((v) => !KEY_NEUTRAL_VARIABLES.has(v.name))
+        .map((v) => [v.name, { value: manifestValue(v.name, v.value), from: v.source }])),
       aptSources: inventory?.aptSources.map(({ file, types, uris, suites, components }) => ({ file, types, uris, suites, components })) ?? [],
       packagesRequested: request.packages,
     },
-    hooks: plan.phases.flatMap((phase) => phase.hooks.map((h) => {
-      const run = record.hooks.find((r) => r.phase === phase.name && r.hook === h.name);
-      return {
-        phase: phase.dir, hook: h.name, flavour: h.flavour, where: phase.where,
-        ran: ran.has(`${phase.name}/${h.name}`),
-        ...(run ? { seconds: Math.round(run.endedMs - run.startedMs) / 1000 } : {}),
-      };
-    })),
-    cachedPhases: record.cachedPhases,
+    // Whether each hook ran in this build or came with a cached layer (times are in the build log:
+    // they would make two manifests of one image differ).
+    hooks: plan.phases.flatMap((phase) => phase.hooks.map((h) => ({
+      phase: phase.dir, hook: h.name, flavour: h.flavour, where: phase.where, ran: ran.has(`${phase.name}/${h.name}`),
+    }))),
+    cachedPhases: record.cachedPhases.map((c) => c.phase),
     packages: (inventory?.packages ?? []).map((p) => ({
       name: p.name,
       version: p.version,

@@ -55,12 +55,15 @@ export async function buildDiskImage(ctx: BuildContext): Promise<{ raw: string; 
 
 /**
  * The seed of the disk's identifiers (disk id, partition GUIDs, filesystem UUIDs and hash
- * seeds): everything that shaped the tree (its layer key), SOURCE_DATE_EPOCH, the layout and the
- * size. The same inputs give the same disk; any change gives new identifiers.
+ * seeds): everything that shaped the tree (its layer key), the layout and the size. The same
+ * inputs give the same disk; any change gives new identifiers. SOURCE_DATE_EPOCH is left out,
+ * even when the user gave it: a time is not an identity, and two builds that differ only in it
+ * then differ only in times (what kiln-diff reports).
  */
 async function diskSeed(ctx: BuildContext, sizeBytes: number): Promise<string> {
-  const keys = stageKeys(ctx.plan, await packageListFiles(ctx.plan));
-  return [`root ${keys[keys.length - 1]!.key}`, `epoch ${ctx.plan.sourceDate.epoch}`, `size ${sizeBytes}`, outputCacheText(ctx.plan)].join('\n');
+  const timeless = { ...ctx.plan, sourceDate: { ...ctx.plan.sourceDate, explicit: false } };
+  const keys = stageKeys(timeless, await packageListFiles(ctx.plan));
+  return [`root ${keys[keys.length - 1]!.key}`, `size ${sizeBytes}`, outputCacheText(ctx.plan)].join('\n');
 }
 
 /** Firmwares a layout boots with: BIOS unless it is GPT without a BIOS boot partition; UEFI if it has an ESP. */
