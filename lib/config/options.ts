@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
 import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { parseOutputTypes, stripTypeSuffix } from '../outputs/registry.js';
 import type { BuildKind, BuildRequest } from './request.js';
@@ -59,10 +60,10 @@ export function parseSizeOption(option: string, value: string, bareUnit: 'GiB' |
 }
 
 function cacheDir(raw: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
-  if (raw) return resolve(cwd, raw);
-  if (env.DIB_IMAGE_CACHE) return resolve(cwd, env.DIB_IMAGE_CACHE);
+  if (raw) return resolveHostPath(raw, cwd);
+  if (env.DIB_IMAGE_CACHE) return resolveHostPath(env.DIB_IMAGE_CACHE, cwd);
   const home = env.SUDO_USER && env.HOME === '/root' ? homedir() : env.HOME ?? homedir();
-  return resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'kiln');
+  return resolveHostPath(resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'kiln'), cwd);
 }
 
 /** Validates everything and builds the request. */
@@ -85,7 +86,8 @@ export function buildRequest(
   return {
     kind,
     flavours,
-    imageName: resolve(cwd, stripTypeSuffix(name, types)),
+    // Resolved once: outputs, their temporary names and their locks must all agree.
+    imageName: resolveParent(stripTypeSuffix(name, types), cwd),
     types,
     arch: parseArch(raw.arch ?? 'amd64'),
     debugTrace: raw.trace ?? 0,
@@ -101,7 +103,7 @@ export function buildRequest(
     rootLabel: raw.rootLabel,
     noTmpfs: raw.tmpfs === false,
     minTmpfsBytes: parseSizeOption('--min-tmpfs', raw.minTmpfs ?? (kind === 'ramdisk' ? '1' : '2'), 'GiB'),
-    logfile: raw.logfile === undefined ? undefined : resolve(cwd, raw.logfile),
+    logfile: raw.logfile === undefined ? undefined : resolveParent(raw.logfile, cwd),
     offline: raw.offline ?? false,
     flavoursPath: raw.flavoursPath,
     noCache: raw.cache === false,
