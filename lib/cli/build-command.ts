@@ -70,6 +70,7 @@ export function addDiskOptions(program: Command): Command {
     .option('--image-extra-size <size>', 'free space added to the measured tree instead of the default 40% (bare number = MiB)')
     .option('--mkfs-options <options>', 'extra options for the root filesystem mkfs')
     .option('--qemu-img-options <k=v,...>', 'options passed to qemu-img convert -o (e.g. cluster_size=2M)')
+    .option('--docker-target <name:tag>', 'name and tag of the container outputs (oci, oci-archive, docker); default: the output name, tag latest')
     .option('--root-label <label>', 'root filesystem label (default cloudimg-rootfs; img-rootfs for xfs)')
     .option('--boot-test', 'boot the finished image under QEMU and fail the build if it does not come up');
 }

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { checkQemuImgOptions } from '../outputs/qemu-img.js';
+import { parseImageReference } from '../outputs/image-reference.js';
 import { parseOutputTypes, stripTypeSuffix } from '../outputs/registry.js';
 import type { BuildKind, BuildRequest } from './request.js';
 import { parseBytes, SIZE_HINT } from './size.js';
@@ -33,6 +34,7 @@ export interface RawOptions {
   cache?: boolean;
   bootTest?: boolean;
   compress?: string;
+  dockerTarget?: string;
 }
 
 /** Architectures kiln knows, with the Debian names users pass to -a. */
@@ -107,6 +109,7 @@ export function buildRequest(
     noCache: raw.cache === false,
     bootTest: raw.bootTest ?? false,
     ramdiskCompression: compress,
+    dockerTarget: raw.dockerTarget === undefined ? undefined : parseImageReference(raw.dockerTarget).familiar,
     env,
     cwd,
   };

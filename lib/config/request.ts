@@ -37,6 +37,8 @@ export interface BuildRequest {
   noCache: boolean;
   /** --boot-test: boot the finished image under QEMU and fail if it does not come up. */
   bootTest: boolean;
+  /** --docker-target NAME:TAG of the container outputs (checked; default: the output name). */
+  dockerTarget: string | undefined;
   /** Ramdisk compression (ramdisk builds). */
   ramdiskCompression: 'zstd' | 'gzip';
   /** The user's environment (DIB_* and friends are taken from it). */

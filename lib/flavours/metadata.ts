@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync
 import { join } from 'node:path';
 import { PHASES } from '../plan/phases.js';
 import type { FoundFlavour } from './discover.js';
+import { CONTAINER_CONFIG_FILE } from './container-config.js';
 
 /** One entry of a phase folder, as found on disk. */
 export interface DirEntryInfo {
@@ -39,6 +40,8 @@ export interface FlavourMetadata {
   /** True when the flavour has a `cache-inputs` file (even an empty one: "my host hooks read
    * nothing kiln does not already hash"). */
   cacheInputsDeclared: boolean;
+  /** container-config.yaml, read but not yet parsed (only resolved flavours' files are checked). */
+  containerConfig?: { path: string; text: string } | undefined;
 }
 
 /** Parses a one-name-per-line list: whitespace trimmed, blank lines and `#` comments ignored. */
@@ -109,6 +112,10 @@ function readCacheMounts(dir: string): { cacheDir: string; imagePath: string }[]
   });
 }
 
+function readOptional(path: string): { path: string; text: string } | undefined {
+  return existsSync(path) ? { path, text: readFileSync(path, 'utf8') } : undefined;
+}
+
 /** Reads a flavour directory. */
 export function readFlavour(found: FoundFlavour): FlavourMetadata {
   const dir = found.path;
@@ -127,5 +134,6 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     alwaysRun: readList(dir, ['always-run']),
     cacheInputs: readList(dir, ['cache-inputs']),
     cacheInputsDeclared: existsSync(join(dir, 'cache-inputs')),
+    containerConfig: readOptional(join(dir, CONTAINER_CONFIG_FILE)),
   };
 }
