@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
+import { optionKeyLines } from '../config/field-views.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { withCacheLock } from './lock.js';
@@ -26,11 +27,8 @@ function fileHash(path: string): string {
 
 /** The key of a build's outputs, from the finished root's layer key and the output inputs. */
 export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigText: string): string {
-  const r = plan.request;
   const lines = [
-    'kiln-outputs-v1', rootKey, `kind ${r.kind}`, `types ${[...r.types].sort().join(',')}`, `uncompressed ${r.uncompressed}`,
-    `qemu-img ${r.qemuImgOptions ?? ''}`, `size ${r.imageSizeBytes ?? ''} extra ${r.imageExtraSizeBytes ?? ''}`,
-    `mkfs ${r.mkfsOptions ?? ''}`, `label ${r.rootLabel ?? ''}`, `compress ${r.ramdiskCompression}`,
+    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
     `block-device ${blockDeviceConfigText}`,
     // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
     `container ${JSON.stringify(plan.container ?? null)}`,

@@ -44,7 +44,6 @@ export function containerLines(container: ContainerPlan): string[] {
 }
 
 /** The image creation time: SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
-export function containerEpoch(env: Record<string, string | undefined>, nowMs: number): number {
-  const value = env.SOURCE_DATE_EPOCH;
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : Math.floor(nowMs / 1000);
+export function containerEpoch(sourceDateEpoch: number | undefined, nowMs: number): number {
+  return sourceDateEpoch ?? Math.floor(nowMs / 1000);
 }

@@ -34,7 +34,7 @@ async function writeContainers(ctx: BuildContext, root: string, formats: string[
   if (!container) throw new InternalError('container outputs requested but the plan has no container settings');
   await writeContainerOutputs({
     formats, root, imageName: request.imageName, reference: container.reference, settings: container.settings, arch: request.arch,
-    epoch: containerEpoch(request.env, Date.now()), createdBy: `kiln disk-image-create ${request.flavours.join(' ')}`,
+    epoch: containerEpoch(request.sourceDateEpoch, Date.now()), createdBy: `kiln disk-image-create ${request.flavours.join(' ')}`,
     log: ctx.log, signal: ctx.signal, forceSignal: ctx.forceSignal,
   });
 }
