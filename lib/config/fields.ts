@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
+import { parseImageReference } from '../outputs/image-reference.js';
 import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { OUTPUT_FORMATS, parseOutputTypes } from '../outputs/registry.js';
 import { field, type FieldContext, type FieldValues } from './field-spec.js';
@@ -132,6 +133,12 @@ export const FIELDS = [
     help: 'options passed to qemu-img convert -o (e.g. cluster_size=2M)',
     default: unset<string>(), parse: (raw, where) => checkQemuImgOptions(raw, where),
     cache: 'outputs', examples: ['cluster_size=2M', 'cluster_size=1M'],
+  }),
+  field({
+    key: 'dockerTarget', spec: 'dockerTarget', type: 'text', cli: { flags: '--docker-target <name:tag>', commands: ['disk'] },
+    help: 'name and tag of the container outputs (oci, oci-archive, docker); default: the output name, tag latest',
+    default: unset<string>(), parse: (raw, where) => parseImageReference(raw, where).familiar,
+    cache: 'outputs', examples: ['kiln-one:1', 'registry.example.com/kiln:2'],
   }),
   field({
     key: 'rootLabel', spec: 'rootLabel', type: 'text', cli: { flags: '--root-label <label>', commands: ['disk'] }, env: 'ROOT_LABEL',

@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync
 import { join } from 'node:path';
 import { PHASES } from '../plan/phases.js';
 import type { FoundFlavour } from './discover.js';
+import { CONTAINER_CONFIG_FILE } from './container-config.js';
 
 /** One entry of a phase folder, as found on disk. */
 export interface DirEntryInfo {
@@ -42,6 +43,8 @@ export interface FlavourMetadata {
   /** What could not be read or is refused (a flavour-deps that is a folder, a cache-mounts line
    * leading out of the cache): an error when the flavour is used, a warning when it is not. */
   problems: string[];
+  /** container-config.yaml, read but not yet parsed (only resolved flavours' files are checked). */
+  containerConfig?: { path: string; text: string } | undefined;
 }
 
 /** Parses a one-name-per-line list: whitespace trimmed, blank lines and `#` comments ignored. */
@@ -172,6 +175,11 @@ function readCacheMounts(dir: string, problems: string[]): { cacheDir: string; i
   return mounts;
 }
 
+function readOptional(path: string, problems: string[]): { path: string; text: string } | undefined {
+  const text = readMetadataFile(path, problems);
+  return text === undefined ? undefined : { path, text };
+}
+
 /** Reads a flavour directory. */
 export function readFlavour(found: FoundFlavour): FlavourMetadata {
   const dir = found.path;
@@ -192,5 +200,6 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     cacheInputs: readList(dir, ['cache-inputs'], problems),
     cacheInputsDeclared: existsSync(join(dir, 'cache-inputs')),
     problems,
+    containerConfig: readOptional(join(dir, CONTAINER_CONFIG_FILE), problems),
   };
 }

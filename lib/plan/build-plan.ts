@@ -12,6 +12,7 @@ import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
+import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -58,6 +59,8 @@ export interface BuildPlan {
   /** Flavours with host-phase hooks but no `cache-inputs` file: what those hooks read on the
    * host is invisible to the layer keys, and the plan says so when it reuses their work. */
   undeclaredHostReaders: string[];
+  /** Container outputs: image name, tag and settings (undefined without a container format). */
+  container?: ContainerPlan | undefined;
 }
 
 /** What planning needs besides the request. */
@@ -107,6 +110,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
     undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
+    container: planContainer(request, flavours, warnings),
   };
 }
 
