@@ -19,7 +19,7 @@ export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> 
   const { layout } = disk;
   const esp = layout.mounts.find((m) => m.mountPoint === '/boot/efi' && m.type === 'vfat');
   // DIB's `getval image-block-devices` format, read with: eval DEVICES=( $IMAGE_BLOCK_DEVICES )
-  const devices = [[layout.imageName, disk.loopDevice], ...Object.entries(disk.partitionDevices)]
+  const devices = [[layout.imageName, disk.loopDevice] as const, ...Object.entries(disk.partitionDevices)]
     .map(([name, device]) => `[${evalSafe(name)}]=${device}`)
     .join(' ');
   return {
