@@ -6,6 +6,7 @@ import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
+import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
@@ -83,9 +84,11 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     arch: request.arch,
     prepend: inputs.prepend ?? [],
   });
+  refuseProblemFlavours(inputs.catalogue, requested);
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
+  refuseProblemFlavours(inputs.catalogue, resolution.names);
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...inputs.warnings];
+  const warnings = [...inputs.warnings, ...unusedFlavourWarnings(inputs.catalogue, resolution.names)];
   const phases = PHASES.map((spec) => {
     const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
     warnings.push(...merged.warnings);
