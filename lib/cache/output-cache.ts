@@ -31,17 +31,20 @@ export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigTex
     `qemu-img ${r.qemuImgOptions ?? ''}`, `size ${r.imageSizeBytes ?? ''} extra ${r.imageExtraSizeBytes ?? ''}`,
     `mkfs ${r.mkfsOptions ?? ''}`, `label ${r.rootLabel ?? ''}`, `compress ${r.ramdiskCompression}`,
     `block-device ${blockDeviceConfigText}`,
+    `fs-images ${JSON.stringify(r.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
     ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
   ];
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
 }
 
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
+/** The file a format is kept in (formats such as `fs-image:/boot` hold a slash). */
+const entryName = (format: string): string => encodeURIComponent(format);
 
 /** The cached files for `key`, by format, if every one of `formats` is there. */
 export function findOutputs(cacheDir: string, key: string, formats: readonly string[]): Map<string, string> | undefined {
   const dir = setDir(cacheDir, key);
-  const found = new Map(formats.map((f) => [f, join(dir, f)]));
+  const found = new Map(formats.map((f) => [f, join(dir, entryName(f))]));
   return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
 }
 
@@ -62,7 +65,7 @@ export async function storeOutputs(cacheDir: string, key: string, outputs: reado
   const partial = `${dir}.${process.pid}.partial`;
   await mkdir(partial, { recursive: true });
   try {
-    for (const o of outputs) await copyFile(o.path, join(partial, o.format), log);
+    for (const o of outputs) await copyFile(o.path, join(partial, entryName(o.format)), log);
     await writeFile(join(partial, 'meta.json'), JSON.stringify({ key, createdMs: Date.now(), lastUsedMs: Date.now(), formats: outputs.map((o) => o.format), firmwares }));
     await withCacheLock(cacheDir, async () => {
       await rm(dir, { recursive: true, force: true });

@@ -6,6 +6,8 @@ import { buildRequest, type RawOptions } from '../config/options.js';
 import type { BuildKind, BuildRequest } from '../config/request.js';
 import { OUTPUT_FORMATS } from '../outputs/registry.js';
 import { PHASES } from '../plan/phases.js';
+import { loadSpec } from '../spec/load.js';
+import { specRequest } from '../spec/request.js';
 
 /** kiln's version, from package.json. */
 export function kilnVersion(): string {
@@ -32,6 +34,7 @@ export interface CommandFlags extends RawOptions {
   dryRun?: boolean;
   json?: boolean;
   debug?: boolean;
+  spec?: string;
 }
 
 /** Defines the options shared by both build commands. */
@@ -40,7 +43,8 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .description(description)
     .version(kilnVersion(), '--version', 'print the kiln version and exit')
     .helpOption('-h, --help', 'show this help and exit')
-    .argument('<flavours...>', 'flavours to mix into the image (an operating-system flavour is required)')
+    .argument('[flavours...]', 'flavours to mix into the image (an operating-system flavour is required)')
+    .option('--spec <file>', 'take the build from a spec (JSON or YAML file, - for standard input); options given here win')
     .option('-o, --output <name>', 'output base name, may include a folder (default "image")')
     .option('-a, --arch <arch>', 'target architecture (amd64, i386, arm64, ...)', 'amd64')
     .option('-x, --trace', 'trace hook scripts (set -x); repeat for more detail (sets DIB_DEBUG_TRACE)', increase, 0)
@@ -84,6 +88,13 @@ export function parseBuildArgs(program: Command, kind: BuildKind, argv: string[]
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
+  if (flags.spec !== undefined) {
+    const commandOnly = new Set(['spec', 'dryRun', 'json', 'debug']);
+    const typed = Object.keys(flags).filter((key) => !commandOnly.has(key) && program.getOptionValueSource(key) === 'cli');
+    const given = new Set(typed as (keyof RawOptions)[]);
+    const cli = { raw: flags, given, flavours: program.args };
+    return { flags, request: specRequest(loadSpec(flags.spec), { kind, env: process.env, cwd: process.cwd(), cli }) };
+  }
   const request = buildRequest(kind, program.args, flags, process.env, process.cwd());
   return { flags, request };
 }
