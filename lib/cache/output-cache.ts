@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
+import { optionKeyLines } from '../config/field-views.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { withCacheLock } from './lock.js';
@@ -25,13 +26,10 @@ function fileHash(path: string): string {
 
 /** The key of a build's outputs, from the finished root's layer key and the output inputs. */
 export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigText: string): string {
-  const r = plan.request;
   const lines = [
-    'kiln-outputs-v1', rootKey, `kind ${r.kind}`, `types ${[...r.types].sort().join(',')}`, `uncompressed ${r.uncompressed}`,
-    `qemu-img ${r.qemuImgOptions ?? ''}`, `size ${r.imageSizeBytes ?? ''} extra ${r.imageExtraSizeBytes ?? ''}`,
-    `mkfs ${r.mkfsOptions ?? ''}`, `label ${r.rootLabel ?? ''}`, `compress ${r.ramdiskCompression}`,
+    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
     `block-device ${blockDeviceConfigText}`,
-    `fs-images ${JSON.stringify(r.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
+    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
     ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
   ];
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);

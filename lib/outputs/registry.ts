@@ -47,9 +47,9 @@ export function outputFormat(name: string): OutputFormat {
 }
 
 /** Parses `-t qcow2,tar`: known names only, duplicates dropped, order kept. */
-export function parseOutputTypes(text: string): string[] {
+export function parseOutputTypes(text: string, where = '-t'): string[] {
   const names = text.split(',').map((t) => t.trim()).filter(Boolean);
-  if (!names.length) throw new UsageError(`-t needs at least one output type; valid types: ${NAMES.join(', ')}`);
+  if (!names.length) throw new UsageError(`${where} needs at least one output type; valid types: ${NAMES.join(', ')}`);
   for (const name of names) outputFormat(name);
   return [...new Set(names)];
 }

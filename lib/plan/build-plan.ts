@@ -1,6 +1,7 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
 // outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+import { optionVariables } from '../config/field-views.js';
 import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
@@ -139,20 +140,10 @@ function kilnVariables(
   flavours: readonly FlavourMetadata[],
 ): EnvVar[] {
   const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
-  const vars = [
-    kiln('ARCH', request.arch),
-    kiln('IMAGE_NAME', request.imageName),
+  return [
+    ...optionVariables(request),
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
-    kiln('DIB_DEBUG_TRACE', String(request.debugTrace)),
-    kiln('DIB_OFFLINE', request.offline ? '1' : ''),
-    kiln('DIB_IMAGE_CACHE', request.imageCache),
-    kiln('DIB_NO_TMPFS', request.noTmpfs ? '1' : '0'),
   ];
-  if (request.kind === 'disk') vars.push(kiln('IMAGE_TYPE', request.types[0] ?? 'qcow2'));
-  if (request.checksum) vars.push(kiln('DIB_CHECKSUM', '1'));
-  if (request.rootLabel) vars.push({ name: 'DIB_ROOT_LABEL', value: request.rootLabel, source: '--root-label' });
-  if (request.packages.length) vars.push({ name: 'INSTALL_PACKAGES', value: request.packages.join(' '), source: '-p' });
-  return vars;
 }

@@ -49,7 +49,7 @@ export interface RamdiskBuild {
   compression: RamdiskCompression;
   /** Folder for the temporary tree (the build's work folder); default the system temp folder. */
   workDir?: string | undefined;
-  /** Time stamp of every file in the archive (default SOURCE_DATE_EPOCH, else 0). */
+  /** Time stamp of every file in the archive (SOURCE_DATE_EPOCH; default 0). */
   epochSeconds?: number;
   log: LogSink;
   signal?: AbortSignal | undefined;
@@ -93,7 +93,7 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
     build.signal?.throwIfAborted();
     const cpio = join(scratch, 'initramfs.cpio');
     const entries = await listTree(tree);
-    await pinTimes(tree, entries, build.epochSeconds ?? epochFromEnv());
+    await pinTimes(tree, entries, build.epochSeconds ?? 0);
     await writeCpio(tree, entries, cpio, build.log, build.signal);
     const { kernel, initramfs } = await writeOutputs(build, local, cpio, contents.kernelFile);
     return {
@@ -128,11 +128,6 @@ async function writeOutputs(build: RamdiskBuild, local: ResourceStack, cpio: str
     await rename(partialPath(path), path);
   }
   return { kernel, initramfs };
-}
-
-function epochFromEnv(): number {
-  const value = Number(process.env.SOURCE_DATE_EPOCH);
-  return Number.isInteger(value) && value >= 0 ? value : 0;
 }
 
 /** Decides everything from the root and the flavours; throws before writing anything. */

@@ -5,7 +5,7 @@
 // bootstrap mirror, and unsigned repositories are accepted (Fuel allowed unauthenticated
 // packages). Pure.
 import { posix } from 'node:path';
-import type { KilnSpec, ProxySpec, RepoSpec } from './kiln-spec.js';
+import type { KilnSpec, RepoSpec } from './kiln-spec.js';
 import { defaultMetadataFile, mountPointProblems, repoProblems } from './kiln-spec.js';
 import type { SpecProblem } from './problems.js';
 import type { CONTAINERS, FS_FORMATS } from './schema.js';
@@ -17,7 +17,7 @@ export interface FuelDocument {
   repos: RepoSpec[];
   codename: string;
   packages?: string[];
-  proxies?: ProxySpec;
+  proxies?: { protocols?: { http?: string; https?: string; ftp?: string }; direct_repo_addr_list?: string[] };
   root_password?: string;
   hashed_root_password?: string;
 }
@@ -26,7 +26,7 @@ export interface FuelDocument {
 export const FUEL_FLAVOURS = ['debian', 'bootloader'];
 
 /** Keys only Fuel's dialect has: a document with one of them is read as Fuel's. */
-export const FUEL_ONLY_KEYS = ['image_data', 'output', 'codename'];
+export const FUEL_ONLY_KEYS = ['image_data', 'codename'];
 
 /** True when a document is in Fuel's dialect. */
 export function isFuelDocument(value: unknown): boolean {
@@ -62,22 +62,25 @@ export function fuelProblems(doc: FuelDocument): SpecProblem[] {
 
 /** Translates a checked Fuel document into kiln's spec. */
 export function fuelToKilnSpec(doc: FuelDocument): KilnSpec {
-  const images: NonNullable<KilnSpec['filesystem_images']> = {};
+  const images: NonNullable<KilnSpec['filesystemImages']> = {};
   for (const [mount, image] of Object.entries(doc.image_data)) {
     images[mount] = { file: posix.join(doc.output, imageFileName(image.uri)), format: image.format, container: image.container };
   }
   const rootFile = images['/']!.file;
   const spec: KilnSpec = {
     flavours: [...FUEL_FLAVOURS],
-    name: defaultMetadataFile(rootFile).replace(/\.yaml$/, ''),
+    output: defaultMetadataFile(rootFile).replace(/\.yaml$/, ''),
     environment: { DIB_RELEASE: doc.codename },
     repos: doc.repos,
-    allow_unsigned_repos: true,
-    filesystem_images: images,
+    allowUnsignedRepos: true,
+    filesystemImages: images,
   };
   if (doc.packages?.length) spec.packages = doc.packages;
-  if (doc.proxies) spec.proxies = doc.proxies;
-  if (doc.root_password !== undefined) spec.root_password = doc.root_password;
-  if (doc.hashed_root_password !== undefined) spec.hashed_root_password = doc.hashed_root_password;
+  if (doc.proxies) {
+    const direct = doc.proxies.direct_repo_addr_list ?? [];
+    spec.proxies = { ...doc.proxies.protocols, ...(direct.length ? { direct } : {}) };
+  }
+  if (doc.root_password !== undefined) spec.rootPassword = doc.root_password;
+  if (doc.hashed_root_password !== undefined) spec.hashedRootPassword = doc.hashed_root_password;
   return spec;
 }

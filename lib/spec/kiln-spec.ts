@@ -3,10 +3,10 @@
 // what the command line would have given: flavours, option values, and the variables and
 // flavours that repositories, proxies and passwords need. Pure.
 import { posix } from 'node:path';
-import type { RawOptions } from '../config/options.js';
 import type { BuildKind } from '../config/request.js';
+import { OPTION_ENV_NAMES } from '../config/field-views.js';
 import { outputFormat } from '../outputs/registry.js';
-import { specOption } from './options.js';
+import { specOptionValues } from './options.js';
 import type { PathStep, SpecProblem } from './problems.js';
 import type { CONTAINERS, FS_FORMATS } from './schema.js';
 
@@ -20,10 +20,13 @@ export interface RepoSpec {
   priority: number | null;
 }
 
-/** Proxies for the build's fetches. */
+/** Proxies for the build's fetches (kiln's spec; Fuel's document nests them differently). */
 export interface ProxySpec {
-  protocols?: { http?: string; https?: string; ftp?: string };
-  direct_repo_addr_list?: string[];
+  http?: string;
+  https?: string;
+  ftp?: string;
+  /** Hosts fetched without a proxy. */
+  direct?: string[];
 }
 
 /** One filesystem image of `filesystem_images`. */
@@ -33,19 +36,19 @@ export interface FilesystemImageSpec {
   container?: (typeof CONTAINERS)[number];
 }
 
-/** A validated kiln build spec (option keys are those of spec/options.ts). */
+/** A validated kiln build spec (option keys are the option table's spec keys). */
 export interface KilnSpec {
   kind?: BuildKind;
   flavours: string[];
   environment?: Record<string, string | number | boolean>;
-  block_device?: unknown;
+  blockDevice?: unknown;
   repos?: RepoSpec[];
   proxies?: ProxySpec;
-  root_password?: string;
-  hashed_root_password?: string;
-  allow_unsigned_repos?: boolean;
-  filesystem_images?: Record<string, FilesystemImageSpec>;
-  metadata_file?: string;
+  rootPassword?: string;
+  hashedRootPassword?: string;
+  allowUnsignedRepos?: boolean;
+  filesystemImages?: Record<string, FilesystemImageSpec>;
+  metadataFile?: string;
   packages?: string[];
   types?: string[];
   [option: string]: unknown;
@@ -55,9 +58,11 @@ export interface KilnSpec {
 export interface SpecBuild {
   kind: BuildKind;
   flavours: string[];
-  /** Option values as commander would have collected them. */
-  raw: RawOptions;
-  /** Variables the spec sets for the hooks, by name. */
+  /** Option values by spec key (checked by the option table like a command line's). */
+  options: Record<string, unknown>;
+  /** The spec's environment: read by options as the user's environment is (DIB_IMAGE_SIZE, ...). */
+  environment: Record<string, string>;
+  /** Variables the spec sets for the hooks, by name (none an option reads). */
   variables: Record<string, string>;
   /** Per-mount-point images, paths as written (relative to the working folder). */
   filesystemImages?: { images: { mountPoint: string; file: string; format: FilesystemImageSpec['format']; container: NonNullable<FilesystemImageSpec['container']> }[]; metadataFile: string };
@@ -87,27 +92,27 @@ export function mountPointProblems(mounts: readonly string[], at: PathStep[]): S
 /** Checks a schema-valid kiln spec for what the schema cannot say. */
 export function kilnSpecProblems(spec: KilnSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
-  if (spec.root_password !== undefined && spec.hashed_root_password !== undefined) {
-    problems.push({ path: ['hashed_root_password'], message: 'give root_password or hashed_root_password, not both' });
+  if (spec.rootPassword !== undefined && spec.hashedRootPassword !== undefined) {
+    problems.push({ path: ['hashedRootPassword'], message: 'give rootPassword or hashedRootPassword, not both' });
   }
   problems.push(...repoProblems(spec.repos ?? [], ['repos']));
-  const images = spec.filesystem_images;
+  const images = spec.filesystemImages;
   if (images) {
-    problems.push(...mountPointProblems(Object.keys(images), ['filesystem_images']));
+    problems.push(...mountPointProblems(Object.keys(images), ['filesystemImages']));
     const files = new Map<string, string>();
     for (const [mount, image] of Object.entries(images)) {
       const other = files.get(posix.normalize(image.file));
-      if (other !== undefined) problems.push({ path: ['filesystem_images', mount, 'file'], message: `the same file as the image of ${other}` });
+      if (other !== undefined) problems.push({ path: ['filesystemImages', mount, 'file'], message: `the same file as the image of ${other}` });
       files.set(posix.normalize(image.file), mount);
     }
-    if (spec.kind === 'ramdisk') problems.push({ path: ['filesystem_images'], message: 'a ramdisk build makes a kernel and an initramfs, not filesystem images' });
+    if (spec.kind === 'ramdisk') problems.push({ path: ['filesystemImages'], message: 'a ramdisk build makes a kernel and an initramfs, not filesystem images' });
     (spec.types ?? []).forEach((type, i) => {
       if (outputFormat(type).kind === 'image') {
-        problems.push({ path: ['types', i], message: `"${type}" is a disk image; with filesystem_images only tree formats (tar, tgz, tar.zst, squashfs) can be added` });
+        problems.push({ path: ['types', i], message: `"${type}" is a disk image; with filesystemImages only tree formats (tar, tgz, tar.zst, squashfs) can be added` });
       }
     });
-  } else if (spec.metadata_file !== undefined) {
-    problems.push({ path: ['metadata_file'], message: 'describes filesystem_images, which this spec does not have' });
+  } else if (spec.metadataFile !== undefined) {
+    problems.push({ path: ['metadataFile'], message: 'describes filesystemImages, which this spec does not have' });
   }
   return problems;
 }
@@ -130,24 +135,16 @@ export function defaultMetadataFile(rootFile: string): string {
   return posix.join(posix.dirname(rootFile), `${base}.yaml`);
 }
 
-/** The option values a spec sets, as RawOptions. */
-function rawOptions(spec: KilnSpec): RawOptions {
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(spec)) {
-    const option = specOption(key);
-    if (option && value !== undefined) raw[option.raw] = option.toRaw(value);
-  }
-  return raw as RawOptions;
-}
-
 /** Translates a checked spec into the command line's terms. */
 export function kilnSpecToBuild(spec: KilnSpec): SpecBuild {
   const flavours = [...spec.flavours];
+  const environment: Record<string, string> = {};
   const variables: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.environment ?? {})) variables[name] = String(value);
-  const raw = rawOptions(spec);
-  if (spec.block_device !== undefined) {
-    variables.DIB_BLOCK_DEVICE_CONFIG = typeof spec.block_device === 'string' ? spec.block_device : JSON.stringify(spec.block_device);
+  for (const [name, value] of Object.entries(spec.environment ?? {})) {
+    (OPTION_ENV_NAMES.has(name) ? environment : variables)[name] = String(value);
+  }
+  if (spec.blockDevice !== undefined) {
+    variables.DIB_BLOCK_DEVICE_CONFIG = typeof spec.blockDevice === 'string' ? spec.blockDevice : JSON.stringify(spec.blockDevice);
   }
   const addFlavour = (name: string): void => {
     if (!flavours.includes(name)) flavours.push(name);
@@ -158,18 +155,16 @@ export function kilnSpecToBuild(spec: KilnSpec): SpecBuild {
     variables.DIB_RELEASE ??= spec.repos[0]!.suite;
     addFlavour('apt-sources');
   }
-  if (spec.allow_unsigned_repos) variables.KILN_APT_ALLOW_UNSIGNED = '1';
+  if (spec.allowUnsignedRepos) variables.KILN_APT_ALLOW_UNSIGNED = '1';
   if (spec.proxies) Object.assign(variables, proxyVariables(spec.proxies));
-  if (spec.root_password !== undefined || spec.hashed_root_password !== undefined) {
-    if (spec.root_password !== undefined) variables.KILN_ROOT_PASSWORD = spec.root_password;
-    if (spec.hashed_root_password !== undefined) variables.KILN_ROOT_PASSWORD_HASH = spec.hashed_root_password;
-    addFlavour('root-password');
-  }
-  const build: SpecBuild = { kind: spec.kind ?? 'disk', flavours, raw, variables, repos: spec.repos ?? [] };
-  if (spec.filesystem_images) {
-    const images = Object.entries(spec.filesystem_images).map(([mountPoint, image]) => ({ mountPoint, file: image.file, format: image.format, container: image.container ?? 'gzip' }));
+  if (spec.rootPassword !== undefined) variables.KILN_ROOT_PASSWORD = spec.rootPassword;
+  if (spec.hashedRootPassword !== undefined) variables.KILN_ROOT_PASSWORD_HASH = spec.hashedRootPassword;
+  if (spec.rootPassword !== undefined || spec.hashedRootPassword !== undefined) addFlavour('root-password');
+  const build: SpecBuild = { kind: spec.kind ?? 'disk', flavours, options: specOptionValues(spec), environment, variables, repos: spec.repos ?? [] };
+  if (spec.filesystemImages) {
+    const images = Object.entries(spec.filesystemImages).map(([mountPoint, image]) => ({ mountPoint, file: image.file, format: image.format, container: image.container ?? 'gzip' }));
     const root = images.find((i) => i.mountPoint === '/')!;
-    build.filesystemImages = { images, metadataFile: spec.metadata_file ?? defaultMetadataFile(root.file) };
+    build.filesystemImages = { images, metadataFile: spec.metadataFile ?? defaultMetadataFile(root.file) };
     addFlavour('provision-target');
   }
   return build;
@@ -197,10 +192,10 @@ export function aptVariables(repos: readonly RepoSpec[]): Record<string, string>
 export function proxyVariables(proxies: ProxySpec): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const protocol of ['http', 'https', 'ftp'] as const) {
-    const url = proxies.protocols?.[protocol];
+    const url = proxies[protocol];
     if (url) vars[`${protocol}_proxy`] = url;
   }
-  const direct = proxies.direct_repo_addr_list ?? [];
+  const direct = proxies.direct ?? [];
   if (direct.length) {
     vars.no_proxy = direct.join(',');
     vars.KILN_APT_DIRECT_HOSTS = direct.join(' ');

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { parseSpecText, withLines, type SpecDocument } from './document.js';
 import { fuelProblems, fuelToKilnSpec, isFuelDocument, type FuelDocument } from './fuel.js';
 import { kilnSpecProblems, kilnSpecToBuild, type KilnSpec, type SpecBuild } from './kiln-spec.js';
+import { optionProblems } from './options.js';
 import { SpecError, type SpecProblem } from './problems.js';
 import { fuelSchema, kilnSpecSchema } from './schema.js';
 import { schemaProblems } from './validate.js';
@@ -65,7 +66,7 @@ export function loadSpecText(text: string, source: string): LoadedSpec {
   const problems = schemaProblems(kilnSpecSchema(), doc.value);
   if (problems.length) fail(doc, problems);
   const spec = doc.value as KilnSpec;
-  const more = kilnSpecProblems(spec);
+  const more = [...optionProblems(spec, spec.kind ?? 'disk', '/'), ...kilnSpecProblems(spec)];
   if (more.length) fail(doc, more);
   return { source, dialect: 'kiln', spec, build: kilnSpecToBuild(spec) };
 }

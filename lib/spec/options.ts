@@ -1,75 +1,78 @@
-// The build options a spec can set, each under its spec key, mapped onto the option values the
-// command line collects (RawOptions): a spec and a command line go through the same validation
-// (config/options.ts buildRequest) and give the same request. Pure.
-import type { RawOptions } from '../config/options.js';
-import { ARCHES } from '../config/options.js';
+// The build options of a spec are the fields of the option table (lib/config/fields.ts), each
+// under its spec key: their JSON Schema is derived from each field's type (with the allowed
+// values and forms where the table has them, so editors can check them), and their values are
+// checked by the fields' own parse, every one at once, each problem at its JSON path. Pure.
+import type { AnyField } from '../config/field-spec.js';
+import { FIELDS } from '../config/fields.js';
+import { fieldApplies, fieldBySpecKey } from '../config/options.js';
+import type { BuildKind } from '../config/request.js';
+import { ARCHES } from '../config/values.js';
+import { KilnError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../outputs/registry.js';
+import type { SpecProblem } from './problems.js';
 
 /** A JSON Schema fragment. */
 export type JsonSchema = Record<string, unknown>;
 
-/** One option of the spec. */
-export interface SpecOption {
-  /** Key in the spec document (stable: specs are stored by tools and services). */
-  key: string;
-  /** The command-line flag with the same meaning. */
-  flag: string;
-  /** The RawOptions field it sets. */
-  raw: keyof RawOptions;
-  schema: JsonSchema;
-  /** Converts the validated spec value to what commander would have collected. */
-  toRaw: (value: unknown) => unknown;
-}
+const ALL = FIELDS as readonly AnyField[];
 
-const size = (description: string): JsonSchema => ({
-  description,
+const SIZE: JsonSchema = {
   type: ['string', 'number'],
   pattern: '^\\s*\\d+(\\.\\d+)?\\s*([KkMmGgTt]([Ii]?[Bb])?|[Bb])?\\s*$',
   errorText: 'a size such as "2G", "1500M" or "2GiB"',
-});
-const same = (value: unknown): unknown => value;
-const text = (value: unknown): unknown => String(value);
-const bool = (description: string): JsonSchema => ({ description, type: 'boolean' });
-const str = (description: string): JsonSchema => ({ description, type: 'string', minLength: 1 });
+};
 
-/** Every option, in the order the schema documents them. */
-export const SPEC_OPTIONS: readonly SpecOption[] = [
-  { key: 'name', flag: '-o', raw: 'output', toRaw: same, schema: str('Output base name, may include a folder (default "image"); relative to the working folder.') },
-  {
-    key: 'types', flag: '-t', raw: 'type', toRaw: (v) => (v as string[]).join(','),
-    schema: { description: 'Output formats (default ["qcow2"]).', type: 'array', minItems: 1, uniqueItems: true, items: { enum: OUTPUT_FORMATS.map((f) => f.name) } },
-  },
-  { key: 'arch', flag: '-a', raw: 'arch', toRaw: same, schema: { description: 'Target architecture (default amd64).', enum: [...ARCHES, 'x86_64', 'aarch64', 'ppc64le'] } },
-  { key: 'packages', flag: '-p', raw: 'packages', toRaw: same, schema: { description: 'Extra packages installed after install.d.', type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9+.:=~_-]*$', errorText: 'a package name' } } },
-  { key: 'trace', flag: '-x', raw: 'trace', toRaw: same, schema: { description: 'Trace hooks (set -x); 2 and more add detail.', type: 'integer', minimum: 0, maximum: 9 } },
-  { key: 'skip_base', flag: '-n', raw: 'skipBase', toRaw: same, schema: bool('Do not add the "base" flavour.') },
-  { key: 'uncompressed', flag: '-u', raw: 'uncompressed', toRaw: same, schema: bool('Do not compress qcow2 output.') },
-  { key: 'checksum', flag: '--checksum', raw: 'checksum', toRaw: same, schema: bool('Write NAME.EXT.sha256 and NAME.EXT.md5 beside each output.') },
-  { key: 'image_size', flag: '--image-size', raw: 'imageSize', toRaw: text, schema: size('Disk image size (bare number = GiB); default: from the built tree.') },
-  { key: 'image_extra_size', flag: '--image-extra-size', raw: 'imageExtraSize', toRaw: text, schema: size('Free space added to the measured tree (bare number = MiB).') },
-  { key: 'mkfs_options', flag: '--mkfs-options', raw: 'mkfsOptions', toRaw: same, schema: { description: 'Extra options for the root filesystem mkfs.', type: 'string' } },
-  { key: 'qemu_img_options', flag: '--qemu-img-options', raw: 'qemuImgOptions', toRaw: same, schema: { description: 'Options for qemu-img convert -o.', type: 'string' } },
-  { key: 'root_label', flag: '--root-label', raw: 'rootLabel', toRaw: same, schema: str('Root filesystem label.') },
-  { key: 'boot_test', flag: '--boot-test', raw: 'bootTest', toRaw: same, schema: bool('Boot the finished image under QEMU and fail if it does not come up.') },
-  { key: 'image_cache', flag: '--image-cache', raw: 'imageCache', toRaw: same, schema: str('kiln cache folder (default $DIB_IMAGE_CACHE or ~/.cache/kiln).') },
-  { key: 'cache', flag: '--no-cache', raw: 'cache', toRaw: same, schema: bool('false: neither reuse nor store build-root layers in the cache.') },
-  { key: 'offline', flag: '--offline', raw: 'offline', toRaw: same, schema: bool('Use cached downloads and base trees without refreshing them.') },
-  { key: 'tmpfs', flag: '--no-tmpfs', raw: 'tmpfs', toRaw: same, schema: bool('false: build on disk even when there is memory for tmpfs.') },
-  { key: 'min_tmpfs', flag: '--min-tmpfs', raw: 'minTmpfs', toRaw: text, schema: size('Memory needed for a tmpfs build is twice this (bare number = GiB).') },
-  { key: 'logfile', flag: '--logfile', raw: 'logfile', toRaw: same, schema: str('Write the full build log here (default NAME.log).') },
-  {
-    key: 'flavours_path', flag: '--flavours-path', raw: 'flavoursPath', toRaw: (v) => (Array.isArray(v) ? v.join(':') : v),
-    schema: { description: 'Folders searched for flavours before $FLAVOURS_PATH and $ELEMENTS_PATH.', type: ['string', 'array'], items: { type: 'string', minLength: 1 } },
-  },
-  { key: 'compress', flag: '--compress', raw: 'compress', toRaw: same, schema: { description: 'Initramfs compression (ramdisk builds).', enum: ['zstd', 'gzip'] } },
-];
+/** What a schema can say beyond a field's type, by spec key. */
+const REFINED: Readonly<Record<string, JsonSchema>> = {
+  types: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: OUTPUT_FORMATS.map((f) => f.name) } },
+  arch: { enum: [...ARCHES, 'x86_64', 'aarch64', 'ppc64le'] },
+  compress: { enum: ['zstd', 'gzip'] },
+  imageSize: SIZE,
+  imageExtraSize: SIZE,
+  minTmpfs: SIZE,
+  packages: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9+.:=~_-]*$', errorText: 'a package name' } },
+};
 
-/** The spec option of a key, if it is one. */
-export function specOption(key: string): SpecOption | undefined {
-  return SPEC_OPTIONS.find((o) => o.key === key);
+function typeSchema(f: AnyField): JsonSchema {
+  switch (f.type) {
+    case 'flag':
+      return { type: 'boolean' };
+    case 'count':
+      return { type: 'integer', minimum: 0 };
+    case 'list':
+      return { type: 'array', items: { type: 'string', minLength: 1 } };
+    default:
+      return { type: ['string', 'number'] };
+  }
 }
 
-/** The flag of a RawOptions field, for messages ("-o wins over the spec's name"). */
-export function flagOf(raw: keyof RawOptions): string {
-  return SPEC_OPTIONS.find((o) => o.raw === raw)?.flag ?? String(raw);
+/** The schema of every option, by spec key, described by the field's help. */
+export function optionSchemas(): Record<string, JsonSchema> {
+  return Object.fromEntries(ALL.map((f) => [f.spec, { description: f.help, ...(REFINED[f.spec] ?? typeSchema(f)) }]));
+}
+
+/** The option values of a spec document (keys that are option fields), as given. */
+export function specOptionValues(doc: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(doc).filter(([key]) => fieldBySpecKey(key) !== undefined));
+}
+
+/** Runs each field's own check on the spec's value; every failure becomes a problem at its key. */
+export function optionProblems(doc: Record<string, unknown>, kind: BuildKind, cwd: string): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const ctx = { kind, cwd, env: {} };
+  for (const [key, value] of Object.entries(specOptionValues(doc))) {
+    const f = fieldBySpecKey(key)!;
+    if (!fieldApplies(f, kind)) {
+      problems.push({ path: [key], message: `not an option of ${kind} builds` });
+      continue;
+    }
+    try {
+      const raw = f.type === 'text' ? String(value) : value;
+      f.parse(raw as never, key, ctx);
+    } catch (error) {
+      if (!(error instanceof KilnError)) throw error;
+      problems.push({ path: [key], message: error.message.replace(new RegExp(`^${key}:? `), '') + (error.hint ? ` (${error.hint})` : '') });
+    }
+  }
+  return problems;
 }

@@ -1,21 +1,20 @@
-// A loaded spec becomes the same BuildRequest the command line makes: its option values go
-// through the command line's validation (config/options.ts), its variables are added with the
-// spec named as their origin, and per-mount-point images get absolute paths. When a command line
-// is given as well (`disk-image-create --spec FILE ...`), every option it sets wins over the
-// spec, and the plan lists each such override.
+// A loaded spec becomes the same BuildRequest the command line makes: its options go through the
+// option table like command-line values (config/options.ts buildRequest), its variables are added
+// with the spec named as their origin, and per-mount-point images get absolute paths. When a
+// command line is given as well (`disk-image-create --spec FILE ...`), every option it sets wins
+// over the spec (the table's precedence), and the plan lists each such override.
 import { isAbsolute, resolve } from 'node:path';
-import { buildRequest, type RawOptions } from '../config/options.js';
+import { flagName, type AnyField } from '../config/field-spec.js';
+import { FIELDS } from '../config/fields.js';
+import { buildRequest, type CliValues } from '../config/options.js';
 import type { BuildKind, BuildRequest } from '../config/request.js';
 import { UsageError } from '../errors.js';
 import type { LoadedSpec } from './load.js';
-import { flagOf } from './options.js';
 
-/** Options given on a command line beside the spec. */
+/** What a command line gives beside the spec. */
 export interface CommandLineOverrides {
-  /** Option values commander collected. */
-  raw: RawOptions;
-  /** The options the user actually typed (not defaults). */
-  given: ReadonlySet<keyof RawOptions>;
+  /** Values of the options the user typed, by field key. */
+  values: CliValues;
   /** Flavours named on the command line (replace the spec's when any). */
   flavours: string[];
 }
@@ -24,25 +23,19 @@ function shown(value: unknown): string {
   return Array.isArray(value) ? value.join(',') : String(value);
 }
 
-/** Merges the command line into the spec's options; returns the notes the plan shows. */
-export function mergeCommandLine(loaded: LoadedSpec, cli: CommandLineOverrides | undefined): { raw: RawOptions; flavours: string[]; notes: string[] } {
-  const raw: RawOptions = { ...loaded.build.raw };
-  let flavours = loaded.build.flavours;
+/** The plan's notes for every option and the flavours the command line takes over from the spec. */
+export function overrideNotes(loaded: LoadedSpec, cli: CommandLineOverrides): string[] {
   const notes: string[] = [];
-  if (!cli) return { raw, flavours, notes };
-  for (const key of cli.given) {
-    const ours = cli.raw[key];
-    const theirs = raw[key];
-    if (theirs !== undefined && shown(theirs) !== shown(ours)) {
-      notes.push(`spec ${loaded.source}: ${flagOf(key)} ${JSON.stringify(shown(ours))} from the command line wins over the spec's ${JSON.stringify(shown(theirs))}`);
-    }
-    (raw as Record<string, unknown>)[key] = ours;
+  for (const f of FIELDS as readonly AnyField[]) {
+    const ours = cli.values[f.key as keyof CliValues];
+    const theirs = loaded.build.options[f.spec];
+    if (ours === undefined || theirs === undefined) continue;
+    notes.push(`spec ${loaded.source}: ${flagName(f)} ${JSON.stringify(shown(ours))} from the command line wins over the spec's ${f.spec} ${JSON.stringify(shown(theirs))}`);
   }
   if (cli.flavours.length) {
-    notes.push(`spec ${loaded.source}: the flavours on the command line (${cli.flavours.join(' ')}) replace the spec's (${flavours.join(' ')})`);
-    flavours = cli.flavours;
+    notes.push(`spec ${loaded.source}: the flavours on the command line (${cli.flavours.join(' ')}) replace the spec's (${loaded.build.flavours.join(' ')})`);
   }
-  return { raw, flavours, notes };
+  return notes;
 }
 
 /** Builds the request of a spec, as the command line would have. */
@@ -52,17 +45,19 @@ export function specRequest(
 ): BuildRequest {
   const { build } = loaded;
   if (options.kind && build.kind !== options.kind) {
-    throw new UsageError(`spec ${loaded.source} describes a ${build.kind} build`, build.kind === 'ramdisk' ? 'build it with kiln-build-image or ramdisk-image-create --spec' : 'build it with kiln-build-image or disk-image-create --spec');
+    const command = build.kind === 'ramdisk' ? 'ramdisk-image-create --spec' : 'disk-image-create --spec';
+    throw new UsageError(`spec ${loaded.source} describes a ${build.kind} build`, `build it with kiln-build-image or ${command}`);
   }
-  const { raw, flavours, notes } = mergeCommandLine(loaded, options.cli);
-  const typesGiven = raw.type !== undefined;
-  const request = buildRequest(build.kind, flavours, raw, options.env, options.cwd);
+  const cli = options.cli ?? { values: {}, flavours: [] };
+  const flavours = cli.flavours.length ? cli.flavours : build.flavours;
+  const env = { ...options.env, ...build.environment };
   const source = `spec ${loaded.source}`;
+  const request = buildRequest(build.kind, flavours, cli.values, env, options.cwd, { values: build.options, label: source });
   const specVariables = Object.entries(build.variables).map(([name, value]) => ({ name, value, source }));
-  const result: BuildRequest = { ...request, specVariables, specNotes: notes };
+  const result: BuildRequest = { ...request, specVariables, specNotes: overrideNotes(loaded, cli) };
   if (build.filesystemImages) {
     const absolute = (path: string): string => (isAbsolute(path) ? resolve(path) : resolve(options.cwd, path));
-    result.types = typesGiven ? request.types : [];
+    if (request.origins.types === undefined) result.types = [];
     result.filesystemImages = {
       images: build.filesystemImages.images.map((i) => ({ mountPoint: i.mountPoint, format: i.format, container: i.container, path: absolute(i.file) })),
       metadataPath: absolute(build.filesystemImages.metadataFile),
@@ -70,4 +65,11 @@ export function specRequest(
     };
   }
   return result;
+}
+
+/** Per-mount-point images are planned (the dry run shows them) but not built yet. */
+export function assertBuildable(request: BuildRequest): void {
+  if (request.filesystemImages) {
+    throw new UsageError('filesystemImages (and Fuel\'s image_data) can be planned with --dry-run, but this version of kiln does not build them yet');
+  }
 }

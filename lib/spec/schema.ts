@@ -1,8 +1,8 @@
 // The JSON Schemas of the two spec dialects, built from one set of definitions: kiln's own build
-// spec (its options come from spec/options.ts) and Fuel's image build document. The files in
+// spec (its options are the option table's fields, spec/options.ts) and Fuel's image build document. The files in
 // schema/ are these objects written out (`npm run schema`; a test keeps them in step), so
 // editors validate specs with exactly what kiln checks. Pure.
-import { SPEC_OPTIONS, type JsonSchema } from './options.js';
+import { optionSchemas, type JsonSchema } from './options.js';
 
 /** Mount-point filesystem formats and the containers they can be put in. */
 export const FS_FORMATS = ['ext2', 'ext3', 'ext4', 'xfs'] as const;
@@ -26,7 +26,7 @@ const repo: JsonSchema = {
   },
 };
 
-const proxies: JsonSchema = {
+const fuelProxies: JsonSchema = {
   description: 'Proxies for every fetch of the build; hosts in direct_repo_addr_list are fetched without them.',
   type: 'object',
   additionalProperties: false,
@@ -36,13 +36,14 @@ const proxies: JsonSchema = {
   },
 };
 
-const passwords: Record<string, JsonSchema> = {
-  root_password: { description: 'Root\'s password in clear text (never shown in plans or logs).', type: 'string', minLength: 1 },
-  hashed_root_password: {
-    description: 'Root\'s password as a crypt(3) hash.', type: 'string', pattern: '^\\$[0-9a-z]+\\$', errorText: 'a crypt(3) hash such as "$6$salt$..." (make one with: openssl passwd -6)',
-  },
+const kilnProxies: JsonSchema = {
+  description: 'Proxies for every fetch of the build; hosts in `direct` are fetched without them.',
+  type: 'object',
+  additionalProperties: false,
+  properties: { http: PROXY, https: PROXY, ftp: PROXY, direct: { type: 'array', items: { type: 'string', minLength: 1 } } },
 };
 
+const HASH = { type: 'string', pattern: '^\\$[0-9a-z]+\\$', errorText: 'a crypt(3) hash such as "$6$salt$..." (make one with: openssl passwd -6)' };
 const mountMap = (image: JsonSchema): JsonSchema => ({
   type: 'object', minProperties: 1, propertyNames: MOUNT_POINT, additionalProperties: image,
 });
@@ -72,11 +73,10 @@ export function fuelSchema(): JsonSchema {
 }
 
 function buildKilnSpecSchema(): JsonSchema {
-  const options = Object.fromEntries(SPEC_OPTIONS.map((o) => [o.key, o.schema]));
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'kiln build spec',
-    description: 'What to build, as one document: `kiln-build-image SPEC` or `disk-image-create --spec FILE`.',
+    description: 'What to build, as one document: `kiln-build-image SPEC` or `disk-image-create --spec FILE`. The options are those of the command line (lib/config/fields.ts).',
     type: 'object',
     required: ['flavours'],
     additionalProperties: false,
@@ -84,22 +84,23 @@ function buildKilnSpecSchema(): JsonSchema {
       $schema: { type: 'string' },
       kind: { description: 'disk (default): disk images and trees; ramdisk: kernel + initramfs.', enum: ['disk', 'ramdisk'] },
       flavours: { description: 'Flavours to mix, an operating-system flavour among them.', type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]*$', errorText: 'a flavour name' } },
-      ...options,
+      ...optionSchemas(),
       environment: {
-        description: 'Variables for the hooks (DIB_RELEASE, ...); they win over the caller\'s environment.',
+        description: 'Variables for the hooks (DIB_RELEASE, ...); they win over the caller\'s environment. Variables an option reads (DIB_IMAGE_SIZE, ...) are checked as that option.',
         type: 'object',
         propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', errorText: 'a variable name (letters, digits, "_")' },
         additionalProperties: { type: ['string', 'number', 'boolean'] },
       },
-      block_device: { description: 'diskimage-builder block-device config (the YAML list, as data, or its text).', type: ['array', 'object', 'string'] },
+      blockDevice: { description: 'diskimage-builder block-device config (the YAML list, as data, or its text): DIB_BLOCK_DEVICE_CONFIG.', type: ['array', 'object', 'string'] },
       repos: { description: 'The image\'s apt repositories, replacing the OS flavour\'s; the first is the bootstrap mirror.', type: 'array', minItems: 1, items: { $ref: '#/definitions/repo' } },
-      proxies: { $ref: '#/definitions/proxies' },
-      allow_unsigned_repos: { description: 'Accept repositories without a valid signature during the build (Fuel did).', type: 'boolean' },
-      ...passwords,
-      filesystem_images: { description: 'One filesystem image per mount point instead of a disk image (\'/\' required).', ...mountMap(kilnImage) },
-      metadata_file: { description: 'Where the images\' metadata YAML goes (default: beside the / image, named after it up to its first dot).', type: 'string', minLength: 1 },
+      proxies: kilnProxies,
+      allowUnsignedRepos: { description: 'Accept repositories without a valid signature during the build (Fuel did).', type: 'boolean' },
+      rootPassword: { description: 'Root\'s password in clear text (never shown in plans or logs).', type: 'string', minLength: 1 },
+      hashedRootPassword: { description: 'Root\'s password as a crypt(3) hash.', ...HASH },
+      filesystemImages: { description: 'One filesystem image per mount point instead of a disk image (\'/\' required).', ...mountMap(kilnImage) },
+      metadataFile: { description: 'Where the images\' metadata YAML goes (default: beside the / image, named after it up to its first dot).', type: 'string', minLength: 1 },
     },
-    definitions: { repo, proxies },
+    definitions: { repo },
   };
 }
 
@@ -131,9 +132,10 @@ function buildFuelSchema(): JsonSchema {
       repos: { description: 'apt repositories; the first is the bootstrap mirror.', type: 'array', minItems: 1, items: { $ref: '#/definitions/repo' } },
       codename: { description: 'Release codename, e.g. bookworm.', type: 'string', pattern: '^[a-z][a-z0-9.+-]*$', errorText: 'a release codename such as "bookworm"' },
       packages: { description: 'Packages installed on top of the base system.', type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9+.:=~_-]*$', errorText: 'a package name' } },
-      proxies: { $ref: '#/definitions/proxies' },
-      ...passwords,
+      proxies: fuelProxies,
+      root_password: { description: 'Root\'s password in clear text (never shown in plans or logs).', type: 'string', minLength: 1 },
+      hashed_root_password: { description: 'Root\'s password as a crypt(3) hash.', ...HASH },
     },
-    definitions: { repo, proxies },
+    definitions: { repo },
   };
 }

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { main as buildImage } from '../../../lib/cli/kiln-build-image.js';
 import { main as diskImageCreate } from '../../../lib/cli/disk-image-create.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
+import { BAD_SPECS } from '../spec/bad-specs.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let stdout = '';
@@ -31,34 +32,39 @@ afterEach(() => {
 });
 
 const spec = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  flavours: ['app'], skip_base: true, flavours_path: join(tmp.path, 'fl'), image_cache: join(tmp.path, 'cache'),
-  name: join(tmp.path, 'web'), types: ['qcow2', 'tar'], packages: ['nginx', 'curl'], image_size: '3G', ...extra,
+  flavours: ['app'], skipBase: true, flavoursPath: join(tmp.path, 'fl'), imageCache: join(tmp.path, 'cache'),
+  output: join(tmp.path, 'web'), types: ['qcow2', 'tar'], packages: ['nginx', 'curl'], imageSize: '3G', ...extra,
 });
 const cliArgs = (): string[] => [
   '--flavours-path', join(tmp.path, 'fl'), '--image-cache', join(tmp.path, 'cache'), '-n',
   '-o', join(tmp.path, 'web'), '-t', 'qcow2,tar', '-p', 'nginx,curl', '--image-size', '3G',
 ];
 
+/** The plan of a dry run, without the origins of the variables (a spec names itself there). */
 async function dryRun(run: () => Promise<number>): Promise<Record<string, unknown>> {
   stdout = '';
   expect(await run()).toBe(0);
-  return JSON.parse(stdout) as Record<string, unknown>;
+  const plan = JSON.parse(stdout) as { environment: { name: string; value: string; source: string }[] };
+  return { ...plan, environment: plan.environment.map(({ name, value }) => ({ name, value })), sources: plan.environment.map((v) => v.source) };
 }
 
 describe('a spec plans what the command line plans', () => {
   it('kiln-build-image SPEC (a JSON string) and disk-image-create give the same --dry-run --json', async () => {
-    const fromSpec = await dryRun(() => buildImage(['--dry-run', '--json', JSON.stringify(spec())]));
-    const fromCli = await dryRun(() => diskImageCreate([...cliArgs(), '--dry-run', '--json', 'app']));
+    const { sources: specSources, ...fromSpec } = await dryRun(() => buildImage(['--dry-run', '--json', JSON.stringify(spec())]));
+    const { sources: cliSources, ...fromCli } = await dryRun(() => diskImageCreate([...cliArgs(), '--dry-run', '--json', 'app']));
     expect(fromSpec).toEqual(fromCli);
+    expect(specSources).toContain('spec (command line): packages');
+    expect(cliSources).toContain('--packages');
     expect(stderr).toBe('');
   });
 
-  it('reads a YAML file and standard input', async () => {
+  it('reads a YAML file', async () => {
     const file = join(tmp.path, 'web.yaml');
     writeFileSync(file, Object.entries(spec()).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
-    const fromFile = await dryRun(() => buildImage(['--dry-run', '--json', file]));
+    const { sources, ...fromFile } = await dryRun(() => buildImage(['--dry-run', '--json', file]));
     expect((fromFile.outputs as unknown[]).length).toBe(2);
-    const fromCli = await dryRun(() => diskImageCreate([...cliArgs(), '--dry-run', '--json', 'app']));
+    expect(sources).toContain(`spec ${file}: imageCache`);
+    const { sources: _, ...fromCli } = await dryRun(() => diskImageCreate([...cliArgs(), '--dry-run', '--json', 'app']));
     expect(fromFile).toEqual(fromCli);
   });
 
@@ -68,19 +74,29 @@ describe('a spec plans what the command line plans', () => {
     expect(await diskImageCreate(['--spec', file, '-t', 'raw', '--dry-run'])).toBe(0);
     expect(stdout).toContain(`${join(tmp.path, 'web.raw')}`);
     expect(stdout).not.toContain('web.qcow2');
-    expect(stdout).toContain(`spec ${file}: -t "raw" from the command line wins over the spec's "qcow2,tar"`);
+    expect(stdout).toContain(`spec ${file}: --type "raw" from the command line wins over the spec's types "qcow2,tar"`);
   });
 });
 
 describe('bad specs', () => {
+  it.each(BAD_SPECS)('%s: exit 2 and a line naming the JSON path', async (_, text, line) => {
+    const file = join(tmp.path, 'bad.json');
+    writeFileSync(file, text);
+    expect(await buildImage(['--dry-run', file])).toBe(2);
+    expect(stderr).toMatch(/^kiln-build-image: invalid build spec .* \(\d+ problems?\)$/m);
+    expect(stderr).toMatch(line);
+    expect(stderr).not.toMatch(/\n\s+at |internal error/);
+    expect(stdout).toBe('');
+  });
+
   it('exit 2 with one line per problem naming its JSON path, never a stack trace', async () => {
-    const bad = JSON.stringify({ flavours: ['app'], types: ['qcow3'], image_size: 'big', colour: 'red' });
+    const bad = JSON.stringify({ flavours: ['app'], types: ['qcow3'], imageSize: 'big', packges: ['vim'] });
     expect(await buildImage(['--dry-run', bad])).toBe(2);
     expect(stderr).toBe([
       'kiln-build-image: invalid build spec (command line) (3 problems)',
       '  types[0] (line 1): expected one of qcow2, raw, vhd, vmdk, vdi, tar, tgz, tar.zst, squashfs, got "qcow3" (did you mean "qcow2"?)',
-      '  image_size (line 1): expected a size such as "2G", "1500M" or "2GiB", got "big"',
-      '  colour (line 1): unknown key; known keys: $schema, kind, flavours, name, types, arch, packages, trace, skip_base, uncompressed, checksum, image_size, image_extra_size, mkfs_options, qemu_img_options, root_label, boot_test, image_cache, cache, offline, tmpfs, min_tmpfs, logfile, flavours_path, compress, environment, block_device, repos, proxies, allow_unsigned_repos, root_password, hashed_root_password, filesystem_images, metadata_file',
+      '  imageSize (line 1): expected a size such as "2G", "1500M" or "2GiB", got "big"',
+      '  packges (line 1): unknown key (did you mean "packages"?)',
       'hint: the spec format is in schema/kiln-build-spec.schema.json (Fuel\'s: schema/fuel-build-image.schema.json)',
       '',
     ].join('\n'));
