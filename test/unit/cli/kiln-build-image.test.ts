@@ -8,6 +8,7 @@ import { main as buildImage } from '../../../lib/cli/kiln-build-image.js';
 import { main as diskImageCreate } from '../../../lib/cli/disk-image-create.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 import { BAD_SPECS } from '../spec/bad-specs.js';
+import { OUTPUT_FORMATS } from '../../../lib/outputs/registry.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let stdout = '';
@@ -94,7 +95,7 @@ describe('bad specs', () => {
     expect(await buildImage(['--dry-run', bad])).toBe(2);
     expect(stderr).toBe([
       'kiln-build-image: invalid build spec (command line) (3 problems)',
-      '  types[0] (line 1): expected one of qcow2, raw, vhd, vmdk, vdi, tar, tgz, tar.zst, squashfs, got "qcow3" (did you mean "qcow2"?)',
+      `  types[0] (line 1): expected one of ${OUTPUT_FORMATS.map((f) => f.name).join(', ')}, got "qcow3" (did you mean "qcow2"?)`,
       '  imageSize (line 1): expected a size such as "2G", "1500M" or "2GiB", got "big"',
       '  packges (line 1): unknown key (did you mean "packages"?)',
       'hint: the spec format is in schema/kiln-build-spec.schema.json (Fuel\'s: schema/fuel-build-image.schema.json)',
