@@ -13,7 +13,7 @@ import type { LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { mount, unmount } from '../resources/mount.js';
 import { makeRootDir } from '../resources/root-files.js';
-import { removeTree } from '../resources/temp-dir.js';
+import { removeTree } from '../resources/remove-tree.js';
 
 /** Inode numbers in use, from `dumpe2fs` output: every inode not in a group's free ranges. */
 export function usedInodes(dumpe2fs: string): number[] {

@@ -7,9 +7,11 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
+import { optionKeyLines } from '../config/field-views.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { withCacheLock } from './lock.js';
+import { installFolder } from '../outputs/container.js';
 import type { Firmware } from '../boot-test/qemu.js';
 
 /** Phases that run after the root is complete: their hooks shape the outputs. */
@@ -25,36 +27,42 @@ function fileHash(path: string): string {
 
 /** The key of a build's outputs, from the finished root's layer key and the output inputs. */
 export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigText: string): string {
-  const r = plan.request;
   const lines = [
-    'kiln-outputs-v1', rootKey, `kind ${r.kind}`, `types ${[...r.types].sort().join(',')}`, `uncompressed ${r.uncompressed}`,
-    `qemu-img ${r.qemuImgOptions ?? ''}`, `size ${r.imageSizeBytes ?? ''} extra ${r.imageExtraSizeBytes ?? ''}`,
-    `mkfs ${r.mkfsOptions ?? ''}`, `label ${r.rootLabel ?? ''}`, `compress ${r.ramdiskCompression}`,
-    `block-device ${blockDeviceConfigText}`, `source-date-epoch ${plan.sourceDate.epoch}`,
+    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
+    `block-device ${blockDeviceConfigText}`,
+    // Derived from the newest input, it is in no layer key, but every output carries it.
+    `source-date-epoch ${plan.sourceDate.epoch}`,
+    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
+    // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
+    `container ${JSON.stringify(plan.container ?? null)}`,
     ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
   ];
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
 }
 
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
+/** The file a format is kept in (formats such as `fs-image:/boot` hold a slash). */
+const entryName = (format: string): string => encodeURIComponent(format);
 
 /** The cached files for `key`, by format, if every one of `formats` is there; `optional` ones are added when kept. */
 export function findOutputs(cacheDir: string, key: string, formats: readonly string[], optional: readonly string[] = []): Map<string, string> | undefined {
   const dir = setDir(cacheDir, key);
-  const found = new Map(formats.map((f) => [f, join(dir, f)]));
+  const found = new Map(formats.map((f) => [f, join(dir, entryName(f))]));
   if (![...found.values()].every((p) => existsSync(p)) || !existsSync(join(dir, 'meta.json'))) return undefined;
-  for (const f of optional) if (existsSync(join(dir, f))) found.set(f, join(dir, f));
+  for (const f of optional) if (existsSync(join(dir, entryName(f)))) found.set(f, join(dir, entryName(f)));
   return found;
 }
 
-/** Copies a file keeping holes (and sharing blocks where the filesystem can), then renames. */
+/** Copies a file or folder output keeping holes (and sharing blocks where it can), then renames. */
 async function copyFile(from: string, to: string, log: LogSink): Promise<void> {
   const partial = join(dirname(to), `.${basename(to)}.kiln-partial`);
   try {
-    await run(['cp', '--sparse=always', '--reflink=auto', from, partial], { log, what: `copying ${from}` });
-    await rename(partial, to);
+    await rm(partial, { recursive: true, force: true });
+    await run(['cp', '--recursive', '--sparse=always', '--reflink=auto', from, partial], { log, what: `copying ${from}` });
+    if (statSync(partial).isDirectory()) await installFolder(partial, to);
+    else await rename(partial, to);
   } finally {
-    await rm(partial, { force: true });
+    await rm(partial, { recursive: true, force: true });
   }
 }
 
@@ -64,7 +72,7 @@ export async function storeOutputs(cacheDir: string, key: string, outputs: reado
   const partial = `${dir}.${process.pid}.partial`;
   await mkdir(partial, { recursive: true });
   try {
-    for (const o of outputs) await copyFile(o.path, join(partial, o.format), log);
+    for (const o of outputs) await copyFile(o.path, join(partial, entryName(o.format)), log);
     await writeFile(join(partial, 'meta.json'), JSON.stringify({ key, createdMs: Date.now(), lastUsedMs: Date.now(), formats: outputs.map((o) => o.format), firmwares }));
     await withCacheLock(cacheDir, async () => {
       await rm(dir, { recursive: true, force: true });
@@ -96,7 +104,7 @@ export function listOutputSets(cacheDir: string): { key: string; path: string; b
     .filter((name) => existsSync(join(root, name, 'meta.json')))
     .map((name) => {
       const meta = JSON.parse(readFileSync(join(root, name, 'meta.json'), 'utf8')) as { createdMs: number; lastUsedMs: number; formats: string[] };
-      const bytes = readdirSync(join(root, name)).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
+      const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
       return { key: name, path: join(root, name), bytes, ...meta };
     });
 }

@@ -2,8 +2,9 @@
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
 import { buildOrCheck } from './check-reproducible.js';
-import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
+import { assertBuildable } from '../spec/request.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
   disk-image-create -t raw,qcow2 -o web debian vm block-device-efi my-web
@@ -16,15 +17,14 @@ const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable
 /** Entry point of the disk-image-create command; resolves to the exit code. */
 export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
-    const program = addDiskOptions(
-      defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES),
-    );
+    const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
     const plan = await loadAndPlan(request);
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
+    assertBuildable(request);
     return buildOrCheck(plan, flags, interrupts);
   });
 }

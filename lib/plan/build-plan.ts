@@ -1,16 +1,19 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
 // outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+import { optionVariables } from '../config/field-views.js';
 import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
+import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
 import type { SourceDate } from '../reproducible/source-date.js';
+import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -59,6 +62,8 @@ export interface BuildPlan {
   undeclaredHostReaders: string[];
   /** SOURCE_DATE_EPOCH of the build (hooks get it; outputs carry no later time). */
   sourceDate: SourceDate;
+  /** Container outputs: image name, tag and settings (undefined without a container format). */
+  container?: ContainerPlan | undefined;
 }
 
 /** What planning needs besides the request. */
@@ -84,9 +89,11 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     arch: request.arch,
     prepend: inputs.prepend ?? [],
   });
+  refuseProblemFlavours(inputs.catalogue, requested);
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
+  refuseProblemFlavours(inputs.catalogue, resolution.names);
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...inputs.warnings];
+  const warnings = [...inputs.warnings, ...unusedFlavourWarnings(inputs.catalogue, resolution.names)];
   const phases = PHASES.map((spec) => {
     const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
     warnings.push(...merged.warnings);
@@ -94,9 +101,10 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
   });
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
   const sourceDate = planSourceDate(request, inputs.newestInput);
-  const kiln = [...kilnVariables(request, resolution.names, inputs.searchPath, flavours),
-    { name: 'SOURCE_DATE_EPOCH', value: String(sourceDate.epoch), source: sourceDate.origin }];
-  const environment = mergeEnvironment(envFiles, userVariables(request.env), kiln);
+  // A SOURCE_DATE_EPOCH the user gave is an option variable; a derived one is added here.
+  const derived = sourceDate.explicit ? [] : [{ name: 'SOURCE_DATE_EPOCH', value: String(sourceDate.epoch), source: sourceDate.origin }];
+  const user = [...userVariables(request.env), ...(request.specVariables ?? [])];
+  const environment = mergeEnvironment(envFiles, user, [...kilnVariables(request, resolution.names, inputs.searchPath, flavours), ...derived]);
   return {
     request,
     flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),
@@ -104,7 +112,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     environment,
     envFiles,
     outputs: plannedOutputs(request),
-    warnings,
+    warnings: [...(request.specNotes ?? []), ...warnings],
     searchPath: inputs.searchPath,
     ramdisk: ramdiskParts(flavours),
     cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
@@ -112,12 +120,15 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
     undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
     sourceDate,
+    container: planContainer(request, flavours, warnings),
   };
 }
 
 /** The user's SOURCE_DATE_EPOCH, else the newest input (0 when planning did not read the inputs). */
 function planSourceDate(request: BuildRequest, newestInput: SourceDate | undefined): SourceDate {
-  if (request.sourceDateEpoch) return { ...request.sourceDateEpoch, explicit: true };
+  if (request.sourceDateEpoch !== undefined) {
+    return { epoch: request.sourceDateEpoch, origin: request.origins.sourceDateEpoch ?? 'SOURCE_DATE_EPOCH', explicit: true };
+  }
   return newestInput ?? { epoch: 0, origin: 'newest input: not read', explicit: false };
 }
 
@@ -128,7 +139,14 @@ function plannedOutputs(request: BuildRequest): { format: string; path: string }
       { format: 'initramfs', path: `${request.imageName}.initramfs` },
     ];
   }
-  return request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const outputs = request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const images = request.filesystemImages;
+  if (!images) return outputs;
+  return [
+    ...outputs,
+    ...images.images.map((i) => ({ format: `fs-image:${i.mountPoint}`, path: i.path })),
+    { format: 'fs-metadata', path: images.metadataPath },
+  ];
 }
 
 function ramdiskParts(flavours: readonly FlavourMetadata[]): BuildPlan['ramdisk'] {
@@ -146,20 +164,10 @@ function kilnVariables(
   flavours: readonly FlavourMetadata[],
 ): EnvVar[] {
   const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
-  const vars = [
-    kiln('ARCH', request.arch),
-    kiln('IMAGE_NAME', request.imageName),
+  return [
+    ...optionVariables(request),
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
-    kiln('DIB_DEBUG_TRACE', String(request.debugTrace)),
-    kiln('DIB_OFFLINE', request.offline ? '1' : ''),
-    kiln('DIB_IMAGE_CACHE', request.imageCache),
-    kiln('DIB_NO_TMPFS', request.noTmpfs ? '1' : '0'),
   ];
-  if (request.kind === 'disk') vars.push(kiln('IMAGE_TYPE', request.types[0] ?? 'qcow2'));
-  if (request.checksum) vars.push(kiln('DIB_CHECKSUM', '1'));
-  if (request.rootLabel) vars.push({ name: 'DIB_ROOT_LABEL', value: request.rootLabel, source: '--root-label' });
-  if (request.packages.length) vars.push({ name: 'INSTALL_PACKAGES', value: request.packages.join(' '), source: '-p' });
-  return vars;
 }

@@ -1,12 +1,12 @@
 // SOURCE_DATE_EPOCH (reproducible-builds.org): the one time a build may put into its outputs.
-// Given by the user (--source-date-epoch or the SOURCE_DATE_EPOCH variable), or else the time of
+// Given by the user (--source-date-epoch or the SOURCE_DATE_EPOCH variable, read by the option
+// table), or else the time of
 // the newest input, as the specification recommends: for a flavour folder tracked by git, the
 // time of the last commit that touched it (the `git log -1 --pretty=%ct` recipe, so every clone
 // of one commit agrees; uncommitted edits do not move it), for any other input the newest
 // modification time of its files. File times clamp to it, tools that stamp times use it.
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
 
 /** The build's SOURCE_DATE_EPOCH and where it comes from. */
@@ -17,20 +17,6 @@ export interface SourceDate {
   origin: string;
   /** Given by the user (then it is part of the layer cache keys), rather than derived. */
   explicit: boolean;
-}
-
-/** Largest value accepted: 9999-12-31T23:59:59Z, as GNU tar and mke2fs handle it. */
-const MAX_EPOCH = 253402300799;
-
-/** Parses a SOURCE_DATE_EPOCH value: a whole number of seconds; `where` names its origin. */
-export function parseSourceDateEpoch(text: string, where: string): number {
-  const trimmed = text.trim();
-  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
-  if (!Number.isSafeInteger(value) || value > MAX_EPOCH) {
-    throw new UsageError(`${where} "${text}" is not a time: expected whole seconds since 1970-01-01 UTC, got "${text}"`,
-      'give a number such as 1700000000, e.g. SOURCE_DATE_EPOCH=$(git log -1 --pretty=%ct)');
-  }
-  return value;
 }
 
 /** ISO form of an epoch for messages (`2023-11-14T22:13:20Z`). */
