@@ -42,3 +42,9 @@ export function optionKeyLines(request: BuildRequest, effect: CacheEffect): stri
   const values = request as unknown as Record<string, unknown>;
   return ALL.filter((f) => f.cache === effect).map((f) => `option ${f.key} ${JSON.stringify(values[f.key]) ?? 'unset'}`);
 }
+
+/** The options that shape the image or its outputs, with their values (the manifest records them). */
+export function shapingOptions(request: BuildRequest): Record<string, unknown> {
+  const values = request as unknown as Record<string, unknown>;
+  return Object.fromEntries(ALL.filter((f) => f.cache !== 'none').map((f) => [f.key, values[f.key] ?? null]));
+}

@@ -124,24 +124,37 @@ async function diffDisks(stack: ResourceStack, a: string, b: string, log: LogSin
       sections.push({ title: name, differences: [{ where: 'header', field: 'part', a: x ? 'present' : '(absent)', b: y ? 'present' : '(absent)', kind: x ? 'only-in-a' : 'only-in-b' }] });
       continue;
     }
-    sections.push(...await diffPart(x, y));
+    const read = (part: ImagePart) => (path: string) => readFile(join(part.mountPoint!, path));
+    const differences = compareListings(x.listing, y.listing);
+    sections.push(...(x.mountPoint && y.mountPoint ? await withNested(x.name, differences, read(x), read(y)) : [{ title: x.name, differences }]));
   }
   return sections;
 }
 
-async function diffPart(x: ImagePart, y: ImagePart): Promise<Section[]> {
-  const differences = compareListings(x.listing, y.listing);
+/**
+ * Opens the initramfs files among `differences` whose content differs and compares their
+ * members: when those differ, the file's own content and size differences are explained by
+ * them and make way for a section of their own.
+ */
+async function withNested(title: string, differences: Difference[], readA: (path: string) => Promise<Buffer>, readB: (path: string) => Promise<Buffer>): Promise<Section[]> {
   const nested: Section[] = [];
-  const kept: Difference[] = [];
-  for (const d of differences) {
-    if (d.field === 'content' && x.mountPoint && y.mountPoint && NESTED.test(d.where)) {
-      const inner = compareListings(await readInitramfs(await readFile(join(x.mountPoint, d.where))), await readInitramfs(await readFile(join(y.mountPoint, d.where))));
-      nested.push({ title: `${x.name}: /${d.where} (initramfs)`, differences: inner });
-      if (inner.length) continue;
-    }
-    kept.push(d);
+  const explained = new Set<string>();
+  for (const d of differences.filter((d) => d.field === 'content' && NESTED.test(d.where))) {
+    const inner = compareListings(await readInitramfs(await readA(d.where)), await readInitramfs(await readB(d.where)));
+    if (!inner.length) continue;
+    nested.push({ title: `${title}: /${d.where.replace(/^\.\//, '')} (initramfs)`, differences: inner });
+    explained.add(d.where);
   }
-  return [{ title: x.name, differences: kept }, ...nested];
+  const kept = differences.filter((d) => !(explained.has(d.where) && (d.field === 'content' || d.field === 'size')));
+  return [{ title, differences: kept }, ...nested];
+}
+
+/** A tar member's bytes (GNU tar writes it to a temporary file). */
+async function tarMember(stack: ResourceStack, tar: string, member: string, log: LogSink): Promise<Buffer> {
+  const dir = await makeTempDir(stack, 'diff', undefined, log);
+  const out = join(dir, 'member');
+  await run(['tar', '--extract', '--to-stdout', '--file', tar, '--', member], { stdoutFile: out, log, what: `reading ${member} from ${tar}` });
+  return readFile(out);
 }
 
 /** Compares the outputs `a` and `b`. */
@@ -157,10 +170,13 @@ export async function diffOutputs(stack: ResourceStack, a: string, b: string, lo
   const other = kindOf(await readHead(ub.path), b);
   if (kind !== other) throw new UsageError(`${a} is ${kind} but ${b} is ${other}`, 'compare two outputs of the same format');
   let sections: Section[];
+  const title = `${kind}${ua.compression === 'none' ? '' : ` (${ua.compression})`}`;
   if (kind === 'disk') sections = await diffDisks(stack, a, b, log);
-  else {
+  else if (kind === 'tar') {
     const differences = compareListings(await listingOf(stack, kind, ua.path, log), await listingOf(stack, kind, ub.path, log));
-    sections = [{ title: `${kind}${ua.compression === 'none' ? '' : ` (${ua.compression})`}`, differences }];
+    sections = await withNested(title, differences, (m) => tarMember(stack, ua.path, m, log), (m) => tarMember(stack, ub.path, m, log));
+  } else {
+    sections = [{ title, differences: compareListings(await listingOf(stack, kind, ua.path, log), await listingOf(stack, kind, ub.path, log)) }];
   }
   const all = sections.flatMap((s) => s.differences);
   if (!all.length) {

@@ -70,7 +70,7 @@ export async function readTar(reader: ChunkReader, format: string): Promise<List
     }
     const records = { ...global, ...pax };
     const prefix = field(block, 345, 155);
-    const name = records.path ?? longName ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
+    const name = (records.path ?? longName ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100))).replace(/(.)\/+$/, '$1');
     const kind = KINDS[type] ?? 'other';
     const meta: Record<string, string> = {
       mode: (number(block, 100, 8) & 0o7777).toString(8).padStart(4, '0'),

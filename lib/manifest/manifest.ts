@@ -7,6 +7,7 @@
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { BuildRecord, HookRun } from './record.js';
 import { KEY_NEUTRAL_VARIABLES } from '../cache/keys.js';
+import { shapingOptions } from '../config/field-views.js';
 
 /** Manifest layout version: bumped when a field changes meaning. */
 export const MANIFEST_VERSION = 1;
@@ -54,7 +55,8 @@ export function buildManifest(plan: BuildPlan, record: BuildRecord, inputs: Mani
     inputs: {
       sourceDateEpoch: sourceDate.epoch,
       sourceDateEpochFrom: sourceDate.origin,
-      arguments: request.argv ?? null,
+      // The options that shape the image (not the command line: where it wrote the outputs is no input).
+      options: shapingOptions(request),
       flavours: plan.flavours.map((f) => ({ name: f.name, folder: f.path, origin: f.origin, sha256: inputs.flavourHashes.get(f.name) ?? null })),
       // Variables that never shape the image (where outputs and the cache go, tracing) are left out:
       // the manifest of the same image is the same file wherever it was written.

@@ -1,9 +1,10 @@
-// Keeps the README, CI, the phase table and the option table in step.
+// Keeps the README, CI, the phase table, the option table and the normalisation table in step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { optionTableMarkdown } from '../../lib/config/field-docs.js';
 import { phaseTableMarkdown } from '../../lib/plan/phase-docs.js';
+import { normaliseTableMarkdown } from '../../lib/reproducible/normalise.js';
 
 const top = join(import.meta.dirname, '../..');
 const readme = readFileSync(join(top, 'README.md'), 'utf8');
@@ -17,6 +18,11 @@ describe('README', () => {
   it('shows the option table generated from lib/config/fields.ts', () => {
     const block = /<!-- options:begin -->\n([\s\S]*?)\n<!-- options:end -->/.exec(readme);
     expect(block?.[1]).toBe(optionTableMarkdown());
+  });
+
+  it('lists what the tree normalisation does, from lib/reproducible/normalise.ts', () => {
+    const block = /<!-- normalise:begin -->\n([\s\S]*?)\n<!-- normalise:end -->/.exec(readme);
+    expect(block?.[1]).toBe(normaliseTableMarkdown());
   });
 
   it('gives the test command that .ci/run runs, exactly', () => {

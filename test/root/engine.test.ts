@@ -119,7 +119,8 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
   it('runs the disk phases with the block-device environment and writes both formats', async () => {
     const result = await kiln('disk-image-create', args(), { KILN_PROBE_OUT: join(out, 'probe-host') });
     expect(result.code, result.stderr).toBe(0);
-    expect(outputs().sort()).toEqual(['disk.qcow2', 'disk.raw']);
+    // The two formats, and what describes them: the manifest, the SBOMs and DIB's manifest folder.
+    expect(outputs().sort()).toEqual(['disk.cdx.json', 'disk.d', 'disk.manifest.json', 'disk.qcow2', 'disk.raw', 'disk.spdx.json']);
     const size = readFileSync(join(out, 'probe-host', 'block-device-size'), 'utf8');
     expect(size).toMatch(/IMAGE_SIZE=1\n/);
     expect(size).toMatch(/KILN_TREE_SIZE=\d+/);

@@ -178,6 +178,12 @@ describe('which hook installed a package', () => {
     const installs = dpkgInstalls(log);
     expect(installs).toEqual([{ name: 'curl', atMs: 1700000001000 }, { name: 'vim', atMs: 1700000040000 }]);
     expect([...attributeInstalls(installs, [hook])]).toEqual([['curl', hook]]);
+    // Installed before this build's hooks: part of the root a root.d hook made (a cached base).
+    const root = { phase: 'root', hook: '10-debian-bootstrap', flavour: 'debian', startedMs: 1700000000100, endedMs: 1700000000500 };
+    const later = { ...hook, startedMs: 1700000002000 };
+    const old = dpkgInstalls('2023-01-01 00:00:00 status installed libc6:amd64 2.36\n2023-11-14 22:13:22 status installed curl:amd64 7\n');
+    expect([...attributeInstalls(old, [root, later])]).toEqual([['libc6', root], ['curl', later]]);
+    expect([...attributeInstalls(old, [later])]).toEqual([['curl', later]]);
   });
 });
 

@@ -1,8 +1,8 @@
 // Container outputs of a root-owned tree, read back by the OCI tools (no container engine):
 // umoci unpacks the oci layout to exactly the tree the tar output gives (owners, modes, hard
 // links, device nodes, capabilities, ACLs, user xattrs); skopeo reads the layout, the OCI archive
-// and the docker archive by name and tag and shows the configured entrypoint and labels; a
-// refused root leaves nothing.
+// and the docker archive by name and tag and shows the configured entrypoint and labels; the same
+// tree gives the same layer digest however often it is archived; a refused root leaves nothing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,13 @@ function makeTree(root: string): void {
   `, root);
 }
 
+/** The layer digest the layout's manifest names. */
+function layerDigest(layout: string): string {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(readFileSync(join(layout, 'blobs/sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
+  return manifest.layers[0]!.digest;
+}
+
 describe.runIf(isRoot)('container outputs of a root-owned tree', () => {
   let dir: string;
   let root: string;
@@ -68,7 +75,7 @@ describe.runIf(isRoot)('container outputs of a root-owned tree', () => {
   });
 
   it('umoci unpacks the layout to the same files as the tar output', async () => {
-    await writeTreeOutput({ format: 'tar', root, path: join(dir, 'img.tar'), log: nullLog });
+    await writeTreeOutput({ format: 'tar', root, path: join(dir, 'img.tar'), epoch: EPOCH, log: nullLog });
     sh('mkdir from-tar && tar --extract --file img.tar --directory from-tar --xattrs --xattrs-include="*" --acls --numeric-owner --same-permissions', dir);
     sh('umoci unpack --image out/img.oci:1.0 bundle', dir);
     const unpacked = treeManifest(join(dir, 'bundle/rootfs'));
@@ -100,6 +107,17 @@ describe.runIf(isRoot)('container outputs of a root-owned tree', () => {
     const manifest = JSON.parse(execFileSync('tar', ['-xOf', join(out, 'img.docker.tar'), 'manifest.json']).toString()) as { RepoTags: string[] }[];
     expect(manifest[0]!.RepoTags).toEqual(['kiln-test:1.0']);
   });
+
+  it('gives the same layer digest for the same tree, after reading it and in a copy', async () => {
+    sh('cat etc/shadow usr/bin/busybox > /dev/null; cp -a --sparse=always . ../copy', root);
+    await writeContainerOutputs(request(join(dir, 'again/img')));
+    await writeContainerOutputs(request(join(dir, 'copy-out/img'), join(dir, 'copy')));
+    const first = layerDigest(join(dir, 'out/img.oci'));
+    expect(layerDigest(join(dir, 'again/img.oci'))).toBe(first);
+    expect(layerDigest(join(dir, 'copy-out/img.oci'))).toBe(first);
+    // Every byte of the archives is the same too (fixed epoch, same tag).
+    expect(readFileSync(join(dir, 'copy-out/img.docker.tar')).equals(readFileSync(join(dir, 'out/img.docker.tar')))).toBe(true);
+  }, 120_000);
 
   it('refuses a root with a kernel filesystem mounted in it and leaves nothing behind', async () => {
     await using stack = new ResourceStack();
