@@ -6,6 +6,9 @@ import { buildRequest, type RawOptions } from '../config/options.js';
 import type { BuildKind, BuildRequest } from '../config/request.js';
 import { OUTPUT_FORMATS } from '../outputs/registry.js';
 import { PHASES } from '../plan/phases.js';
+import { UsageError } from '../errors.js';
+import type { EventSink } from '../report/events.js';
+import { jsonLinesSink, parseProgressFd } from '../report/json-lines.js';
 
 /** kiln's version, from package.json. */
 export function kilnVersion(): string {
@@ -32,6 +35,7 @@ export interface CommandFlags extends RawOptions {
   dryRun?: boolean;
   json?: boolean;
   debug?: boolean;
+  progressFd?: string;
 }
 
 /** Defines the options shared by both build commands. */
@@ -55,7 +59,8 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .option('--no-cache', 'neither reuse nor store build-root layers in the cache')
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
     .option('--json', 'with --dry-run: print the plan as one JSON document')
-    .option('--debug', 'show stack traces and the exact commands kiln runs');
+    .option('--debug', 'show stack traces and the exact commands kiln runs')
+    .option('--progress-fd <fd>', 'also write every build event as one JSON line to this open file descriptor (for programs driving kiln)');
   return program.addHelpText('after', `\nPhases (hooks run in this order; numbers in hook names order them):\n${phaseHelp()}\n\nExamples:\n${examples}\n`);
 }
 
@@ -77,6 +82,14 @@ export function addDiskOptions(program: Command): Command {
 /** Options only ramdisk-image-create has. */
 export function addRamdiskOptions(program: Command): Command {
   return program.addOption(new Option('--compress <method>', 'initramfs compression').choices(['zstd', 'gzip']).default('zstd'));
+}
+
+/** The extra event sinks the flags ask for (`--progress-fd`). */
+export function progressSinks(flags: CommandFlags): EventSink[] {
+  if (flags.progressFd === undefined) return [];
+  const fd = parseProgressFd(flags.progressFd);
+  if (fd === undefined) throw new UsageError(`--progress-fd "${flags.progressFd}" is not a file descriptor number`, 'pass the number of a descriptor you opened, e.g. --progress-fd 3');
+  return [jsonLinesSink(fd)];
 }
 
 /** Parses argv into flags and a request (throws CommanderError or UsageError). */

@@ -2,7 +2,7 @@
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
 import { executeBuild } from '../engine/execute.js';
-import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { addDiskOptions, defineBuildCommand, parseBuildArgs, progressSinks } from './build-command.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
@@ -25,6 +25,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

@@ -3,7 +3,7 @@
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
 import { executeBuild } from '../engine/execute.js';
-import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { addRamdiskOptions, defineBuildCommand, parseBuildArgs, progressSinks } from './build-command.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy ramdisk: deploy.kernel + deploy.initramfs
@@ -22,6 +22,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }
