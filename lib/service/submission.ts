@@ -3,7 +3,7 @@
 // messages with it); normaliseSubmission() fills in defaults and IMG's field names.
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import { parseArch } from '../config/options.js';
+import { parseArch } from '../config/values.js';
 import { parseOutputTypes } from '../outputs/registry.js';
 import type { JobSpec } from './job.js';
 

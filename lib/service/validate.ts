@@ -4,8 +4,7 @@
 // instead of an ERROR minutes later.
 import { CommanderError } from 'commander';
 import { KilnError } from '../errors.js';
-import { addDiskOptions, defineBuildCommand } from '../cli/build-command.js';
-import { buildRequest, type RawOptions } from '../config/options.js';
+import { defineBuildCommand, parseBuildArgs } from '../cli/build-command.js';
 import { loadAndPlan } from '../plan/load.js';
 import { buildCommand } from './build-args.js';
 import type { JobSpec } from './job.js';
@@ -33,11 +32,9 @@ export function checkBuildable(job: JobSpec, setting: CheckSetting, uploaded?: s
   }
   const flavoursPath = [uploaded, setting.flavoursPath].filter(Boolean).join(':') || undefined;
   const command = buildCommand(job, { outputBase: `/nonexistent/${job.name}`, logFile: '/nonexistent/log', ...setting, flavoursPath });
-  const program = addDiskOptions(defineBuildCommand('disk-image-create', 'disk', '', ''));
-  program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   try {
-    program.parse(command.args, { from: 'user' });
-    loadAndPlan(buildRequest('disk', program.args, program.opts<RawOptions>(), command.env, '/'));
+    const { request } = parseBuildArgs(defineBuildCommand('disk-image-create', 'disk', '', ''), 'disk', command.args, command.env, '/');
+    loadAndPlan(request);
   } catch (error) {
     if (error instanceof CommanderError) throw new FieldError('kiln_opts', `the service's build options are wrong: ${error.message}`, 'tell the service administrator');
     if (error instanceof KilnError) throw new FieldError(fieldOf(error.message), error.message, error.hint);
@@ -47,5 +44,5 @@ export function checkBuildable(job: JobSpec, setting: CheckSetting, uploaded?: s
 
 /** Whether this kiln's build command has an option (`--vm` comes with the VM runner). */
 export function buildCommandHas(flag: string): boolean {
-  return addDiskOptions(defineBuildCommand('disk-image-create', 'disk', '', '')).options.some((o) => o.long === flag);
+  return defineBuildCommand('disk-image-create', 'disk', '', '').options.some((o) => o.long === flag);
 }

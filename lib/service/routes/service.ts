@@ -2,7 +2,7 @@
 // heard from, and a health summary for monitoring.
 import type { FastifyInstance } from 'fastify';
 import { kilnVersion } from '../../cli/build-command.js';
-import { ARCHES } from '../../config/options.js';
+import { ARCHES } from '../../config/values.js';
 import { OUTPUT_FORMATS } from '../../outputs/registry.js';
 import type { ServiceContext } from '../context.js';
 import { readAllowed } from './jobs.js';
