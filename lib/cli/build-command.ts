@@ -10,6 +10,8 @@ import { PHASES } from '../plan/phases.js';
 import { UsageError } from '../errors.js';
 import type { EventSink } from '../report/events.js';
 import { jsonLinesSink, parseProgressFd } from '../report/json-lines.js';
+import { loadSpec } from '../spec/load.js';
+import { specRequest } from '../spec/request.js';
 
 /** kiln's version, from package.json. */
 export function kilnVersion(): string {
@@ -36,6 +38,7 @@ export interface CommandFlags {
   json?: boolean;
   debug?: boolean;
   progressFd?: string;
+  spec?: string;
 }
 
 /** The commander option of a field: counts and lists accumulate, as DIB's -x and -p do. */
@@ -57,7 +60,8 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .description(description)
     .version(kilnVersion(), '--version', 'print the kiln version and exit')
     .helpOption('-h, --help', 'show this help and exit')
-    .argument('<flavours...>', 'flavours to mix into the image (an operating-system flavour is required)');
+    .argument('[flavours...]', 'flavours to mix into the image (an operating-system flavour is required)')
+    .option('--spec <file>', 'take the build from a spec (JSON or YAML file, - for standard input); options given here win');
   for (const { option } of commandFields(kind)) program.addOption(option);
   program
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
@@ -98,6 +102,11 @@ export function parseBuildArgs(
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
-  const request = buildRequest(kind, program.args, cliValues(program, kind), env, cwd);
+  const values = cliValues(program, kind);
+  if (flags.spec !== undefined) {
+    const cli = { values, flavours: program.args };
+    return { flags, request: specRequest(loadSpec(flags.spec), { kind, env, cwd, cli }) };
+  }
+  const request = buildRequest(kind, program.args, values, env, cwd);
   return { flags, request };
 }

@@ -16,6 +16,8 @@ export interface BuildSetting {
   useVm: boolean;
   /** The administrator's extra options (kiln_opts). */
   kilnOpts: readonly string[];
+  /** Where the job's build spec is (a file, or the JSON text itself), for jobs that carry one. */
+  specArgument?: string;
 }
 
 /** A build command line. */
@@ -32,23 +34,31 @@ export function buildScript(name: 'disk-image-create'): string {
   return fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
 }
 
-/** The build command of a job. */
+/** The build command of a job: the spec with the service's options, or the options alone. */
 export function buildCommand(job: JobSpec, setting: BuildSetting): BuildCommand {
-  const args = [
+  const service = [
     '-o', setting.outputBase,
     '--logfile', setting.logFile,
-    '-t', job.types.join(','),
-    '-a', job.arch,
     '--image-cache', setting.imageCache,
     ...(setting.flavoursPath ? ['--flavours-path', setting.flavoursPath] : []),
-    ...(job.skipBase ? ['-n'] : []),
-    ...job.packages.flatMap((p) => ['-p', p]),
     '--progress-fd', '1',
     ...(setting.useVm ? ['--vm'] : []),
     ...setting.kilnOpts,
+  ];
+  const script = buildScript('disk-image-create');
+  if (job.spec) {
+    // The spec holds what to build (the submission's own fields are merged into it).
+    return { script, args: ['--spec', setting.specArgument ?? JSON.stringify(job.spec), ...service], env: {} };
+  }
+  const args = [
+    ...service,
+    '-t', job.types.join(','),
+    '-a', job.arch,
+    ...(job.skipBase ? ['-n'] : []),
+    ...job.packages.flatMap((p) => ['-p', p]),
     '--',
     ...job.flavours,
   ];
   const env = { ...job.environment, ...(job.release ? { DIB_RELEASE: job.release } : {}) };
-  return { script: buildScript('disk-image-create'), args, env };
+  return { script, args, env };
 }

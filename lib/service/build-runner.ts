@@ -2,7 +2,7 @@
 // user, with its progress on a JSON-lines stream and its log followed as it grows. The child
 // gets SIGTERM if the worker dies (setpriv --pdeathsig), so a killed worker or server never
 // leaves a build running unattended: kiln's normal clean-up runs.
-import { chownSync, mkdirSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import { LineTail } from '../log.js';
@@ -80,7 +80,10 @@ export async function runJobBuild(options: {
   const { outDir, flavourDir } = prepareFolders(jobDir, setting.buildUser);
   const uploaded = job.upload ? (unpackUpload(job.upload, flavourDir), flavourDir) : undefined;
   const logFile = join(jobDir, `${job.name}.log`);
+  const specArgument = job.spec ? join(jobDir, 'spec.json') : undefined;
+  if (specArgument) writeFileSync(specArgument, JSON.stringify(job.spec, null, 2), { mode: 0o644 });
   const command = buildCommand(job, {
+    specArgument,
     outputBase: join(outDir, job.name), logFile, imageCache: setting.imageCache,
     flavoursPath: [uploaded, setting.flavoursPath].filter(Boolean).join(':') || undefined,
     useVm: setting.useVm, kilnOpts: setting.kilnOpts,
@@ -93,7 +96,7 @@ export async function runJobBuild(options: {
   try {
     const result = await run(['setpriv', '--pdeathsig', 'SIGTERM', ...asUser, '--', process.execPath, command.script, ...command.args], {
       env: { ...command.env, ...(user ? { HOME: user.home, USER: user.name } : {}) },
-      cwd: jobDir,
+      cwd: outDir,
       label: 'build',
       signal: options.signal,
       // kiln needs time to unmount and detach after SIGTERM; only a hung clean-up is killed.

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { parseArch } from '../config/values.js';
 import { parseOutputTypes } from '../outputs/registry.js';
 import type { JobSpec } from './job.js';
+import { specJob } from './spec-job.js';
 
 /** A job or file name: safe as a file name and in a URL. */
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -77,13 +78,15 @@ export class FieldError extends UsageError {
 /** Variables that make a build read host files: a submission may not set them. */
 const HOST_PATH_VARIABLES = ['DIB_IMAGE_CACHE', 'DIB_LOCAL_IMAGE', 'DIB_APT_SOURCES', 'DIB_YUM_REPO_CONF', 'DIB_DEV_USER_AUTHORIZED_KEYS'];
 
-function checkEnvironment(environment: Record<string, string>): void {
-  for (const [key, value] of Object.entries(environment)) {
+/** Refuses variables that would make a build read host files (`prefix` names the field). */
+export function checkEnvironment(environment: Record<string, unknown>, prefix = 'environment'): void {
+  for (const [key, raw] of Object.entries(environment)) {
+    const value = String(raw);
     if (HOST_PATH_VARIABLES.includes(key)) {
-      throw new FieldError(`environment.${key}`, 'names a file on the build host, which a submission may not do', 'ask the service administrator to put what you need in a flavour');
+      throw new FieldError(`${prefix}.${key}`, 'names a file on the build host, which a submission may not do', 'ask the service administrator to put what you need in a flavour');
     }
-    if (/^\s*file:/i.test(value)) throw new FieldError(`environment.${key}`, 'a submission may not point at files on the build host (file:)');
-    if (value.includes('\0')) throw new FieldError(`environment.${key}`, 'contains a NUL character');
+    if (/^\s*file:/i.test(value)) throw new FieldError(`${prefix}.${key}`, 'a submission may not point at files on the build host (file:)');
+    if (value.includes('\0')) throw new FieldError(`${prefix}.${key}`, 'contains a NUL character');
   }
 }
 
@@ -108,9 +111,11 @@ function specOf(submission: Submission): Record<string, unknown> | undefined {
   throw new FieldError('ksfile', 'is not a JSON object (kiln carries its build spec there as JSON text)');
 }
 
-function outputTypes(submission: Submission): string[] {
+/** The output types the submission gives (types, imagetype or type), if any. */
+function givenTypes(submission: Submission): string[] | undefined {
   const field = submission.types ? 'types' : submission.imagetype !== undefined ? 'imagetype' : 'type';
-  const text = submission.types?.join(',') ?? submission.imagetype ?? submission.type ?? 'qcow2';
+  const text = submission.types?.join(',') ?? submission.imagetype ?? submission.type;
+  if (text === undefined) return undefined;
   try {
     return parseOutputTypes(text);
   } catch (error) {
@@ -130,21 +135,32 @@ function arch(value: string | undefined): string {
 export function normaliseSubmission(submission: Submission, defaults: { email: string }): JobSpec {
   const spec = specOf(submission);
   const flavours = flavourList(submission.flavours);
-  if (!spec && flavours.length === 0) throw new FieldError('flavours', 'no flavours given', 'name at least an operating-system flavour, or submit a build spec in "spec"');
   const environment = submission.environment ?? {};
   checkEnvironment(environment);
-  return {
+  const common = {
     id: submission.id ?? randomUUID(),
     name: submission.name,
     email: submission.email ?? defaults.email,
+    ...(submission.upload ? { upload: submission.upload.replace(/\s+/g, '') } : {}),
+  };
+  if (spec) {
+    const types = givenTypes(submission);
+    const job = specJob(spec, {
+      ...(flavours.length ? { flavours } : {}), ...(types ? { types } : {}), ...(submission.arch ? { arch: arch(submission.arch) } : {}),
+      ...(submission.release ? { release: submission.release } : {}), ...(submission.packages ? { packages: submission.packages } : {}),
+      ...(submission.skipBase !== undefined ? { skipBase: submission.skipBase } : {}), environment,
+    });
+    return { ...common, ...job, environment: {} };
+  }
+  if (flavours.length === 0) throw new FieldError('flavours', 'no flavours given', 'name at least an operating-system flavour, or submit a build spec in "spec"');
+  return {
+    ...common,
     arch: arch(submission.arch),
     release: submission.release ?? '',
-    types: outputTypes(submission),
+    types: givenTypes(submission) ?? ['qcow2'],
     flavours,
     packages: submission.packages ?? [],
     skipBase: submission.skipBase ?? false,
     environment,
-    ...(spec ? { spec } : {}),
-    ...(submission.upload ? { upload: submission.upload.replace(/\s+/g, '') } : {}),
   };
 }

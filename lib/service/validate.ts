@@ -27,9 +27,6 @@ function fieldOf(message: string): string {
 
 /** Throws FieldError unless `job` plans cleanly; `uploaded` is the folder of its uploaded flavours. */
 export function checkBuildable(job: JobSpec, setting: CheckSetting, uploaded?: string): void {
-  if (job.spec) {
-    throw new FieldError('spec', 'kiln build specs need the kiln-build-image command, which this kiln does not have yet', 'submit "flavours" and "types" instead');
-  }
   const flavoursPath = [uploaded, setting.flavoursPath].filter(Boolean).join(':') || undefined;
   const command = buildCommand(job, { outputBase: `/nonexistent/${job.name}`, logFile: '/nonexistent/log', ...setting, flavoursPath });
   try {
@@ -37,7 +34,7 @@ export function checkBuildable(job: JobSpec, setting: CheckSetting, uploaded?: s
     loadAndPlan(request);
   } catch (error) {
     if (error instanceof CommanderError) throw new FieldError('kiln_opts', `the service's build options are wrong: ${error.message}`, 'tell the service administrator');
-    if (error instanceof KilnError) throw new FieldError(fieldOf(error.message), error.message, error.hint);
+    if (error instanceof KilnError) throw new FieldError(job.spec ? 'spec' : fieldOf(error.message), error.message, error.hint);
     throw error;
   }
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eCache } from '../helpers/e2e.js';
-import { fixtures, hostState, isRoot } from '../helpers/host.js';
+import { fixtures, hostState, isRoot, kiln } from '../helpers/host.js';
 import { startServer, waitForJob, writeServiceFlavours } from '../helpers/service.js';
 import { hook, writeTree } from '../helpers/tree.js';
 
@@ -52,6 +52,23 @@ describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
     expect(told).toContain(`KILN_JOB_IMAGE_URLS=${done.imageUrls.join(' ')}`);
     expect(told).toContain('KILN_JOB_EMAIL=alice@example.com');
     expect(told).toContain(`KILN_JOB_DIR=${join(dir, 'state/images', job.id)}`);
+  });
+
+  it('builds kiln\'s JSON build spec submitted with kiln-submit -k, following and downloading it', async () => {
+    writeTree(dir, { 'spec.json': JSON.stringify({ flavours: ['fake-os'], types: ['tar.zst'], skipBase: true, environment: { DIB_RELEASE: 'one' } }) });
+    const env = { KILN_SERVER: server.url, KILN_TOKEN: 't-alice' };
+    const result = await kiln('kiln-submit', ['-k', join(dir, 'spec.json'), '-n', 'from-spec', '-t', 'tar', '--wait', '--download', join(dir, 'dl')], env);
+    expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    const [id, ...paths] = result.stdout.trim().split('\n');
+    expect(paths).toEqual(['from-spec.tar', 'from-spec.log', 'from-spec.tar.md5', 'from-spec.tar.sha256'].map((f) => join(dir, 'dl', f)));
+    expect(execFileSync('sha256sum', ['-c', 'from-spec.tar.sha256'], { cwd: join(dir, 'dl') }).toString()).toContain('OK');
+    expect(result.stderr).toContain('kiln: job DONE after');
+    const job = await server.client.job(id!);
+    expect(job.spec).toEqual({ flavours: ['fake-os'], types: ['tar'], skipBase: true, environment: { DIB_RELEASE: 'one' } });
+    expect(execFileSync('tar', ['-tf', join(dir, 'dl/from-spec.tar')]).toString()).toContain('./bin/busybox');
+    const failed = await kiln('kiln-submit', ['-n', 'nope', '-t', 'tar', '--skip-base', '--wait', 'fails'], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('ERROR: hook install.d/50-fails');
   });
 
   it('builds a real Debian root from the warm cache', async () => {

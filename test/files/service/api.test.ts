@@ -57,6 +57,8 @@ describe('kiln-server API', () => {
     const img = await app.inject({ method: 'POST', url: '/submit', headers: auth, payload: { name: 'img', flavours: 'fake-os', imagetype: 'tar', email: 'me@example.com', skipBase: true } });
     expect(img.statusCode).toBe(201);
     expect((await app.inject({ url: `/images/${body.id}` })).statusCode).toBe(409);
+    const spec = await app.inject({ method: 'POST', url: '/api/jobs', headers: auth, payload: { name: 'spec', spec: { flavours: ['fake-os'], types: ['tar'], skipBase: true } } });
+    expect([spec.statusCode, spec.json().flavours, spec.json().types]).toEqual([201, ['fake-os'], ['tar']]);
   });
 
   it('refuses changes without a valid token', async () => {
@@ -80,6 +82,8 @@ describe('kiln-server API', () => {
       [{ ...job, environment: { DIB_IMAGE_CACHE: '/' } }, 400, 'environment.DIB_IMAGE_CACHE'],
       [{ ...job, email: 'not-an-address' }, 400, 'email'],
       [{ ...job, upload: 'H4sI' }, 400, 'upload'],
+      [{ name: 'spec', spec: { flavours: ['fake-os'], tpyes: ['tar'] } }, 400, 'spec.tpyes'],
+      [{ name: 'spec', spec: { flavours: ['fake-oss'], skipBase: true } }, 400, 'spec'],
       [{ ...job, upload: 'A'.repeat(2 * 1024 * 1024) }, 413, 'upload'],
     ];
     for (const [payload, status, field] of cases) {

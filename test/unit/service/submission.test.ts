@@ -26,7 +26,7 @@ describe('normaliseSubmission', () => {
     expect(job.types).toEqual(['raw', 'tar']);
     expect(job.flavours).toEqual(['debian', 'vm', 'demo']);
     expect(job.arch).toBe('amd64');
-    expect(job.spec).toEqual({ flavours: ['debian'] });
+    expect(job.spec).toEqual({ flavours: ['debian', 'vm', 'demo'], types: ['raw', 'tar'], arch: 'amd64' });
   });
 
   it('names the field of each problem', () => {
@@ -42,5 +42,25 @@ describe('normaliseSubmission', () => {
     expect(fieldOf({ name: 'w', flavours: ['debian'], environment: { DIB_LOCAL_IMAGE: '/etc/shadow' } })).toBe('environment.DIB_LOCAL_IMAGE');
     expect(fieldOf({ name: 'w', flavours: ['debian'], environment: { DIB_BLOCK_DEVICE_CONFIG: 'file:///etc/passwd' } })).toBe('environment.DIB_BLOCK_DEVICE_CONFIG');
     expect(fieldOf({ name: 'w', flavours: ['debian'], environment: { DIB_RELEASE: 'trixie' } })).toBe('no error');
+  });
+});
+
+describe('jobs that carry a build spec', () => {
+  it('merges the submission fields into the spec, as a command line would', () => {
+    const job = normaliseSubmission({ name: 'w', spec: { flavours: ['debian', 'vm'], types: ['qcow2'], environment: { DIB_HOSTNAME: 'w' } }, imagetype: 'tar', release: 'trixie' }, defaults);
+    expect(job.spec).toEqual({ flavours: ['debian', 'vm'], types: ['tar'], environment: { DIB_HOSTNAME: 'w', DIB_RELEASE: 'trixie' } });
+    expect([job.flavours, job.types, job.release, job.environment]).toEqual([['debian', 'vm'], ['tar'], 'trixie', {}]);
+  });
+
+  it('names the JSON path of a spec problem, and refuses what the service decides', () => {
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], typo: 1 } })).toBe('spec.typo');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], repos: [{ name: 'r' }] } })).toBe('spec.repos[0].uri');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], imageCache: '/' } })).toBe('spec.imageCache');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], output: '/etc/x' } })).toBe('spec.output');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], environment: { LD_PRELOAD: '/x.so' } } })).toBe('spec.environment.LD_PRELOAD');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], environment: { DIB_LOCAL_IMAGE: '/x' } } })).toBe('spec.environment.DIB_LOCAL_IMAGE');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], blockDevice: 'file:///etc/bd.yaml' } })).toBe('spec.blockDevice');
+    expect(fieldOf({ name: 'w', spec: { kind: 'ramdisk', flavours: ['debian', 'deploy'] } })).toBe('spec.kind');
+    expect(fieldOf({ name: 'w', spec: { flavours: ['debian'], output: 'web', checksum: true } })).toBe('no error');
   });
 });
