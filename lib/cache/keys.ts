@@ -111,4 +111,4 @@ function hash(lines: readonly string[]): string {
 /** Variables that never change the image's content and so stay out of keys. */
 // IMAGE_NAME is the output path: the same build under another -o must reuse its layers; the
 // KILN_ cache knobs decide what is kept, not what is built.
-export const KEY_NEUTRAL_VARIABLES = new Set(['KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME']);
+export const KEY_NEUTRAL_VARIABLES = new Set(['KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME', 'KILN_HOME']);

@@ -55,6 +55,9 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .option('--no-cache', 'neither reuse nor store build-root layers in the cache')
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
     .option('--json', 'with --dry-run: print the plan as one JSON document')
+    .option('--vm', 'build inside a throwaway VM booted from kiln\'s builder image (no root needed here; KVM when it works)')
+    .option('--vm-memory <size>', 'memory of the build VM with --vm (default 2G; bare number = GiB)')
+    .option('--vm-cpus <n>', 'CPUs of the build VM with --vm (default: this machine\'s, at most 8)')
     .option('--debug', 'show stack traces and the exact commands kiln runs');
   return program.addHelpText('after', `\nPhases (hooks run in this order; numbers in hook names order them):\n${phaseHelp()}\n\nExamples:\n${examples}\n`);
 }

@@ -1,12 +1,12 @@
 // Turns the raw option values commander collected into a validated BuildRequest. Every check
 // here runs in a dry run and in a real build alike; each failure is one UsageError line that
 // says what is wrong and how to fix it.
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { parseOutputTypes, stripTypeSuffix } from '../outputs/registry.js';
-import type { BuildKind, BuildRequest } from './request.js';
+import type { BuildKind, BuildRequest, VmSettings } from './request.js';
 import { parseBytes, SIZE_HINT } from './size.js';
 
 /** Option values as commander hands them over. */
@@ -33,6 +33,9 @@ export interface RawOptions {
   cache?: boolean;
   bootTest?: boolean;
   compress?: string;
+  vm?: boolean;
+  vmMemory?: string;
+  vmCpus?: string;
 }
 
 /** Architectures kiln knows, with the Debian names users pass to -a. */
@@ -63,6 +66,23 @@ function cacheDir(raw: string | undefined, env: Record<string, string | undefine
   if (env.DIB_IMAGE_CACHE) return resolve(cwd, env.DIB_IMAGE_CACHE);
   const home = env.SUDO_USER && env.HOME === '/root' ? homedir() : env.HOME ?? homedir();
   return resolve(env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'kiln');
+}
+
+/** Default memory of the build VM. */
+export const DEFAULT_VM_MEMORY = '2G';
+
+/** --vm, --vm-memory and --vm-cpus; the sizes only with --vm. */
+export function parseVmSettings(raw: RawOptions, hostCpus = availableParallelism()): VmSettings | undefined {
+  if (!raw.vm) {
+    const stray = raw.vmMemory !== undefined ? '--vm-memory' : raw.vmCpus !== undefined ? '--vm-cpus' : undefined;
+    if (stray) throw new UsageError(`${stray} needs --vm`, `add --vm to build in a VM, or drop ${stray}`);
+    return undefined;
+  }
+  const memory = parseSizeOption('--vm-memory', raw.vmMemory ?? DEFAULT_VM_MEMORY, 'GiB');
+  if (memory < 512 * 1024 * 1024) throw new UsageError(`--vm-memory "${raw.vmMemory}" is too small`, 'the build VM needs at least 512M; 2G (the default) or more is comfortable');
+  const cpus = raw.vmCpus === undefined ? Math.min(hostCpus, 8) : Number(raw.vmCpus);
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new UsageError(`--vm-cpus "${raw.vmCpus}" is not a number of CPUs`, 'give a whole number from 1 to 64');
+  return { memoryMiB: Math.floor(memory / 1048576), cpus };
 }
 
 /** Validates everything and builds the request. */
@@ -106,6 +126,7 @@ export function buildRequest(
     flavoursPath: raw.flavoursPath,
     noCache: raw.cache === false,
     bootTest: raw.bootTest ?? false,
+    vm: parseVmSettings(raw),
     ramdiskCompression: compress,
     env,
     cwd,

@@ -3,6 +3,14 @@
 /** Kind of build: a disk/tree image, or a kernel + ramdisk pair. */
 export type BuildKind = 'disk' | 'ramdisk';
 
+/** --vm: the build runs inside a throwaway VM booted from kiln's builder image. */
+export interface VmSettings {
+  /** --vm-memory, MiB. */
+  memoryMiB: number;
+  /** --vm-cpus. */
+  cpus: number;
+}
+
 /** A validated build request. Every field is already checked. */
 export interface BuildRequest {
   kind: BuildKind;
@@ -37,6 +45,8 @@ export interface BuildRequest {
   noCache: boolean;
   /** --boot-test: boot the finished image under QEMU and fail if it does not come up. */
   bootTest: boolean;
+  /** --vm: run the build in a VM (no root needed on this host); undefined: run it here. */
+  vm: VmSettings | undefined;
   /** Ramdisk compression (ramdisk builds). */
   ramdiskCompression: 'zstd' | 'gzip';
   /** The user's environment (DIB_* and friends are taken from it). */

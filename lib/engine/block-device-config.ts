@@ -17,7 +17,10 @@ export function blockDeviceConfig(plan: BuildPlan): { config: BlockDeviceConfig;
     mkfsOptions: plan.request.mkfsOptions,
     journalMiB: env.DIB_JOURNAL_SIZE ? Number(env.DIB_JOURNAL_SIZE) : undefined,
   });
-  checkKernelSupport(config, probeKernelFeatures());
+  const features = probeKernelFeatures();
+  // A --vm build is planned here and built in the VM; the VM's own run checks its kernel.
+  if (plan.request.vm) checkKernelSupport(config, 'vm');
+  else checkKernelSupport(config, features.builderVm ? 'vm' : 'host', features);
   return { config, ignored: source.ignored };
 }
 

@@ -1,12 +1,13 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
 // outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+import { dirname } from 'node:path';
 import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
-import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
+import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
@@ -141,6 +142,8 @@ function kilnVariables(
     kiln('DIB_OFFLINE', request.offline ? '1' : ''),
     kiln('DIB_IMAGE_CACHE', request.imageCache),
     kiln('DIB_NO_TMPFS', request.noTmpfs ? '1' : '0'),
+    // The kiln that runs the build (kiln-builder installs it into the image).
+    kiln('KILN_HOME', dirname(builtInFlavoursDir())),
   ];
   if (request.kind === 'disk') vars.push(kiln('IMAGE_TYPE', request.types[0] ?? 'qcow2'));
   if (request.checksum) vars.push(kiln('DIB_CHECKSUM', '1'));
