@@ -4,6 +4,7 @@
 // The base key covers what every stage sees: the flavours, the environment, environment.d files,
 // the rest of the hook tree (bin/, static/, top-level files) and declared host inputs.
 import { createHash } from 'node:crypto';
+import { KEY_NEUTRAL_OPTION_VARIABLES } from '../config/field-views.js';
 import type { StageSpec } from './stages.js';
 
 /** One hook of a stage: `install.d/50-foo` and its `hook ... sha256` key line. */
@@ -50,7 +51,7 @@ export interface StageKey {
 }
 
 /** Bumped whenever the layer format or key recipe changes. */
-export const CACHE_FORMAT = 'kiln-layer-v2';
+export const CACHE_FORMAT = 'kiln-layer-v3';
 
 /** sha256 of text, hex. */
 export function sha256(text: string | Buffer): string {
@@ -58,10 +59,10 @@ export function sha256(text: string | Buffer): string {
 }
 
 /** The base key from the inputs every stage shares. */
-export function baseKey(parts: { arch: string; flavours: string[]; environment: [string, string][]; files: string[] }): string {
+export function baseKey(parts: { options: string[]; flavours: string[]; environment: [string, string][]; files: string[] }): string {
   const lines = [
     CACHE_FORMAT,
-    `arch ${parts.arch}`,
+    ...parts.options,
     `flavours ${parts.flavours.join(' ')}`,
     ...parts.environment.map(([k, v]) => `env ${k}=${JSON.stringify(v)}`),
     ...parts.files,
@@ -108,7 +109,7 @@ function hash(lines: readonly string[]): string {
   return sha256(lines.join('\n')).slice(0, 32);
 }
 
-/** Variables that never change the image's content and so stay out of keys. */
-// IMAGE_NAME is the output path: the same build under another -o must reuse its layers; the
-// KILN_ cache knobs decide what is kept, not what is built.
-export const KEY_NEUTRAL_VARIABLES = new Set(['KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME', 'KILN_HOME']);
+/** Variables that never change the image's content and so stay out of keys: those of options that
+ * do not shape the tree (IMAGE_NAME: the same build under another -o reuses its layers), and the
+ * flavours' folders (their contents are in the keys: another checkout reuses the layers). */
+export const KEY_NEUTRAL_VARIABLES: ReadonlySet<string> = new Set([...KEY_NEUTRAL_OPTION_VARIABLES, 'ELEMENTS_PATH', 'IMAGE_ELEMENT_YAML', 'KILN_HOME']);

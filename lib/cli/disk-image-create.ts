@@ -2,7 +2,7 @@
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
 import { executeBuild } from '../engine/execute.js';
-import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
@@ -16,9 +16,7 @@ const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable
 /** Entry point of the disk-image-create command; resolves to the exit code. */
 export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
-    const program = addDiskOptions(
-      defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES),
-    );
+    const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
     const plan = loadAndPlan(request);
     if (flags.dryRun) {

@@ -2,15 +2,18 @@
 // a build: which flavours, which hooks in which order, the environment with origins, the
 // outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
 import { dirname } from 'node:path';
+import { optionVariables } from '../config/field-views.js';
 import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
+import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
+import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -57,6 +60,8 @@ export interface BuildPlan {
   /** Flavours with host-phase hooks but no `cache-inputs` file: what those hooks read on the
    * host is invisible to the layer keys, and the plan says so when it reuses their work. */
   undeclaredHostReaders: string[];
+  /** Container outputs: image name, tag and settings (undefined without a container format). */
+  container?: ContainerPlan | undefined;
 }
 
 /** What planning needs besides the request. */
@@ -80,9 +85,11 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     arch: request.arch,
     prepend: inputs.prepend ?? [],
   });
+  refuseProblemFlavours(inputs.catalogue, requested);
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
+  refuseProblemFlavours(inputs.catalogue, resolution.names);
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...inputs.warnings];
+  const warnings = [...inputs.warnings, ...unusedFlavourWarnings(inputs.catalogue, resolution.names)];
   const phases = PHASES.map((spec) => {
     const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
     warnings.push(...merged.warnings);
@@ -104,6 +111,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
     undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
+    container: planContainer(request, flavours, warnings),
   };
 }
 
@@ -132,22 +140,12 @@ function kilnVariables(
   flavours: readonly FlavourMetadata[],
 ): EnvVar[] {
   const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
-  const vars = [
-    kiln('ARCH', request.arch),
-    kiln('IMAGE_NAME', request.imageName),
+  return [
+    ...optionVariables(request),
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
-    kiln('DIB_DEBUG_TRACE', String(request.debugTrace)),
-    kiln('DIB_OFFLINE', request.offline ? '1' : ''),
-    kiln('DIB_IMAGE_CACHE', request.imageCache),
-    kiln('DIB_NO_TMPFS', request.noTmpfs ? '1' : '0'),
     // The kiln that runs the build (kiln-builder installs it into the image).
     kiln('KILN_HOME', dirname(builtInFlavoursDir())),
   ];
-  if (request.kind === 'disk') vars.push(kiln('IMAGE_TYPE', request.types[0] ?? 'qcow2'));
-  if (request.checksum) vars.push(kiln('DIB_CHECKSUM', '1'));
-  if (request.rootLabel) vars.push({ name: 'DIB_ROOT_LABEL', value: request.rootLabel, source: '--root-label' });
-  if (request.packages.length) vars.push({ name: 'INSTALL_PACKAGES', value: request.packages.join(' '), source: '-p' });
-  return vars;
 }

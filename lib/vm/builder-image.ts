@@ -66,7 +66,8 @@ const BUILDER_ENV = /^(DIB_DISTRIBUTION_MIRROR|DIB_DEBIAN_DISTRIBUTION_MIRROR|DI
 export function builderRequest(request: BuildRequest, partialDir: string): BuildRequest {
   const env = Object.fromEntries(Object.entries(request.env).filter(([name]) => BUILDER_ENV.test(name)));
   return buildRequest('disk', BUILDER_FLAVOURS, {
-    output: join(partialDir, 'disk'), type: 'qcow2', rootLabel: BUILDER_ROOT_LABEL, imageCache: request.imageCache, offline: request.offline,
+    imageName: join(partialDir, 'disk'), types: ['qcow2'], rootLabel: BUILDER_ROOT_LABEL, imageCache: request.imageCache,
+    ...(request.offline ? { offline: true } : {}),
   }, { ...env, KILN_BUILDER_NODE: process.execPath }, request.cwd);
 }
 

@@ -44,7 +44,7 @@ export function guestRequest(request: BuildRequest): BuildRequest {
     imageCache: GUEST.cache,
     logfile: GUEST.log,
     bootTest: false,
-    vm: undefined,
+    vm: false,
   };
 }
 

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { hostInputFiles } from '../cache/stage-inputs.js';
-import type { VmSettings } from '../config/request.js';
+import type { BuildRequest } from '../config/request.js';
 import { executeBuild, type ExecuteOptions } from '../engine/execute.js';
 import { timed } from '../engine/steps/timed.js';
 import { KilnError } from '../errors.js';
@@ -22,7 +22,8 @@ import type { BuildPlan } from '../plan/build-plan.js';
 import type { BuildEvent, EventSink } from '../report/events.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
-import { makeTempDir, removeTree, tempPrefix } from '../resources/temp-dir.js';
+import { removeTree } from '../resources/remove-tree.js';
+import { makeTempDir, tempPrefix } from '../resources/temp-dir.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
 import { ensureBuilder, type BuilderImage } from './builder-image.js';
 import { importCacheAdditions, writableFolder } from './cache-sync.js';
@@ -42,7 +43,6 @@ const STOP_GRACE_MS = 120_000;
 /** Runs `plan` (a --vm request) in a build VM. */
 export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: LogSink & { path: string }): Promise<void> {
   const { request } = plan;
-  const settings = request.vm!;
   const ctx = { signal: options.signal, emit };
   checkTools(requiredTools({ tools: new Map([
     ['qemu-system-x86_64', 'to run the build VM (--vm)'], ['qemu-img', 'for the build VM\'s disks (--vm)'], ['setpriv', 'to stop the build VM with kiln (--vm)'],
@@ -53,9 +53,9 @@ export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: Ev
     emit({ type: 'warning', message: describeCleared(cleared) });
   }
   const dir = await makeTempDir(stack, 'vm', tmpdir(), log);
-  const accel = await chooseAccel({ forced: request.env.KILN_VM_ACCEL ?? process.env.KILN_VM_ACCEL, workDir: dir, rememberFile: join(request.imageCache, 'vm', 'accel.json'), log });
+  const accel = await chooseAccel({ forced: request.vmAccel, workDir: dir, rememberFile: join(request.imageCache, 'vm', 'accel.json'), log });
   if (accel.accel === 'tcg') emit({ type: 'warning', message: `the build VM runs under software emulation (TCG), several times slower than with KVM: ${accel.reason}` });
-  emit({ type: 'info', message: `building in a VM: ${describeVm(settings, accel)}; builder image ${builder.dir}` });
+  emit({ type: 'info', message: `building in a VM: ${describeVm(request, accel)}; builder image ${builder.dir}` });
   const outDir = join(dir, 'out');
   await mkdir(outDir);
   const incomingDir = await makeIncomingFolder(stack, request.imageCache, log);
@@ -66,7 +66,7 @@ export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: Ev
   const machine = await timed(ctx, `start the build VM (${accel.accel.toUpperCase()})`, async () => {
     const disks = await createDisks(dir, builder, workDiskBytes(request), log);
     const started = await startMachine(stack, {
-      accel: accel.accel, memoryMiB: settings.memoryMiB, cpus: settings.cpus, kernel: builder.kernel, initrd: builder.initrd,
+      accel: accel.accel, memoryMiB: request.vmMemoryMiB, cpus: request.vmCpus, kernel: builder.kernel, initrd: builder.initrd,
       systemDisk: disks.system, workDisk: disks.work, shares, agentSocket: 'agent.sock', rootLabel: builder.rootLabel,
     }, dir, log);
     const ready = await untilMessage(started, 'ready', BOOT_TIMEOUT_MS[accel.accel], log, options.signal);
@@ -80,8 +80,8 @@ export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: Ev
   await bootTestOnHost(plan, ctx, dir);
 }
 
-function describeVm(settings: VmSettings, accel: AccelChoice): string {
-  return `${settings.cpus} CPU${settings.cpus > 1 ? 's' : ''}, ${settings.memoryMiB} MiB, ${accel.accel === 'kvm' ? 'KVM' : 'software emulation'}`;
+function describeVm(request: BuildRequest, accel: AccelChoice): string {
+  return `${request.vmCpus} CPU${request.vmCpus > 1 ? 's' : ''}, ${request.vmMemoryMiB} MiB, ${accel.accel === 'kvm' ? 'KVM' : 'software emulation'}`;
 }
 
 /** The overlay of the builder image and the scratch disk, in the VM's folder. */

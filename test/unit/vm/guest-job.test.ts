@@ -12,14 +12,14 @@ import { transient } from '../../../lib/vm/cache-sync.js';
 
 const request = {
   kind: 'disk', flavours: ['debian', 'vm'], imageName: '/home/u/out/web', imageCache: '/home/u/.cache/kiln', logfile: undefined,
-  bootTest: true, vm: { memoryMiB: 2048, cpus: 2 }, env: { DIB_RELEASE: 'bookworm' }, cwd: '/home/u', types: ['qcow2'],
+  bootTest: true, vm: true, env: { DIB_RELEASE: 'bookworm' }, cwd: '/home/u', types: ['qcow2'],
 } as unknown as BuildRequest;
 const plan = { request } as BuildPlan;
 
 describe('the guest job', () => {
   it('moves outputs, cache and log to kiln folders and runs the build itself, not another VM', () => {
     const guest = guestRequest(request);
-    expect(guest).toMatchObject({ imageName: `${GUEST.out}/web`, imageCache: GUEST.cache, logfile: GUEST.log, bootTest: false, vm: undefined });
+    expect(guest).toMatchObject({ imageName: `${GUEST.out}/web`, imageCache: GUEST.cache, logfile: GUEST.log, bootTest: false, vm: false });
     expect(guest.env).toBe(request.env);
     expect(guest.flavours).toEqual(['debian', 'vm']);
   });
