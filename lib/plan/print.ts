@@ -13,6 +13,11 @@ export interface PlanJson {
   [extra: string]: unknown;
 }
 
+/** Passwords (KILN_ROOT_PASSWORD, ...) reach the hooks but are never shown. */
+export function shownValue(name: string, value: string): string {
+  return /PASSWORD/i.test(name) ? '(hidden)' : value;
+}
+
 /** The plan as the JSON document of `--dry-run --json`. Extra sections may be added by callers. */
 export function planToJson(plan: BuildPlan, extra: Record<string, unknown> = {}): PlanJson {
   return {
@@ -23,7 +28,7 @@ export function planToJson(plan: BuildPlan, extra: Record<string, unknown> = {})
       where: p.where,
       hooks: p.hooks.map(({ name, flavour, path }) => ({ name, flavour, path })),
     })),
-    environment: plan.environment.map(({ name, value, source }) => ({ name, value, source })),
+    environment: plan.environment.map(({ name, value, source }) => ({ name, value: shownValue(name, value), source })),
     outputs: plan.outputs,
     warnings: plan.warnings,
     ...(plan.container ? { container: plan.container } : {}),
@@ -55,7 +60,7 @@ export function planToText(plan: BuildPlan, notes: Map<string, string> = new Map
     for (const part of [...plan.ramdisk.binaryDeps, ...plan.ramdisk.init]) lines.push(`  ${part.flavour}: ${part.path}`);
   }
   lines.push('', 'Environment:');
-  lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(v.value), v.source])));
+  lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(shownValue(v.name, v.value)), v.source])));
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
   if (plan.container) lines.push(...containerLines(plan.container));

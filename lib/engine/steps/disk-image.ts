@@ -2,7 +2,10 @@
 // the tree (block-device-size.d may change it), the block-device layer creates, attaches and
 // mounts the disk, the tree is copied in, pre-finalise.d and finalise.d run against the final
 // filesystems (finalise.d in a chroot on them), cleanup.d runs, and the disk is closed.
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { resolveHostPath } from '../../resources/safe-path.js';
 import { closeDisk, copyTreeIntoDisk, createDisk, installFstab, type AttachedDisk } from '../../block-device/disk.js';
 import { blockDeviceEnvironment } from '../../block-device/environment.js';
 import { planDiskLayout, rootFsType } from '../../block-device/layout.js';
@@ -42,11 +45,24 @@ export async function buildDiskImage(ctx: BuildContext): Promise<{ raw: string; 
   const layout = planDiskLayout(config, sizeBytes, cryptoRandom, { mountVfat: probeKernelFeatures().builderVm });
   const mountBase = join(ctx.paths.work, 'mnt');
   await makeRootDir(mountBase, ctx.log);
-  const imagePath = join(layout.directory ?? ctx.paths.work, `${layout.imageName}.raw`);
+  const imagePath = join(layout.directory === undefined ? ctx.paths.work : imageDirectory(layout.directory), `${layout.imageName}.raw`);
   const disk = await timed(ctx, `create ${formatMiB(layout.sizeBytes)} disk (${layout.table?.label ?? 'no partition table'})`, () =>
     createDisk(ctx.stack, layout, { imagePath, mountBase, log: ctx.log, signal: ctx.signal }));
   await finaliseDisk(ctx, disk);
   return { raw: imagePath, firmwares: firmwaresOf(layout) };
+}
+
+/** local_loop `directory`, resolved once; it must be an existing folder. */
+function imageDirectory(directory: string): string {
+  const real = resolveHostPath(directory);
+  let isDir = false;
+  try {
+    isDir = statSync(real).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UsageError(`local_loop directory ${directory} is not an existing folder`, 'create it, or leave "directory" out to build the disk in the work folder');
+  return real;
 }
 
 /** Firmwares a layout boots with: BIOS unless it is GPT without a BIOS boot partition; UEFI if it has an ESP. */
