@@ -8,6 +8,7 @@ import type { BuildPlan } from '../plan/build-plan.js';
 import { planToJson, planToText } from '../plan/print.js';
 import { findOutputs, outputKey } from '../cache/output-cache.js';
 import { outputCacheText } from '../engine/block-device-config.js';
+import { vmSummary, vmSummaryText } from '../vm/vm-plan.js';
 
 /** Cache decisions for every stage of the image root, as the build would make them now. */
 export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> {
@@ -28,18 +29,20 @@ function outputsFromCache(plan: BuildPlan, decisions: StageDecision[]): boolean 
 export async function renderDryRun(plan: BuildPlan, json: boolean): Promise<string> {
   const decisions = await cacheDecisions(plan);
   const unchanged = outputsFromCache(plan, decisions);
+  const vm = vmSummary(plan);
   if (json) {
     const cache = decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, ...(d.resume ? { resumeAfter: d.resume.afterHook } : {}), reason: d.reason }));
-    return `${JSON.stringify(planToJson(plan, { cache, outputsFromCache: unchanged }), null, 2)}\n`;
+    return `${JSON.stringify(planToJson(plan, { cache, outputsFromCache: unchanged, ...(vm ? { vm } : {}) }), null, 2)}\n`;
   }
+  const vmText = vm ? `${vmSummaryText(vm)}\n` : '';
   if (unchanged) {
     const notes = new Map(plan.phases.map((p) => [p.name, 'skipped: nothing changed, the outputs come from the cache']));
-    return `${planToText(plan, notes)}\nNothing changed since a build with these inputs: its outputs are copied from the cache.\n`;
+    return `${planToText(plan, notes)}${vmText}\nNothing changed since a build with these inputs: its outputs are copied from the cache.\n`;
   }
   const notes = new Map<string, string>();
   for (const d of decisions) notes.set(d.stage, d.reason);
   const text = planToText(plan, notes);
   const packages = decisions.find((d) => d.stage === 'packages');
   const extra = plan.request.packages.length && packages ? `\n-p packages (${plan.request.packages.join(' ')}): ${packages.reason}\n` : '';
-  return text + extra;
+  return text + vmText + extra;
 }

@@ -19,7 +19,10 @@ export function blockDeviceConfig(plan: BuildPlan): { config: BlockDeviceConfig;
     // A flavour's environment.d may set it too: checked the way the option is.
     journalMiB: plan.request.journalSizeMiB ?? (env.DIB_JOURNAL_SIZE ? parseJournalMiB(env.DIB_JOURNAL_SIZE, 'DIB_JOURNAL_SIZE') : undefined),
   });
-  checkKernelSupport(config, probeKernelFeatures());
+  const features = probeKernelFeatures();
+  // A --vm build is planned here and built in the VM; the VM's own run checks its kernel.
+  if (plan.request.vm) checkKernelSupport(config, 'vm');
+  else checkKernelSupport(config, features.builderVm ? 'vm' : 'host', features);
   return { config, ignored: source.ignored };
 }
 
