@@ -73,6 +73,8 @@ export function writeServiceFlavours(dir: string): void {
     'fails/install.d/50-fails': hook('echo "the widget is broken" >&2\nexit 3'),
     'slow/README.md': 'sleeps in the chroot\n',
     'slow/flavour-deps': 'fake-os\n',
+    // Always run: the cache must not hand back the result of an earlier test run.
+    'slow/always-run': 'install.d/50-slow\n',
     'slow/install.d/50-slow': hook('echo "slow: sleeping ${DIB_SLOW_SECONDS:-300} s"\nsleep "${DIB_SLOW_SECONDS:-300}"\necho "slow: awake"'),
   });
 }
