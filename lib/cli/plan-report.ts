@@ -1,13 +1,13 @@
 // The dry run's view of a plan: the plan itself plus, per phase, whether it will come from the
 // layer cache and why not.
 import { findLayer } from '../cache/layer-store.js';
-import { stageKeys } from '../cache/stage-inputs.js';
+import { stageKeys } from '../plan/cache-keys.js';
 import { packageListFiles } from '../engine/steps/hook-tree.js';
 import { decideStages, maxLayerAge, type StageDecision } from '../engine/steps/root-stages.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { planToJson, planToText } from '../plan/print.js';
 import { findOutputs, outputKey } from '../cache/output-cache.js';
-import { outputCacheText } from '../engine/block-device-config.js';
+import { outputCacheText } from '../plan/disk.js';
 
 /** Cache decisions for every stage of the image root, as the build would make them now. */
 export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> {

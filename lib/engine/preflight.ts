@@ -6,7 +6,7 @@ import { systemPath } from '../exec/privileged.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { checkTools, requiredTools } from '../exec/tools.js';
-import { toolNeeds } from './tool-needs.js';
+import { toolNeeds } from '../plan/tool-needs.js';
 
 /** Fails early, with a hint, when kiln can neither be root nor use its sudo rules. */
 export async function checkPrivilege(log: LogSink): Promise<void> {

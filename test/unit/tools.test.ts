@@ -6,7 +6,7 @@ import { MissingToolsError } from '../../lib/errors.js';
 import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/tools.js';
 import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
 import { ramdiskTools } from '../../lib/ramdisk/tools.js';
-import { toolNeeds } from '../../lib/engine/tool-needs.js';
+import { toolNeeds } from '../../lib/plan/tool-needs.js';
 import { buildRequest } from '../../lib/config/options.js';
 import { loadAndPlan } from '../../lib/plan/load.js';
 

@@ -12,7 +12,7 @@ import { applySizeHookOutput, hasEfiFlavour, imageSize, sizeHookEnvironment } fr
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
 import { makeRootDir } from '../../resources/root-files.js';
-import { blockDeviceConfig } from '../block-device-config.js';
+import { blockDeviceConfig } from '../../plan/disk.js';
 import type { BuildContext } from '../context.js';
 import { runPhase } from '../phase-runner.js';
 import { timed } from './timed.js';

@@ -11,8 +11,8 @@ import { buildRequest, fieldApplies } from '../../../lib/config/options.js';
 import type { BuildKind } from '../../../lib/config/request.js';
 import { defineBuildCommand, parseBuildArgs } from '../../../lib/cli/build-command.js';
 import { outputKey } from '../../../lib/cache/output-cache.js';
-import { stageKeys } from '../../../lib/cache/stage-inputs.js';
-import { outputCacheText } from '../../../lib/engine/block-device-config.js';
+import { stageKeys } from '../../../lib/plan/cache-keys.js';
+import { outputCacheText } from '../../../lib/plan/disk.js';
 import { loadAndPlan } from '../../../lib/plan/load.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 

@@ -4,10 +4,10 @@
 import { isRoot } from '../exec/run.js';
 import type { ToolFeature, ToolNeeds } from '../exec/tools.js';
 import { outputFormat } from '../outputs/registry.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import type { BuildPlan } from './build-plan.js';
 import { ramdiskTools } from '../ramdisk/tools.js';
 import type { BlockDeviceConfig } from '../block-device/types.js';
-import { blockDeviceConfig } from './block-device-config.js';
+import { blockDeviceConfig } from './disk.js';
 
 /** The tools `plan` will run; `layout` is its block-device config (read when not given). */
 export function toolNeeds(plan: BuildPlan, root = isRoot(), layout?: BlockDeviceConfig): ToolNeeds {

@@ -3,14 +3,14 @@
 // dry run and the build alike, so the plan says exactly what the build will do.
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
-import { exportedValues } from '../plan/environment.js';
+import { exportedValues } from './environment.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import fg from 'fast-glob';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { PHASES } from '../plan/phases.js';
-import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageHook, type StageInputs, type StageKey } from './keys.js';
-import { ROOT_STAGES } from './stages.js';
+import type { BuildPlan } from './build-plan.js';
+import { PHASES } from './phases.js';
+import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageHook, type StageInputs, type StageKey } from '../cache/keys.js';
+import { ROOT_STAGES } from '../cache/stages.js';
 
 const PHASE_DIRS = new Set([...PHASES.map((p) => p.dir), 'environment.d', 'tests', 'test-elements', '__pycache__', '.git']);
 

@@ -5,8 +5,8 @@ import { parseJournalMiB } from '../config/fields.js';
 import { checkKernelSupport, probeKernelFeatures } from '../block-device/kernel-support.js';
 import { selectConfigSource } from '../block-device/source.js';
 import type { BlockDeviceConfig } from '../block-device/types.js';
-import { exportedValues } from '../plan/environment.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import { exportedValues } from './environment.js';
+import type { BuildPlan } from './build-plan.js';
 
 /** Reads, parses and checks the layout for `plan` (throws ConfigError with the source named). */
 export function blockDeviceConfig(plan: BuildPlan): { config: BlockDeviceConfig; ignored: string[] } {
