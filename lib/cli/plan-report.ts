@@ -3,7 +3,7 @@
 import { findLayer } from '../cache/layer-store.js';
 import { stageKeys } from '../plan/cache-keys.js';
 import { packageListFiles } from '../engine/steps/hook-tree.js';
-import { decideStages, maxLayerAge, type StageDecision } from '../engine/steps/root-stages.js';
+import { decideStages, maxLayerAge, type StageDecision } from '../plan/stage-decisions.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { planToJson, planToText } from '../plan/print.js';
 import { findOutputs, outputKey } from '../cache/output-cache.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chainKeys, type StageInputs } from '../../lib/cache/keys.js';
 import { ROOT_STAGES } from '../../lib/cache/stages.js';
 import { expandVariables, stageKeys } from '../../lib/plan/cache-keys.js';
-import { decideStages } from '../../lib/engine/steps/root-stages.js';
+import { decideStages } from '../../lib/plan/stage-decisions.js';
 import { buildRequest } from '../../lib/config/options.js';
 import { loadAndPlan } from '../../lib/plan/load.js';
 import type { LayerInfo } from '../../lib/cache/layer-store.js';
