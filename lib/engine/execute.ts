@@ -3,7 +3,7 @@
 // ends: success, a failing hook, Ctrl-C or SIGTERM.
 import { InterruptedError, KilnError } from '../errors.js';
 import { FileLog } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import type { ResolvedBuild } from '../plan/resolve.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
 import { renderTiming, TimingCollector } from '../report/timing.js';
@@ -12,14 +12,10 @@ import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
 import { prepareHookTree } from './steps/hook-tree.js';
 import { buildRootStages } from './steps/root-stages.js';
-import { stageKeys } from '../plan/cache-keys.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
 import { bootTest, finishBuild } from './steps/finish.js';
-import { cachedFirmwares, findOutputs, outputKey, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
-import type { StageKey } from '../cache/keys.js';
-import { packageListFiles } from './steps/hook-tree.js';
-import { outputCacheText } from '../plan/disk.js';
+import { findOutputs, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +32,8 @@ export interface ExecuteOptions {
   stream?: NodeJS.WriteStream;
 }
 
-/** Runs a planned build; resolves to the exit code (errors are thrown as KilnErrors). */
-export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Promise<number> {
+/** Runs a resolved build; resolves to the exit code (errors are thrown as KilnErrors). */
+export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();
@@ -59,13 +55,6 @@ export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Pr
   }
 }
 
-/** The output cache entry of a build, unless caching is off or the root cannot be cached. */
-function outputCacheEntry(plan: BuildPlan, keys: readonly StageKey[]): { key: string } | undefined {
-  const last = keys[keys.length - 1]!;
-  if (plan.request.noCache || last.uncacheable) return undefined;
-  return { key: outputKey(plan, last.key, outputCacheText(plan)) };
-}
-
 async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
   if (!ctx.plan.request.checksum) return;
   for (const o of ctx.plan.outputs) await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
@@ -78,7 +67,7 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
   await using stack = new ResourceStack();
   for (const cleared of await clearLeftovers(tmpdir(), log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
@@ -88,19 +77,18 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
   };
-  const keys = stageKeys(plan, await packageListFiles(plan));
-  const outputs = outputCacheEntry(plan, keys);
-  const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
-  if (outputs && cached) {
-    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
+  const { outputKey, outputsFromCache, cachedFirmwares } = plan.cache;
+  const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format)) : undefined;
+  if (outputKey && cached) {
+    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, plan.outputs, log));
     for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: statSync(o.path).size });
     await writeChecksumsIfAsked(ctx);
-    await bootTest(ctx, cachedFirmwares(plan.request.imageCache, outputs.key));
+    await bootTest(ctx, cachedFirmwares);
     return;
   }
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
-  await buildRootStages(ctx, keys);
+  await buildRootStages(ctx);
   const firmwares = await finishBuild(ctx);
-  if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
+  if (outputKey) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, plan.outputs, log, firmwares));
   await bootTest(ctx, firmwares);
 }

@@ -1,6 +1,7 @@
-// Reads what the layer keys are computed from: the contents of the plan's hooks and flavour
-// files, the package lists, and the host files flavours declare in `cache-inputs`. Used by the
-// dry run and the build alike, so the plan says exactly what the build will do.
+// The cache keys of a plan: each root stage's layer key, from the contents of the plan's hooks and
+// flavour files, the package lists and the host files flavours declare in `cache-inputs`; and the
+// output key, which extends the last layer's key with everything the disk and output steps read
+// (their hooks, the block-device config, the options that shape outputs). Reads those files.
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
 import { exportedValues } from './environment.js';
@@ -102,4 +103,18 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
     return { stage, hooks, extra, alwaysRun, unseen: phase ? unseenHostHooks(plan, phase) : [] };
   });
   return chainKeys(base, stages);
+}
+
+/** Phases that run after the root is complete: their hooks shape the outputs. */
+const OUTPUT_PHASES = ['block-device-size', 'block-device', 'pre-finalise', 'finalise', 'cleanup'];
+
+/** The key of a build's outputs, from the finished root's layer key and the output inputs;
+ * `diskText` is the resolved disk's key text (plan/disk.ts diskKeyText). */
+export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): string {
+  const lines = [
+    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
+    `block-device ${diskText}`,
+    ...OUTPUT_PHASES.flatMap((phase) => stageHooks(plan, phase).map((h) => h.line)),
+  ];
+  return sha256(lines.join('\n')).slice(0, 32);
 }

@@ -12,6 +12,8 @@ export interface StageDecision {
   reuse: boolean;
   /** The stage runs from the hook after this checkpoint, whose layer is restored. */
   resume?: Checkpoint;
+  /** The layer the build restores before this stage's work (the deepest usable one). */
+  layer?: LayerInfo;
   reason: string;
 }
 
@@ -50,11 +52,11 @@ export function decideStages(keys: readonly StageKey[], lookup: Lookup, opts: De
     if (deepest && i < deepest.stage) return { ...base, reuse: true, reason: `from cache (inside a later layer)${unseenNote(k.unseen)}` };
     if (deepest && i === deepest.stage) {
       const layer = `layer ${deepest.layer.key.slice(0, 12)}, ${age(opts.now - deepest.layer.createdMs)} old`;
-      if (!deepest.checkpoint) return { ...base, reuse: true, reason: `from cache (${layer})${unseenNote(k.unseen)}` };
+      if (!deepest.checkpoint) return { ...base, reuse: true, layer: deepest.layer, reason: `from cache (${layer})${unseenNote(k.unseen)}` };
       // The hooks up to the checkpoint all have checkpoints of their own (only the last has none).
       const ranBefore = k.checkpoints.slice(0, deepest.checkpoint.index + 1).map((c) => `${c.afterHook} `);
       const reused = k.unseen.filter((hook) => ranBefore.some((name) => hook.startsWith(name)));
-      return { ...base, reuse: false, resume: deepest.checkpoint, reason: `runs after ${deepest.checkpoint.afterHook}: up to it from cache (${layer})${unseenNote(reused)}` };
+      return { ...base, reuse: false, resume: deepest.checkpoint, layer: deepest.layer, reason: `runs after ${deepest.checkpoint.afterHook}: up to it from cache (${layer})${unseenNote(reused)}` };
     }
     return { ...base, reuse: false, reason: whyRuns(k, lookup(k.key), opts) };
   });

@@ -5,8 +5,7 @@
 // keeping. Chroot stages leave the chroot before a layer is taken, so a layer never holds a
 // mount, the host's resolv.conf or the build's policy-rc.d.
 import { findLayer, restoreLayer, storeLayer, type LayerInfo } from '../../cache/layer-store.js';
-import type { Checkpoint, StageKey } from '../../cache/keys.js';
-import { decideStages, maxLayerAge } from '../../plan/stage-decisions.js';
+import type { StageKey } from '../../cache/keys.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
 import type { BuildContext } from '../context.js';
@@ -53,16 +52,14 @@ class LayerKeeper {
 }
 
 /** Builds the image root through post-root.d, reusing and storing layers. */
-export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey[]): Promise<void> {
-  const { request } = ctx.plan;
-  const decisions = decideStages(keys, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now: Date.now() });
+export async function buildRootStages(ctx: BuildContext): Promise<void> {
+  const { request, cache } = ctx.plan;
+  const { stages: keys, decisions } = cache;
   const keeper = new LayerKeeper(ctx);
   const checkpointAfter = request.checkpointSeconds * 1000;
-  const resumeAt = decisions.findLastIndex((d) => d.reuse || d.resume);
-  if (resumeAt >= 0) {
-    const decision = decisions[resumeAt]!;
-    const layer = findLayer(request.imageCache, decision.resume?.key ?? decision.key)!;
-    await keeper.restore(layer, decision.resume ? `${decision.stage}, after ${decision.resume.afterHook}` : decision.stage);
+  const restored = decisions.find((d) => d.layer);
+  if (restored?.layer) {
+    await keeper.restore(restored.layer, restored.resume ? `${restored.stage}, after ${restored.resume.afterHook}` : restored.stage);
     await refreshHookTree(ctx);
   }
   for (const [index, decision] of decisions.entries()) {
