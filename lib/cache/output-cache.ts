@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { withCacheLock } from './lock.js';
+import { installFolder } from '../outputs/container.js';
 import type { Firmware } from '../boot-test/qemu.js';
 
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
@@ -18,14 +19,16 @@ export function findOutputs(cacheDir: string, key: string, formats: readonly str
   return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
 }
 
-/** Copies a file keeping holes (and sharing blocks where the filesystem can), then renames. */
+/** Copies a file or folder output keeping holes (and sharing blocks where it can), then renames. */
 async function copyFile(from: string, to: string, log: LogSink): Promise<void> {
   const partial = join(dirname(to), `.${basename(to)}.kiln-partial`);
   try {
-    await run(['cp', '--sparse=always', '--reflink=auto', from, partial], { log, what: `copying ${from}` });
-    await rename(partial, to);
+    await rm(partial, { recursive: true, force: true });
+    await run(['cp', '--recursive', '--sparse=always', '--reflink=auto', from, partial], { log, what: `copying ${from}` });
+    if (statSync(partial).isDirectory()) await installFolder(partial, to);
+    else await rename(partial, to);
   } finally {
-    await rm(partial, { force: true });
+    await rm(partial, { recursive: true, force: true });
   }
 }
 
@@ -64,7 +67,7 @@ export function listOutputSets(cacheDir: string): { key: string; path: string; b
     .filter((name) => existsSync(join(root, name, 'meta.json')))
     .map((name) => {
       const meta = JSON.parse(readFileSync(join(root, name, 'meta.json'), 'utf8')) as { createdMs: number; lastUsedMs: number; formats: string[] };
-      const bytes = readdirSync(join(root, name)).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
+      const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
       return { key: name, path: join(root, name), bytes, ...meta };
     });
 }

@@ -7,6 +7,8 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
+import { parseImageReference } from '../outputs/image-reference.js';
 import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { OUTPUT_FORMATS, parseOutputTypes } from '../outputs/registry.js';
 import { field, type FieldContext, type FieldValues } from './field-spec.js';
@@ -18,7 +20,11 @@ export const DEFAULT_CHECKPOINT_SECONDS = 8;
 export const DEFAULT_CACHE_MAX_AGE_DAYS = 7;
 
 const GiB = 1024 ** 3;
-const path = (raw: string, _where: string, ctx: FieldContext): string => resolve(ctx.cwd, raw);
+// Paths are resolved once, to real paths (safe-path.ts): outputs, their temporary names and
+// locks, the mount table and the cache checks must all see the same path. A file's own name is
+// kept (a symlink there is not followed); a folder is resolved completely.
+const path = (raw: string, _where: string, ctx: FieldContext): string => resolveParent(raw, ctx.cwd);
+const folder = (raw: string, _where: string, ctx: FieldContext): string => resolveHostPath(raw, ctx.cwd);
 const text = (raw: string): string => raw;
 const same = <T>(raw: T): T => raw;
 const unset = <T>() => (): T | undefined => undefined;
@@ -33,7 +39,7 @@ function notEmpty(raw: string, where: string): string {
 /** Where kiln keeps its cache when neither --image-cache nor DIB_IMAGE_CACHE says. */
 function defaultCacheDir(ctx: FieldContext): string {
   const home = ctx.env.HOME ?? homedir();
-  return resolve(ctx.env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'kiln');
+  return resolveHostPath(resolve(ctx.env.XDG_CACHE_HOME ?? resolve(home, '.cache'), 'kiln'), ctx.cwd);
 }
 
 function outputTypes(raw: string[], where: string, ctx: FieldContext): string[] {
@@ -56,7 +62,7 @@ export const FIELDS = [
   field({
     key: 'imageName', spec: 'output', type: 'text', cli: { flags: '-o, --output <name>' },
     help: 'output base name, may include a folder (default "image")',
-    default: (ctx) => resolve(ctx.cwd, 'image'), parse: path,
+    default: (ctx) => resolveParent('image', ctx.cwd), parse: path,
     cache: 'none', hook: { name: 'IMAGE_NAME', value: same }, examples: ['one', 'two'],
   }),
   field({
@@ -114,7 +120,7 @@ export const FIELDS = [
   field({
     key: 'imageCache', spec: 'imageCache', type: 'text', cli: { flags: '--image-cache <dir>' }, env: 'DIB_IMAGE_CACHE',
     help: 'kiln cache folder (default $DIB_IMAGE_CACHE or ~/.cache/kiln)',
-    default: defaultCacheDir, parse: path,
+    default: defaultCacheDir, parse: folder,
     cache: 'none', hook: { name: 'DIB_IMAGE_CACHE', value: same }, examples: ['cache-one', 'cache-two'],
   }),
   field({
@@ -127,6 +133,12 @@ export const FIELDS = [
     help: 'options passed to qemu-img convert -o (e.g. cluster_size=2M)',
     default: unset<string>(), parse: (raw, where) => checkQemuImgOptions(raw, where),
     cache: 'outputs', examples: ['cluster_size=2M', 'cluster_size=1M'],
+  }),
+  field({
+    key: 'dockerTarget', spec: 'dockerTarget', type: 'text', cli: { flags: '--docker-target <name:tag>', commands: ['disk'] },
+    help: 'name and tag of the container outputs (oci, oci-archive, docker); default: the output name, tag latest',
+    default: unset<string>(), parse: (raw, where) => parseImageReference(raw, where).familiar,
+    cache: 'outputs', examples: ['kiln-one:1', 'registry.example.com/kiln:2'],
   }),
   field({
     key: 'rootLabel', spec: 'rootLabel', type: 'text', cli: { flags: '--root-label <label>', commands: ['disk'] }, env: 'ROOT_LABEL',

@@ -17,7 +17,7 @@ import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
 import { bootTest, finishBuild } from './steps/finish.js';
 import { findOutputs, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
 import { writeChecksums } from '../outputs/checksum.js';
-import { statSync } from 'node:fs';
+import { outputBytes } from '../outputs/output-size.js';
 import { tmpdir } from 'node:os';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 
@@ -57,7 +57,11 @@ export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions)
 
 async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
   if (!ctx.plan.request.checksum) return;
-  for (const o of ctx.plan.outputs) await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
+  for (const o of ctx.plan.outputs) {
+    // A folder output (the oci layout) is content-addressed already: its blobs are named by digest.
+    if ((await outputBytes(o.path)).folder) continue;
+    await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
+  }
 }
 
 /** A hook killed because of Ctrl-C is reported as the interruption, not as a hook failure. */
@@ -81,7 +85,7 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
   const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format)) : undefined;
   if (outputKey && cached) {
     await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, plan.outputs, log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: statSync(o.path).size });
+    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(o.path)).bytes });
     await writeChecksumsIfAsked(ctx);
     await bootTest(ctx, cachedFirmwares);
     return;

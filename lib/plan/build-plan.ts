@@ -6,11 +6,13 @@ import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
+import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
+import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -57,6 +59,8 @@ export interface BuildPlan {
   /** Flavours with host-phase hooks but no `cache-inputs` file: what those hooks read on the
    * host is invisible to the layer keys, and the plan says so when it reuses their work. */
   undeclaredHostReaders: string[];
+  /** Container outputs: image name, tag and settings (undefined without a container format). */
+  container?: ContainerPlan | undefined;
 }
 
 /** What planning needs besides the request. */
@@ -80,9 +84,11 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     arch: request.arch,
     prepend: inputs.prepend ?? [],
   });
+  refuseProblemFlavours(inputs.catalogue, requested);
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
+  refuseProblemFlavours(inputs.catalogue, resolution.names);
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...inputs.warnings];
+  const warnings = [...inputs.warnings, ...unusedFlavourWarnings(inputs.catalogue, resolution.names)];
   const phases = PHASES.map((spec) => {
     const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
     warnings.push(...merged.warnings);
@@ -104,6 +110,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
     undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
+    container: planContainer(request, flavours, warnings),
   };
 }
 

@@ -114,6 +114,8 @@ export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): s
   const lines = [
     'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
     `block-device ${diskText}`,
+    // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
+    `container ${JSON.stringify(plan.container ?? null)}`,
     ...OUTPUT_PHASES.flatMap((phase) => stageHooks(plan, phase).map((h) => h.line)),
   ];
   return sha256(lines.join('\n')).slice(0, 32);

@@ -1,5 +1,6 @@
 // Renderings of a resolved build for --dry-run: a readable one for people and a JSON document
 // that tools and tests rely on. Pure: everything shown was decided by resolveBuild().
+import { containerLines } from './container.js';
 import { diskToText, table } from './print-disk.js';
 import type { ResolvedBuild } from './resolve.js';
 
@@ -27,6 +28,7 @@ export function planToJson(plan: ResolvedBuild): PlanJson {
     environment: plan.environment.map(({ name, value, source }) => ({ name, value, source })),
     outputs: plan.outputs,
     warnings: plan.warnings,
+    ...(plan.container ? { container: plan.container } : {}),
     disk: plan.disk ?? null,
     cache: cache.decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, ...(d.resume ? { resumeAfter: d.resume.afterHook } : {}), reason: d.reason })),
     outputKey: cache.outputKey ?? null,
@@ -66,6 +68,7 @@ export function planToText(plan: ResolvedBuild): string {
   lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(v.value), v.source])));
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
+  if (plan.container) lines.push(...containerLines(plan.container));
   if (plan.cache.outputsFromCache) lines.push('', 'Nothing changed since a build with these inputs: its outputs are copied from the cache.');
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');

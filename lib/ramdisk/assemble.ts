@@ -5,7 +5,7 @@
 // NAME.initramfs, each under a temporary name first. The temporary folder is released however
 // this ends.
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -13,7 +13,7 @@ import type { LogSink } from '../log.js';
 import { handOver } from '../outputs/owner.js';
 import { partialPath, removeOutputFile } from '../outputs/partial.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
-import { removeTree, tempPrefix } from '../resources/temp-dir.js';
+import { makeTempDir } from '../resources/temp-dir.js';
 import { compressFile, writeCpio, type RamdiskCompression } from './archive.js';
 import { MissingBinaryDepsError, resolveBinaryDeps } from './binary-deps.js';
 import { assembleInit, UDHCPC_SCRIPT, UDHCPC_SCRIPT_PATH } from './init-script.js';
@@ -86,8 +86,7 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
   const local = new ResourceStack();
   build.stack.defer('remove the ramdisk tree', () => local.disposeAsync());
   try {
-    const scratch = await mkdtemp(join(build.workDir ?? tmpdir(), tempPrefix('ramdisk')));
-    local.defer(`remove ${scratch}`, () => removeTree(scratch, build.log));
+    const scratch = await makeTempDir(local, 'ramdisk', build.workDir ?? tmpdir(), build.log);
     const tree = join(scratch, 'tree');
     const counts = await fillTree(view, build, contents, tree);
     build.signal?.throwIfAborted();
