@@ -9,7 +9,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 import type { BuildPlan } from './build-plan.js';
-import { PHASES } from './phases.js';
+import { PHASES } from '../flavours/phases.js';
 import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageHook, type StageInputs, type StageKey } from '../cache/keys.js';
 import { ROOT_STAGES } from '../cache/stages.js';
 

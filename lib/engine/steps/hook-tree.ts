@@ -2,7 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../context.js';
-import { PHASES } from '../../plan/phases.js';
+import { PHASES } from '../../flavours/phases.js';
 import { addHookTreeFiles, buildHookTree } from '../hook-tree.js';
 
 /** Builds $TMP_HOOKS_PATH with every flavour's folders plus the package-installs lists. */
