@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainKeys, type StageInputs } from '../../lib/cache/keys.js';
-import { ROOT_STAGES } from '../../lib/cache/stages.js';
+import { ROOT_STAGES } from '../../lib/flavours/phases.js';
 import { expandVariables, stageKeys } from '../../lib/plan/cache-keys.js';
 import { decideStages } from '../../lib/plan/stage-decisions.js';
 import { buildRequest } from '../../lib/config/options.js';

@@ -8,6 +8,7 @@ import { findLayer, restoreLayer, storeLayer, type LayerInfo } from '../../cache
 import type { StageKey } from '../../cache/keys.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
+import { firstBootPhases, phase, ROOT_PHASES, type RootStage } from '../../flavours/phases.js';
 import type { BuildContext } from '../context.js';
 import { runPhaseHooks, type PhaseRun, type PhaseRunOptions } from '../phase-runner.js';
 import { createRoot, installExtraPackages, installFirstBootHooks } from './root-tree.js';
@@ -73,7 +74,7 @@ export async function buildRootStages(ctx: BuildContext): Promise<void> {
       const found = key.checkpoints[hookIndex];
       return !request.noCache && found !== undefined && !found.uncacheable && keeper.sinceLast() >= checkpointAfter;
     };
-    await runStage(ctx, decision.stage, decision.resume ? decision.resume.index + 1 : 0, {
+    await runStage(ctx, key.stage, decision.resume ? decision.resume.index + 1 : 0, {
       pauseAfter: checkpointDue,
       keep: (hookIndex) => {
         const checkpoint = key.checkpoints[hookIndex]!;
@@ -98,7 +99,7 @@ interface Pauses {
 }
 
 /** Runs a stage from hook `from`; at each pause, leaves the chroot, keeps the layer, goes on. */
-async function runStage(ctx: BuildContext, stage: string, from: number, pauses: Pauses): Promise<void> {
+async function runStage(ctx: BuildContext, stage: RootStage, from: number, pauses: Pauses): Promise<void> {
   let next = from;
   for (;;) {
     const ran = await runStageSegment(ctx, stage, { from: next, pauseAfter: pauses.pauseAfter });
@@ -108,18 +109,20 @@ async function runStage(ctx: BuildContext, stage: string, from: number, pauses: 
   }
 }
 
-/** One stretch of a stage, in its own chroot session for chroot stages. */
-async function runStageSegment(ctx: BuildContext, stage: string, options: PhaseRunOptions): Promise<PhaseRun> {
-  if (stage === 'root') return createRoot(ctx, options);
-  if (stage === 'extra-data' || stage === 'post-root') return runPhaseHooks(ctx, stage, options);
+/** One stretch of a stage, in its own chroot session for chroot stages (where the phase table
+ * says it runs; the -p packages install in the chroot). */
+async function runStageSegment(ctx: BuildContext, stage: RootStage, options: PhaseRunOptions): Promise<PhaseRun> {
+  const spec = stage.phase === undefined ? undefined : phase(stage.phase);
+  if (spec?.name === ROOT_PHASES[0]!.name) return createRoot(ctx, options);
+  if (spec?.where === 'host') return runPhaseHooks(ctx, spec.name, options);
   await using chroot = new ResourceStack();
   await enterChroot(chroot, ctx.paths.root, ctx.log);
   // Awaited inside the `await using` block: a returned promise would outlive the chroot.
-  if (stage === 'packages') {
+  if (!spec) {
     await installExtraPackages(ctx);
     return { outputs: {}, pausedAfter: undefined };
   }
-  const ran = await runPhaseHooks(ctx, stage, options);
-  if (stage === 'post-install' && ran.pausedAfter === undefined) await installFirstBootHooks(ctx);
+  const ran = await runPhaseHooks(ctx, spec.name, options);
+  if (ran.pausedAfter === undefined && firstBootPhases().some((f) => f.installedBy === spec.name)) await installFirstBootHooks(ctx);
   return ran;
 }
