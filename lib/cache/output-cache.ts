@@ -11,11 +11,13 @@ import { installFolder } from '../outputs/container.js';
 import type { Firmware } from '../boot-test/qemu.js';
 
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
+/** The file a format is kept in (formats such as `fs-image:/boot` hold a slash). */
+const entryName = (format: string): string => encodeURIComponent(format);
 
 /** The cached files for `key`, by format, if every one of `formats` is there. */
 export function findOutputs(cacheDir: string, key: string, formats: readonly string[]): Map<string, string> | undefined {
   const dir = setDir(cacheDir, key);
-  const found = new Map(formats.map((f) => [f, join(dir, f)]));
+  const found = new Map(formats.map((f) => [f, join(dir, entryName(f))]));
   return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
 }
 
@@ -38,7 +40,7 @@ export async function storeOutputs(cacheDir: string, key: string, outputs: reado
   const partial = `${dir}.${process.pid}.partial`;
   await mkdir(partial, { recursive: true });
   try {
-    for (const o of outputs) await copyFile(o.path, join(partial, o.format), log);
+    for (const o of outputs) await copyFile(o.path, join(partial, entryName(o.format)), log);
     await writeFile(join(partial, 'meta.json'), JSON.stringify({ key, createdMs: Date.now(), lastUsedMs: Date.now(), formats: outputs.map((o) => o.format), firmwares }));
     await withCacheLock(cacheDir, async () => {
       await rm(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { resolveBuild } from '../plan/resolve.js';
 import { executeBuild } from '../engine/execute.js';
 import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
+import { assertBuildable } from '../spec/request.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
   disk-image-create -t raw,qcow2 -o web debian vm block-device-efi my-web
@@ -23,6 +24,7 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
+    assertBuildable(request);
     return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
   });
 }

@@ -10,7 +10,7 @@ import { OUTPUT_FORMATS } from '../outputs/registry.js';
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   // Mounts, loop devices, chroot.
   mount: 'mount', umount: 'mount', losetup: 'mount', chroot: 'coreutils', du: 'coreutils', cp: 'coreutils',
-  partx: 'util-linux', blockdev: 'util-linux', wipefs: 'util-linux', fstrim: 'util-linux', findmnt: 'util-linux',
+  partx: 'util-linux', blockdev: 'util-linux', wipefs: 'util-linux', fstrim: 'util-linux', findmnt: 'util-linux', blkid: 'util-linux',
   mkswap: 'util-linux', sudo: 'sudo', bash: 'bash', find: 'findutils', depmod: 'kmod',
   // Partition tables and filesystems.
   sfdisk: 'fdisk', sgdisk: 'gdisk',
@@ -22,6 +22,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   unsquashfs: 'squashfs-tools',
   // Image conversion and boot tests.
   'qemu-img': 'qemu-utils', 'qemu-system-x86_64': 'qemu-system-x86',
+  // Container images (cloud-image reads them without a container engine).
+  skopeo: 'skopeo', umoci: 'umoci',
   // Bootstrapping the Debian root.
   mmdebstrap: 'mmdebstrap', debootstrap: 'debootstrap', eatmydata: 'eatmydata',
   // Static, so it runs in a bare chroot (the fake-os test flavour, ramdisks).

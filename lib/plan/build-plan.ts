@@ -95,7 +95,8 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
   });
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
-  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  const user = [...userVariables(request.env), ...(request.specVariables ?? [])];
+  const environment = mergeEnvironment(envFiles, user, kilnVariables(request, resolution.names, inputs.searchPath, flavours));
   return {
     request,
     flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),
@@ -103,7 +104,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     environment,
     envFiles,
     outputs: plannedOutputs(request),
-    warnings,
+    warnings: [...(request.specNotes ?? []), ...warnings],
     searchPath: inputs.searchPath,
     ramdisk: ramdiskParts(flavours),
     cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
@@ -121,7 +122,14 @@ function plannedOutputs(request: BuildRequest): { format: string; path: string }
       { format: 'initramfs', path: `${request.imageName}.initramfs` },
     ];
   }
-  return request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const outputs = request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const images = request.filesystemImages;
+  if (!images) return outputs;
+  return [
+    ...outputs,
+    ...images.images.map((i) => ({ format: `fs-image:${i.mountPoint}`, path: i.path })),
+    { format: 'fs-metadata', path: images.metadataPath },
+  ];
 }
 
 function ramdiskParts(flavours: readonly FlavourMetadata[]): BuildPlan['ramdisk'] {

@@ -111,6 +111,7 @@ export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): s
   const lines = [
     'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
     `block-device ${diskText}`,
+    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
     // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
     `container ${JSON.stringify(plan.container ?? null)}`,
     ...OUTPUT_PHASES.flatMap((phase) => stageHooks(plan, phase.name).map((h) => h.line)),

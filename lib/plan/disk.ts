@@ -124,8 +124,7 @@ function knownSize(plan: BuildPlan, config: BlockDeviceConfig, sizing: Omit<Size
   if (fixed !== undefined) return { bytes: hooks ? undefined : fixed, how: `${formatBytes(fixed)}, fixed by local_loop "${config.loop.name}"${hooks}` };
   if (sizing.imageSizeBytes !== undefined) {
     const computed = imageSize({ ...sizing, treeBytes: 0 });
-    const origin = plan.request.origins.imageSizeBytes ?? '--image-size';
-    return { bytes: hooks ? undefined : computed.bytes, how: `${formatBytes(computed.bytes)} (${origin}${sizing.hasEsp ? ' + EFI system partition' : ''})${hooks}` };
+    return { bytes: hooks ? undefined : computed.bytes, how: `${formatBytes(computed.bytes)}: the image size asked for${sizing.hasEsp ? ' + 525 MiB for the EFI system partition' : ''}${hooks}` };
   }
   const grow = sizing.extraBytes !== undefined ? `tree + ${formatBytes(sizing.extraBytes)}` : 'tree / 0.6';
   const journal = sizing.rootFsType === 'ext4' ? ` + ${sizing.journalMiB ?? 64} MiB ext4 journal` : '';

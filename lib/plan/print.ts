@@ -14,6 +14,11 @@ export interface PlanJson {
   [extra: string]: unknown;
 }
 
+/** Passwords (KILN_ROOT_PASSWORD, ...) reach the hooks but are never shown. */
+export function shownValue(name: string, value: string): string {
+  return /PASSWORD/i.test(name) ? '(hidden)' : value;
+}
+
 /** The resolved build as the JSON document of `--dry-run --json`. */
 export function planToJson(plan: ResolvedBuild): PlanJson {
   const { cache } = plan;
@@ -25,7 +30,7 @@ export function planToJson(plan: ResolvedBuild): PlanJson {
       where: p.where,
       hooks: p.hooks.map(({ name, flavour, path }) => ({ name, flavour, path })),
     })),
-    environment: plan.environment.map(({ name, value, source }) => ({ name, value, source })),
+    environment: plan.environment.map(({ name, value, source }) => ({ name, value: shownValue(name, value), source })),
     outputs: plan.outputs,
     warnings: plan.warnings,
     ...(plan.container ? { container: plan.container } : {}),
@@ -65,7 +70,7 @@ export function planToText(plan: ResolvedBuild): string {
   }
   if (plan.disk) lines.push('', ...diskToText(plan.disk));
   lines.push('', 'Environment:');
-  lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(v.value), v.source])));
+  lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(shownValue(v.name, v.value)), v.source])));
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
   if (plan.container) lines.push(...containerLines(plan.container));
