@@ -112,4 +112,4 @@ function hash(lines: readonly string[]): string {
 /** Variables that never change the image's content and so stay out of keys: those of options that
  * do not shape the tree (IMAGE_NAME: the same build under another -o reuses its layers), and the
  * flavours' folders (their contents are in the keys: another checkout reuses the layers). */
-export const KEY_NEUTRAL_VARIABLES: ReadonlySet<string> = new Set([...KEY_NEUTRAL_OPTION_VARIABLES, 'ELEMENTS_PATH', 'IMAGE_ELEMENT_YAML']);
+export const KEY_NEUTRAL_VARIABLES: ReadonlySet<string> = new Set([...KEY_NEUTRAL_OPTION_VARIABLES, 'ELEMENTS_PATH', 'IMAGE_ELEMENT_YAML', 'KILN_HOME']);

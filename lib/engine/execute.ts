@@ -2,7 +2,7 @@
 // any step acquires is on a ResourceStack that is released in reverse order however the build
 // ends: success, a failing hook, Ctrl-C or SIGTERM.
 import { InterruptedError, KilnError } from '../errors.js';
-import { FileLog } from '../log.js';
+import { FileLog, type LogSink } from '../log.js';
 import type { ResolvedBuild } from '../plan/resolve.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
@@ -30,19 +30,33 @@ export interface ExecuteOptions {
   sinks?: EventSink[];
   /** Where progress goes (default stderr). */
   stream?: NodeJS.WriteStream;
+  /** Gets every line of the build log as well (the build VM's agent forwards them to the host). */
+  logMirror?: LogSink;
 }
 
-/** Runs a resolved build; resolves to the exit code (errors are thrown as KilnErrors). */
+/** Runs a resolved build, on this host or (--vm) in a build VM; resolves to the exit code (errors are thrown as KilnErrors). */
 export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
+  if (plan.request.vm) {
+    // Loaded only for --vm builds; the VM runner itself runs the builder image's build through here.
+    const { runInVm } = await import('../vm/run-in-vm.js');
+    return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
+  }
+  return reportedBuild(plan, options, async (emit, log) => {
+    await preflight(plan, log);
+    await runSteps(plan, options, emit, log);
+  });
+}
+
+/** The frame of every build: progress on the terminal, the log file, timings, interruptions. */
+async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();
   const emit = fanOut(reporter.sink, timing.sink, ...(options.sinks ?? []));
-  const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`);
+  const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`, options.logMirror);
   try {
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
-    await preflight(plan, log);
-    await runSteps(plan, options, emit, log);
+    await body(emit, log);
     reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);

@@ -54,15 +54,27 @@ export function expandVariables(pattern: string, values: Record<string, string |
   return pattern.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? '');
 }
 
+/** Each declared host input pattern, expanded, with the files it matches. */
+function expandHostInputs(patterns: string[], env: Record<string, string | undefined>, values: Record<string, string | undefined>): { pattern: string; expanded: string; matches: string[] }[] {
+  const home = invokingHome(env);
+  return patterns.map((pattern) => {
+    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+    return { pattern, expanded, matches: expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true }).sort() : [] };
+  });
+}
+
 /** `input path fingerprint` lines for the declared host inputs. */
 function hostInputs(patterns: string[], env: Record<string, string | undefined>, values: Record<string, string | undefined>): string[] {
-  const home = invokingHome(env);
-  return patterns.flatMap((pattern) => {
-    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+  return expandHostInputs(patterns, env, values).flatMap(({ pattern, expanded, matches }) => {
     if (!expanded.trim()) return [`input ${pattern} unset`];
-    const matches = fg.sync(expanded, { dot: true, onlyFiles: true }).sort();
     return matches.length ? matches.map((m) => `input ${m} ${inputFingerprint(m)}`) : [`input ${expanded} absent`];
   });
+}
+
+/** The host files the plan's flavours declare they read (`cache-inputs`), as they are now. */
+export function hostInputFiles(plan: BuildPlan): string[] {
+  const values = { ...plan.request.env, ...exportedValues(plan.environment) };
+  return [...new Set(expandHostInputs(plan.cacheInputs, plan.request.env, values).flatMap((i) => i.matches))];
 }
 
 function stageHooks(plan: BuildPlan, phase: string): StageHook[] {

@@ -5,6 +5,7 @@
 // boots with and the bootloader targets. When the disk's size is known up front, the layout is
 // computed too, so a layout that does not fit fails here, not after the hooks ran. Reads the
 // config file and /dev (device-mapper); otherwise pure.
+import { statSync } from 'node:fs';
 import type { Firmware } from '../boot-test/qemu.js';
 import { parseBlockDeviceConfig } from '../block-device/config.js';
 import { checkKernelSupport, probeKernelFeatures } from '../block-device/kernel-support.js';
@@ -17,7 +18,9 @@ import { selectConfigSource } from '../block-device/source.js';
 import type { BlockDeviceConfig, PartitionNode } from '../block-device/types.js';
 import { parseJournalMiB } from '../config/fields.js';
 import { formatBytes } from '../config/size.js';
+import { UsageError } from '../errors.js';
 import { outputFormat } from '../outputs/registry.js';
+import { resolveHostPath } from '../resources/safe-path.js';
 import type { BuildPlan } from './build-plan.js';
 import { exportedValues } from './environment.js';
 import { hasEfiFlavour, imageSize, type SizeInputs } from './size.js';
@@ -64,6 +67,8 @@ export interface ResolvedDisk {
   table: 'mbr' | 'gpt' | undefined;
   partitions: PartitionView[];
   filesystems: FilesystemView[];
+  /** local_loop `directory`, resolved to a real, existing folder; undefined: the work folder. */
+  imageDirectory: string | undefined;
   /** Firmwares the layout boots with (what --boot-test tries). */
   firmwares: Firmware[];
   /** What the bootloader flavour installs, one line each; empty without one. */
@@ -101,7 +106,10 @@ export function resolveDisk(plan: BuildPlan): ResolvedDisk | undefined {
   const source = selectConfigSource({ envValue: env.DIB_BLOCK_DEVICE_CONFIG, flavours: plan.flavours, arch: request.arch, cwd: request.cwd });
   const root = rootParams(plan, env);
   const config = parseBlockDeviceConfig(source.text, source.source, root);
-  checkKernelSupport(config, probeKernelFeatures());
+  // A --vm build is planned here and built in the VM, whose kernel offers what the host's may not.
+  const features = probeKernelFeatures();
+  if (request.vm) checkKernelSupport(config, 'vm');
+  else checkKernelSupport(config, features.builderVm ? 'vm' : 'host', features);
   const sizing = {
     imageSizeBytes: request.imageSizeBytes, extraBytes: request.imageExtraSizeBytes, rootFsType: rootFsType(config),
     journalMiB: root.journalMiB, hasEsp: hasEfiFlavour(plan.flavours.map((f) => f.name)),
@@ -111,9 +119,19 @@ export function resolveDisk(plan: BuildPlan): ResolvedDisk | undefined {
   return {
     source: source.source, ignored: source.ignored, text: source.text, rootParams: root, config, sizing,
     sizeBytes: size.bytes, sizeHow: size.how, table: config.partitioning?.label,
+    imageDirectory: config.loop.directory === undefined ? undefined : imageDirectory(config.loop.directory),
     partitions: partitionViews(config, layout), filesystems: filesystemViews(config),
     firmwares: firmwares(config), bootloader: bootloaderTargets(plan, config),
   };
+}
+
+/** local_loop `directory`, resolved once; it must be an existing folder. */
+function imageDirectory(directory: string): string {
+  const real = resolveHostPath(directory);
+  if (!statSync(real, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`local_loop directory ${directory} is not an existing folder`, 'create it, or leave "directory" out to build the disk in the work folder');
+  }
+  return real;
 }
 
 /** The disk size if the build cannot change it (no block-device-size.d hook), and how it is reached. */

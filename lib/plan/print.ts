@@ -3,6 +3,7 @@
 import { containerLines } from './container.js';
 import { diskToText, table } from './print-disk.js';
 import type { ResolvedBuild } from './resolve.js';
+import { vmSummaryText } from '../vm/vm-plan.js';
 
 /** The stable JSON interface of `--dry-run --json`. */
 export interface PlanJson {
@@ -39,6 +40,7 @@ export function planToJson(plan: ResolvedBuild): PlanJson {
     outputKey: cache.outputKey ?? null,
     outputsFromCache: cache.outputsFromCache,
     tools: plan.tools.map((t) => t.tool),
+    ...(plan.vm ? { vm: plan.vm } : {}),
   };
 }
 
@@ -74,6 +76,7 @@ export function planToText(plan: ResolvedBuild): string {
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
   if (plan.container) lines.push(...containerLines(plan.container));
+  if (plan.vm) lines.push(vmSummaryText(plan.vm));
   if (plan.cache.outputsFromCache) lines.push('', 'Nothing changed since a build with these inputs: its outputs are copied from the cache.');
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');

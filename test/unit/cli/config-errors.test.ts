@@ -59,7 +59,10 @@ const CASES: Record<string, Case> = {
   'a partition size that is no size': { env: { DIB_BLOCK_DEVICE_CONFIG: MBR(ROOT.replace('size: 100%', 'size: lots')) }, expected: /partition "root": "size" is not a valid size: "lots"/ },
   'a config file that does not exist': { env: { DIB_BLOCK_DEVICE_CONFIG: 'file:///nonexistent/layout.yaml' }, expected: /\/nonexistent\/layout\.yaml: cannot read the block-device config: does not exist/ },
   'no filesystem mounted at /': { env: { DIB_BLOCK_DEVICE_CONFIG: MBR(ROOT.replace('mount_point: /', 'mount_point: /srv')) }, expected: /DIB_BLOCK_DEVICE_CONFIG: no filesystem is mounted at \//},
-  'an LVM layout': { env: { DIB_BLOCK_DEVICE_CONFIG: `${MBR(ROOT.replace(/mkfs: .*/, 'type: "8e"'))}\n- lvm: {name: lvm, base: [root], pvs: [{name: pv, base: root}], vgs: [{name: vg, base: [pv]}], lvs: [{name: lv_root, base: vg, size: 1G}]}` }, expected: /lvm "lvm": LVM layouts are not supported by kiln yet|LVM needs device-mapper/ },
+  'an LVM layout on the build host': {
+    env: { DIB_BLOCK_DEVICE_CONFIG: `${MBR(ROOT.replace(/mkfs: .*/, 'type: "8e"'))}\n- lvm: {name: lvm, base: [root], pvs: [{name: pv, base: root}], vgs: [{name: vg, base: [pv]}], lvs: [{name: lv_root, base: vg, size: 1G}]}\n- mkfs: {name: fs_root, base: lv_root, type: ext4, mount: {mount_point: /}}` },
+    expected: /lvm "lvm": kiln builds LVM layouts only in its build VM, not on the build host\nhint: add --vm/,
+  },
   'five primary MBR partitions': {
     env: { DIB_BLOCK_DEVICE_CONFIG: MBR([1, 2, 3, 4].map((n) => `      - {name: p${n}, flags: [primary], size: 10MiB}`).join('\n') + `\n${ROOT}`) },
     args: ['--image-size', '1G'], expected: /at most 4 primary partitions/,
