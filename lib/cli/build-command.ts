@@ -6,7 +6,7 @@ import { flagName, type AnyField } from '../config/field-spec.js';
 import { FIELDS, type FieldKey } from '../config/fields.js';
 import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/options.js';
 import type { BuildKind, BuildRequest } from '../config/request.js';
-import { PHASES } from '../plan/phases.js';
+import { PHASES } from '../flavours/phases.js';
 import { UsageError } from '../errors.js';
 import type { EventSink } from '../report/events.js';
 import { jsonLinesSink, parseProgressFd } from '../report/json-lines.js';

@@ -12,7 +12,7 @@ import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
-import { PHASES, type PhaseWhere } from './phases.js';
+import { PHASES, type PhaseWhere } from '../flavours/phases.js';
 import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */

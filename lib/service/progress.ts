@@ -1,7 +1,7 @@
 // A running job's progress: the phases its build goes through and the state of each, folded
 // from the build's event stream (`--progress-fd`). The page draws one bar segment per entry.
 // (pure)
-import { PHASES } from '../plan/phases.js';
+import { PHASES } from '../flavours/phases.js';
 import { typesOfKind } from '../outputs/registry.js';
 import type { BuildEvent } from '../report/events.js';
 import type { PhaseProgress } from './job.js';

@@ -12,8 +12,7 @@ import { buildRequest } from '../config/options.js';
 import type { BuildRequest } from '../config/request.js';
 import { KilnError } from '../errors.js';
 import type { LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { loadAndPlan } from '../plan/load.js';
+import { resolveBuild, type ResolvedBuild } from '../plan/resolve.js';
 import { checkPrivilege } from '../engine/preflight.js';
 import type { EventSink } from '../report/events.js';
 import { kilnRoot, packageEntries } from './kiln-bundle.js';
@@ -72,7 +71,7 @@ export function builderRequest(request: BuildRequest, partialDir: string): Build
 }
 
 /** How the builder build is run (the engine's executeBuild, passed in to keep the modules apart). */
-export type BuildRunner = (plan: BuildPlan) => Promise<number>;
+export type BuildRunner = (plan: ResolvedBuild) => Promise<number>;
 
 /** The builder image for `request`'s cache: found, or built now (which needs root once). */
 export async function ensureBuilder(request: BuildRequest, build: BuildRunner, emit: EventSink, log: LogSink): Promise<BuilderImage> {
@@ -94,7 +93,7 @@ export async function ensureBuilder(request: BuildRequest, build: BuildRunner, e
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    await build(loadAndPlan(builderRequest(request, partial)));
+    await build(await resolveBuild(builderRequest(request, partial)));
     await rename(partial, image.dir).catch(async (error: NodeJS.ErrnoException) => {
       // Another build made the same image meanwhile: use theirs.
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;

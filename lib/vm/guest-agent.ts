@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { executeBuild } from '../engine/execute.js';
 import type { LogSink } from '../log.js';
-import { loadAndPlan } from '../plan/load.js';
+import { resolveBuild } from '../plan/resolve.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { exportCacheAdditions } from './cache-sync.js';
 import { Channel } from './channel.js';
@@ -42,7 +42,7 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   await using stack = new ResourceStack();
   process.env.TMPDIR = await mountWorkDisk(stack, job, log);
   await mountShares(stack, job, log);
-  const plan = loadAndPlan(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
+  const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
   try {

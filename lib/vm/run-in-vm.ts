@@ -9,7 +9,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { hostInputFiles } from '../cache/stage-inputs.js';
+import { hostInputFiles } from '../plan/cache-keys.js';
 import type { BuildRequest } from '../config/request.js';
 import { executeBuild, type ExecuteOptions } from '../engine/execute.js';
 import { timed } from '../engine/steps/timed.js';
@@ -19,6 +19,7 @@ import { checkTools, requiredTools } from '../exec/tools.js';
 import { builtInFlavoursDir } from '../flavours/search-path.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import type { ResolvedBuild } from '../plan/resolve.js';
 import type { BuildEvent, EventSink } from '../report/events.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
@@ -41,7 +42,7 @@ const BOOT_TIMEOUT_MS: Record<AccelChoice['accel'], number> = { kvm: 120_000, tc
 const STOP_GRACE_MS = 120_000;
 
 /** Runs `plan` (a --vm request) in a build VM. */
-export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: LogSink & { path: string }): Promise<void> {
+export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: LogSink & { path: string }): Promise<void> {
   const { request } = plan;
   const ctx = { signal: options.signal, emit };
   checkTools(requiredTools({ tools: new Map([
