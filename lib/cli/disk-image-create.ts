@@ -1,6 +1,6 @@
 // disk-image-create: build an image from flavours.
 import { renderDryRun } from '../plan/print.js';
-import { resolveBuild } from '../plan/resolve.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { executeBuild } from '../engine/execute.js';
 import { defineBuildCommand, parseBuildArgs, progressSinks } from './build-command.js';
 import { runCommand } from './main.js';

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { executeBuild } from '../engine/execute.js';
 import { renderDryRun } from '../plan/print.js';
-import { resolveBuild } from '../plan/resolve.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { loadSpec } from '../spec/load.js';
 import { assertBuildable, specRequest } from '../spec/request.js';
 import { kilnVersion } from './build-command.js';

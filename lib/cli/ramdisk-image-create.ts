@@ -1,7 +1,7 @@
 // ramdisk-image-create: build a kernel + initramfs pair from flavours (the `ramdisk` flavour is
 // added first, as diskimage-builder does).
 import { renderDryRun } from '../plan/print.js';
-import { resolveBuild } from '../plan/resolve.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { executeBuild } from '../engine/execute.js';
 import { defineBuildCommand, parseBuildArgs, progressSinks } from './build-command.js';
 import { runCommand } from './main.js';

@@ -3,14 +3,14 @@
 // ends: success, a failing hook, Ctrl-C or SIGTERM.
 import { InterruptedError, KilnError } from '../errors.js';
 import { FileLog, type LogSink } from '../log.js';
-import type { ResolvedBuild } from '../plan/resolve.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
 import { renderTiming, TimingCollector } from '../report/timing.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
-import { prepareHookTree } from './steps/hook-tree.js';
+import { prepareHookTree } from './steps/prepare-hook-tree.js';
 import { buildRootStages } from './steps/root-stages.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';

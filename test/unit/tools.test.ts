@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MissingToolsError } from '../../lib/errors.js';
-import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/tools.js';
+import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/host-tools.js';
 import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
-import { ramdiskTools } from '../../lib/ramdisk/tools.js';
+import { ramdiskTools } from '../../lib/ramdisk/ramdisk-tools.js';
 import { toolNeeds } from '../../lib/plan/tool-needs.js';
-import { buildRequest } from '../../lib/config/options.js';
-import { resolveBuild } from '../../lib/plan/resolve.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
+import { resolveBuild } from '../../lib/plan/resolved-build.js';
 
 const ALL_FEATURES: ToolFeature[] = ['chroot', 'hooks', 'sudo', 'layer-cache', 'debian-bootstrap', 'disk-image', 'gpt', 'boot-test', 'ramdisk'];
 

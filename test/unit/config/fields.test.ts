@@ -7,12 +7,12 @@ import { Command } from 'commander';
 import type { AnyField } from '../../../lib/config/field-spec.js';
 import { KEY_NEUTRAL_OPTION_VARIABLES, OPTION_ENV_NAMES, optionVariables } from '../../../lib/config/field-views.js';
 import { FIELDS } from '../../../lib/config/fields.js';
-import { buildRequest, fieldApplies } from '../../../lib/config/options.js';
-import type { BuildKind } from '../../../lib/config/request.js';
+import { buildRequest, fieldApplies } from '../../../lib/config/parse-options.js';
+import type { BuildKind } from '../../../lib/config/build-request.js';
 import { defineBuildCommand, parseBuildArgs } from '../../../lib/cli/build-command.js';
 import { outputKey } from '../../../lib/plan/cache-keys.js';
-import { diskKeyText } from '../../../lib/plan/disk.js';
-import { resolveBuild } from '../../../lib/plan/resolve.js';
+import { diskKeyText } from '../../../lib/plan/disk-plan.js';
+import { resolveBuild } from '../../../lib/plan/resolved-build.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 const ALL = FIELDS as readonly AnyField[];

@@ -1,7 +1,7 @@
 // What the user asked for, after parsing and validation: the input of planning. The option
 // properties come from the option table (lib/config/fields.ts); this file adds what is not an
 // option.
-import type { EnvVar } from '../plan/environment.js';
+import type { EnvVar } from '../plan/hook-environment.js';
 import type { OptionValues } from './fields.js';
 
 /** Kind of build: a disk/tree image, or a kernel + ramdisk pair. */
