@@ -15,6 +15,7 @@ import { isMounted, mount } from '../resources/mount.js';
 import { makeImageDir, writeImageFile } from '../resources/root-files.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { SECTOR, type DiskLayout } from './layout-types.js';
+import { createVolumes } from './lvm-volumes.js';
 import { rebuildExtFilesystem, writeFilesystemInto } from './ext-rebuild.js';
 import { isExtFs } from './filesystems.js';
 import { clampTimes } from '../reproducible/clamp.js';
@@ -61,6 +62,8 @@ export interface AttachedDisk {
   loopDevice: string;
   /** Partition node name → /dev/loopNpM. */
   partitionDevices: Record<string, string>;
+  /** Logical volume name → /dev/mapper/<vg>-<lv> (LVM layouts, in the build VM). */
+  volumeDevices: Record<string, string>;
   /** mkfs node name → the device it is on. */
   filesystemDevices: Record<string, string>;
   mountBase: string;
@@ -94,8 +97,9 @@ export async function createDisk(stack: ResourceStack, layout: DiskLayout, optio
   }
   const loopDevice = await attachLoop(own, imagePath, { log, signal });
   const partitionDevices = await attachPartitions(own, layout, loopDevice, log, signal);
+  const volumeDevices = layout.lvm ? await createVolumes(own, layout.lvm, partitionDevices, { log, signal }) : {};
   const disk: AttachedDisk = {
-    layout, imagePath, loopDevice, partitionDevices, filesystemDevices: {}, mountBase: options.mountBase, mounts: [],
+    layout, imagePath, loopDevice, partitionDevices, volumeDevices, filesystemDevices: {}, mountBase: options.mountBase, mounts: [],
     fstab: layout.fstab, rootUuid: layout.root.uuid,
   };
   diskStacks.set(disk, { stack: own, log, signal, epoch: options.epoch, workDir: options.workDir ?? dirname(imagePath) });
@@ -123,7 +127,7 @@ async function attachPartitions(stack: ResourceStack, layout: DiskLayout, loopDe
 }
 
 function deviceFor(disk: AttachedDisk, node: string): string {
-  return node === disk.layout.imageName ? disk.loopDevice : disk.partitionDevices[node]!;
+  return node === disk.layout.imageName ? disk.loopDevice : disk.partitionDevices[node] ?? disk.volumeDevices[node]!;
 }
 
 /** Makes every filesystem of the layout, in call order. */
@@ -165,12 +169,12 @@ export async function copyTreeIntoDisk(disk: AttachedDisk, tree: string): Promis
   });
 }
 
-/** Where a filesystem node lies in the image file: its partition, or the whole disk. */
-export function extentOf(layout: DiskLayout, node: string): { offset: number; bytes: number } {
+/** Where a filesystem node lies in the image file: its partition, or the whole disk (undefined for an LVM volume). */
+export function extentOf(layout: DiskLayout, node: string): { offset: number; bytes: number } | undefined {
   const partition = layout.table?.partitions.find((p) => p.name === node);
   if (partition) return { offset: partition.startSector * SECTOR, bytes: partition.sizeSectors * SECTOR };
   if (node === layout.imageName) return { offset: 0, bytes: layout.sizeBytes };
-  throw new InternalError(`filesystem device ${node} is neither a partition nor the disk`);
+  return undefined;
 }
 
 /** Success path: copies staged vfat content in, rebuilds ext filesystems, trims, unmounts (reverse order), detaches. */
@@ -195,25 +199,35 @@ export async function closeDisk(disk: AttachedDisk): Promise<void> {
     await run(['fstrim', m.path], { privileged: true, log, allowFailure: true });
   }
   await stack.disposeAsync();
-  for (const r of rebuilt) {
-    const { offset, bytes } = extentOf(disk.layout, disk.layout.filesystems.find((f) => f.name === r.filesystem)!.device);
-    await writeFilesystemInto(r.file, disk.imagePath, offset, bytes, log);
-  }
+  for (const r of rebuilt) await writeFilesystemInto(r.file, disk.imagePath, r.extent.offset, r.extent.bytes, log);
   // bench/reproducibility reads this line: what the reproducible filesystems cost.
   if (rebuilt.length) log?.line('kiln', `reproducible ext filesystems (${rebuilt.map((r) => r.filesystem).join(', ')}) made in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Makes each mounted ext filesystem again from its content (ext-rebuild.ts); the files replace them once detached. */
-async function rebuildExtFilesystems(disk: AttachedDisk, state: DiskState & { epoch: number }, files: ResourceStack): Promise<{ filesystem: string; file: string }[]> {
-  const rebuilt: { filesystem: string; file: string }[] = [];
+/** A rebuilt filesystem: its file, and where it goes in the image. */
+interface Rebuilt {
+  filesystem: string;
+  file: string;
+  extent: { offset: number; bytes: number };
+}
+
+/**
+ * Makes each mounted ext filesystem on a partition (or the whole disk) again from its content
+ * (ext-rebuild.ts); the files replace them once the disk is detached. One on an LVM volume stays
+ * as the kernel wrote it: its place in the image is the volume manager's.
+ */
+async function rebuildExtFilesystems(disk: AttachedDisk, state: DiskState & { epoch: number }, files: ResourceStack): Promise<Rebuilt[]> {
+  const rebuilt: Rebuilt[] = [];
   for (const m of disk.mounts.filter((m) => !m.staged && isExtFs(m.type))) {
     const fs = disk.layout.filesystems.find((f) => f.name === m.filesystem)!;
+    const extent = extentOf(disk.layout, fs.device);
+    if (!extent) continue;
     await clampTimes(m.path, state.epoch, { log: state.log, signal: state.signal });
     const file = await rebuildExtFilesystem(files, {
-      mountPath: m.path, mkfs: fs.mkfs, bytes: extentOf(disk.layout, fs.device).bytes, workDir: state.workDir, name: fs.name,
+      mountPath: m.path, mkfs: fs.mkfs, bytes: extent.bytes, workDir: state.workDir, name: fs.name,
       epoch: state.epoch, log: state.log, signal: state.signal,
     });
-    rebuilt.push({ filesystem: fs.name, file });
+    rebuilt.push({ filesystem: fs.name, file, extent });
   }
   return rebuilt;
 }

@@ -1,21 +1,25 @@
 // The build commands' last step: build, or with --check-reproducible build twice from scratch and
 // report whether every output came out the same (exit 1 and kiln-diff's explanation if not).
 import { basename } from 'node:path';
-import { executeBuild } from '../engine/execute.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import type { BuildRequest } from '../config/build-request.js';
+import { executeBuild, type ExecuteOptions } from '../engine/execute.js';
+import type { ResolvedBuild, ResolveOptions } from '../plan/resolved-build.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { checkReproducible } from '../reproducible/check.js';
 import type { CommandFlags } from './build-command.js';
 import { renderReport } from './kiln-diff.js';
-import type { Interrupts } from './main.js';
 
-/** Runs the planned build once, or twice with --check-reproducible; resolves to the exit code. */
-export async function buildOrCheck(plan: BuildPlan, flags: CommandFlags, interrupts: Interrupts): Promise<number> {
-  const options = { ...interrupts, debug: flags.debug ?? false };
+/** Runs the resolved build once, or with --check-reproducible twice from scratch; resolves to the exit code. */
+export async function buildOrCheck(request: BuildRequest, plan: ResolvedBuild, flags: CommandFlags, options: ExecuteOptions,
+  resolveOptions: ResolveOptions = {}): Promise<number> {
   if (!flags.checkReproducible) return executeBuild(plan, options);
   process.stderr.write(`--check-reproducible: building twice without caches, SOURCE_DATE_EPOCH ${plan.sourceDate.epoch} (${plan.sourceDate.origin})\n`);
-  const mismatches = await checkReproducible(plan, (p) => executeBuild(p, options));
+  const mismatches = await checkReproducible(request, async (r) => {
+    const resolved = await resolveBuild(r, resolveOptions);
+    return { plan: resolved, code: await executeBuild(resolved, options) };
+  });
   if (!mismatches.length) {
-    process.stderr.write(`reproducible: both builds wrote the same bytes for every output and description of ${basename(plan.request.imageName)}\n`);
+    process.stderr.write(`reproducible: both builds wrote the same bytes for every output and description of ${basename(request.imageName)}\n`);
     return 0;
   }
   for (const m of mismatches) {

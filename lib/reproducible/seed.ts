@@ -4,6 +4,8 @@
 // inputs give different identifiers (mkosi's Seed=, kiwi's UUIDs from SOURCE_DATE_EPOCH). Pure.
 import { createHash } from 'node:crypto';
 import type { RandomSource } from '../block-device/random.js';
+import type { BuildPlan } from '../plan/build-plan.js';
+import { stageKeys } from '../plan/cache-keys.js';
 
 /**
  * A deterministic RandomSource: SHA-256 of the seed and a block counter, concatenated (a hash in
@@ -23,4 +25,16 @@ export function derivedRandom(seed: string): RandomSource {
       return out;
     },
   };
+}
+
+/**
+ * The inputs part of a disk's seed (the size joins it once the tree is measured): everything that
+ * shaped the tree (its layer key) and the block-device config. SOURCE_DATE_EPOCH is left out, even
+ * when the user gave it: a time is not an identity, and two builds that differ only in it then
+ * differ only in times (what kiln-diff reports).
+ */
+export function diskSeedInputs(plan: BuildPlan, packageLists: Record<string, string>, diskText: string): string {
+  const timeless = { ...plan, sourceDate: { ...plan.sourceDate, explicit: false } };
+  const keys = stageKeys(timeless, packageLists);
+  return [`root ${keys[keys.length - 1]!.key}`, diskText].join('\n');
 }

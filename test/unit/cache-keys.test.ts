@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainKeys, type StageInputs } from '../../lib/cache/keys.js';
-import { ROOT_STAGES } from '../../lib/cache/stages.js';
-import { expandVariables, stageKeys } from '../../lib/cache/stage-inputs.js';
-import { decideStages } from '../../lib/engine/steps/root-stages.js';
-import { buildRequest } from '../../lib/config/options.js';
-import { loadAndPlan } from '../../lib/plan/load.js';
+import { ROOT_STAGES } from '../../lib/flavours/phases.js';
+import { expandVariables, stageKeys } from '../../lib/plan/cache-keys.js';
+import { decideStages } from '../../lib/plan/stage-decisions.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
+import { loadAndPlan } from '../../lib/plan/load-flavours.js';
 import type { LayerInfo } from '../../lib/cache/layer-store.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
 
@@ -119,50 +119,50 @@ describe('keys from a real plan', () => {
     });
   });
   afterEach(() => tmp.cleanup());
-  const keysFor = async (env: Record<string, string> = {}, output = 'image') => {
+  const keysFor = (env: Record<string, string> = {}, output = 'image') => {
     const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true, imageName: output }, env, tmp.path);
-    return stageKeys(await loadAndPlan(request, { builtIn: join(tmp.path, 'f') }), {}).map((k) => k.key);
+    return stageKeys(loadAndPlan(request, { builtIn: join(tmp.path, 'f') }), {}).map((k) => k.key);
   };
-  it('changing an install.d hook keeps the layers before install', async () => {
-    const before = await keysFor();
+  it('changing an install.d hook keeps the layers before install', () => {
+    const before = keysFor();
     writeFileSync(join(tmp.path, 'f/app/install.d/50-app'), '#!/bin/sh\necho two\n');
-    const after = await keysFor();
+    const after = keysFor();
     expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
     expect(after.slice(3).every((k, i) => k !== before[3 + i])).toBe(true);
   });
-  it('a DIB_ variable or the mirror changes every key; the cache folder changes none', async () => {
-    const before = await keysFor();
-    expect((await keysFor({ DIB_DISTRIBUTION_MIRROR: 'http://mirror.example/debian' })).every((k, i) => k !== before[i])).toBe(true);
-    expect(await keysFor({ DIB_IMAGE_CACHE: join(tmp.path, 'elsewhere') })).toEqual(before);
+  it('a DIB_ variable or the mirror changes every key; the cache folder changes none', () => {
+    const before = keysFor();
+    expect(keysFor({ DIB_DISTRIBUTION_MIRROR: 'http://mirror.example/debian' }).every((k, i) => k !== before[i])).toBe(true);
+    expect(keysFor({ DIB_IMAGE_CACHE: join(tmp.path, 'elsewhere') })).toEqual(before);
   });
-  it('an unchanged build has unchanged keys, whatever -o says', async () => {
-    expect(await keysFor()).toEqual(await keysFor());
-    expect(await keysFor({}, 'other-name')).toEqual(await keysFor());
+  it('an unchanged build has unchanged keys, whatever -o says', () => {
+    expect(keysFor()).toEqual(keysFor());
+    expect(keysFor({}, 'other-name')).toEqual(keysFor());
   });
-  it('host files named in cache-inputs, with ${VAR} from the environment, are part of every key', async () => {
+  it('host files named in cache-inputs, with ${VAR} from the environment, are part of every key', () => {
     writeTree(tmp.path, { 'f/app/cache-inputs': '# the base image\n${DIB_LOCAL_IMAGE}\n', 'base.img': 'one' });
     const env = { DIB_LOCAL_IMAGE: join(tmp.path, 'base.img') };
-    const before = await keysFor(env);
+    const before = keysFor(env);
     writeFileSync(join(tmp.path, 'base.img'), 'two');
-    expect((await keysFor(env)).every((k, i) => k !== before[i])).toBe(true);
+    expect(keysFor(env).every((k, i) => k !== before[i])).toBe(true);
     writeFileSync(join(tmp.path, 'base.img'), 'one');
-    expect(await keysFor(env)).toEqual(before);
-    expect((await keysFor({ DIB_LOCAL_IMAGE: join(tmp.path, 'other.img') }))[0]).not.toBe(before[0]);
+    expect(keysFor(env)).toEqual(before);
+    expect(keysFor({ DIB_LOCAL_IMAGE: join(tmp.path, 'other.img') })[0]).not.toBe(before[0]);
   });
-  it('a reused layer of host hooks from a flavour without cache-inputs says kiln cannot see their reads', async () => {
+  it('a reused layer of host hooks from a flavour without cache-inputs says kiln cannot see their reads', () => {
     writeTree(tmp.path, { 'f/app/extra-data.d/10-fetch': hook('cp ~/thing $TMP_HOOKS_PATH/') });
     const plan = () => loadAndPlan(buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true }, {}, tmp.path), { builtIn: join(tmp.path, 'f') });
-    const decide = async () => {
-      const keys = stageKeys(await plan(), {});
+    const decide = () => {
+      const keys = stageKeys(plan(), {});
       const all = new Set(keys.map((k) => k.key));
       return decideStages(keys, (key) => (all.has(key) ? { key, stage: '', flavours: '', createdMs: Date.now(), lastUsedMs: Date.now(), bytes: 1, path: '' } : undefined), { noCache: false, maxAgeMs: 1e9, now: Date.now() });
     };
-    const notes = (await decide()).filter((d) => d.reason.includes('cannot see'));
+    const notes = decide().filter((d) => d.reason.includes('cannot see'));
     expect(notes.map((d) => d.stage)).toEqual(['root', 'extra-data']);
     expect(notes[1]!.reason).toContain("kiln cannot see what extra-data.d/10-fetch (app) reads on the host: list it in the flavour's cache-inputs");
     expect(notes[0]!.reason).toContain('root.d/10-root (os)');
     writeTree(tmp.path, { 'f/app/cache-inputs': '~/thing\n', 'f/os/cache-inputs': '# reads nothing from the host\n' });
-    expect((await decide()).some((d) => d.reason.includes('cannot see'))).toBe(false);
+    expect(decide().some((d) => d.reason.includes('cannot see'))).toBe(false);
   });
 });
 

@@ -6,14 +6,14 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { timeFixScript, usedInodes, writeIntoArgv } from '../../lib/block-device/ext-rebuild.js';
-import { buildRequest } from '../../lib/config/options.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { planBuild } from '../../lib/plan/build-plan.js';
-import { loadAndPlan, loadPlanInputs } from '../../lib/plan/load.js';
+import { datedPlan, loadPlanInputs } from '../../lib/plan/load-flavours.js';
 import { clampFindArgs, cleanFindArgs, NORMALISE_RULES, normaliseTableMarkdown } from '../../lib/reproducible/normalise.js';
 import { derivedRandom } from '../../lib/reproducible/seed.js';
 import { folderTime, isoDate, newestInput, newestOf } from '../../lib/reproducible/source-date.js';
-import { stageKeys } from '../../lib/cache/stage-inputs.js';
+import { stageKeys } from '../../lib/plan/cache-keys.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
 
 describe('SOURCE_DATE_EPOCH', () => {
@@ -33,7 +33,7 @@ describe('SOURCE_DATE_EPOCH', () => {
       writeTree(tmp.path, { 'f/os/flavour-provides': 'operating-system\n', 'f/os/root.d/10-root': hook('true') });
       utimesSync(join(tmp.path, 'f/os/root.d/10-root'), 1650000000, 1650000000);
       const plan = (raw: Record<string, unknown>, env: Record<string, string>) =>
-        loadAndPlan(buildRequest('disk', ['os'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true, ...raw }, env, tmp.path), { builtIn: join(tmp.path, 'f') });
+        datedPlan(buildRequest('disk', ['os'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true, ...raw }, env, tmp.path), { builtIn: join(tmp.path, 'f') });
       const given = await plan({ sourceDateEpoch: '1600000000' }, { SOURCE_DATE_EPOCH: '1500000000' });
       expect(given.sourceDate).toEqual({ epoch: 1600000000, origin: '--source-date-epoch', explicit: true });
       expect(given.environment.find((v) => v.name === 'SOURCE_DATE_EPOCH')).toEqual({ name: 'SOURCE_DATE_EPOCH', value: '1600000000', source: '--source-date-epoch' });
@@ -51,7 +51,7 @@ describe('SOURCE_DATE_EPOCH', () => {
     const tmp = tempDir();
     try {
       writeTree(tmp.path, { 'f/os/flavour-provides': 'operating-system\n', 'f/os/root.d/10-root': hook('true') });
-      const keys = async (env: Record<string, string>) => stageKeys(await loadAndPlan(buildRequest('disk', ['os'],
+      const keys = async (env: Record<string, string>) => stageKeys(await datedPlan(buildRequest('disk', ['os'],
         { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true }, env, tmp.path), { builtIn: join(tmp.path, 'f') }), {}).map((k) => k.key);
       const derived = await keys({});
       // A newer time on the same content moves the derived epoch but no key.

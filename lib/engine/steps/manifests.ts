@@ -7,13 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { kilnVersion } from '../../version.js';
-import { collectPackageInstalls, PACKAGE_PHASES } from '../../flavours/package-installs.js';
 import { dibManifestDir, dibManifestFiles } from '../../manifest/dib-manifests.js';
 import { attributeInstalls, dpkgInstalls } from '../../manifest/dpkg-log.js';
 import { flavourHash } from '../../manifest/flavour-hash.js';
 import { buildManifest } from '../../manifest/manifest.js';
 import { writeAtomically } from '../../outputs/partial.js';
-import { exportedValues } from '../../plan/environment.js';
 import type { BuildPlan } from '../../plan/build-plan.js';
 import { diskRootView } from '../../ramdisk/root-view.js';
 import { cyclonedxDocument } from '../../sbom/cyclonedx.js';
@@ -57,16 +55,21 @@ export async function takeInventory(ctx: BuildContext, root: string): Promise<vo
   });
 }
 
-/** Package → flavours whose package-installs lists it; -p packages are the command line's. */
-async function requestedBy(plan: BuildPlan): Promise<Map<string, string[]>> {
-  const lists = await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), plan.request.arch);
+/** Package → flavours whose package-installs lists it (the resolved `PACKAGE FLAVOUR` lists); -p packages are the command line's. */
+export function requestedBy(packageLists: Record<string, string>, commandLine: readonly string[]): Map<string, string[]> {
   const map = new Map<string, string[]>();
   const add = (pkg: string, by: string): void => {
     const name = pkg.replace(/[:=].*$/, '');
     map.set(name, [...new Set([...(map.get(name) ?? []), by])].sort());
   };
-  for (const phase of PACKAGE_PHASES) for (const [pkg, flavour] of lists[phase].install) add(pkg, flavour);
-  for (const pkg of plan.request.packages) add(pkg, 'command line (-p)');
+  for (const [file, text] of Object.entries(packageLists)) {
+    if (!file.endsWith('.install')) continue;
+    for (const line of text.split('\n')) {
+      const [pkg, flavour] = line.trim().split(/\s+/);
+      if (pkg && flavour) add(pkg, flavour);
+    }
+  }
+  for (const pkg of commandLine) add(pkg, 'command line (-p)');
   return map;
 }
 
@@ -93,7 +96,7 @@ export async function writeManifests(ctx: BuildContext): Promise<SidecarFile[]> 
   return timed(ctx, 'write the manifest and SBOM', async () => {
     const hashes = outputHashes(record.outputs);
     const flavourHashes = new Map(plan.flavours.map((f) => [f.name, flavourHash(f.path)]));
-    const requested = await requestedBy(plan);
+    const requested = requestedBy(plan.packageLists, plan.request.packages);
     const inventory = record.inventory;
     const manifest = buildManifest(plan, record, { kilnVersion: kilnVersion(), flavourHashes, requestedBy: requested, outputHashes: hashes });
     const sbom: SbomInputs = {
