@@ -11,6 +11,7 @@ import { parsePax } from '../../lib/diff/tar.js';
 import { run } from '../../lib/exec/run.js';
 import { cpioArgv } from '../../lib/ramdisk/archive.js';
 import { tarArgv, tarCompression } from '../../lib/outputs/tar.js';
+import { squashfsArgv } from '../../lib/outputs/squashfs.js';
 import { bin } from '../helpers/host.js';
 import { tempDir, writeTree } from '../helpers/tree.js';
 
@@ -80,6 +81,22 @@ describe('kiln-diff (real archives)', () => {
     expect(listing.entries.get('usr/bin/alias')).toMatchObject({ kind: 'symlink', meta: { link: 'tool' } });
     const two = await write('two.img', 1700000005);
     const result = kilnDiff(one, two);
+    expect(result.out).toMatch(/verdict: timestamps only/);
+  });
+
+  it('squashfs: the creation time and the files\' times of another SOURCE_DATE_EPOCH are timestamps only', async () => {
+    const write = async (name: string, epoch: number): Promise<string> => {
+      execFileSync('find', ['.', '-exec', 'touch', '-h', '-d', `@${epoch}`, '{}', '+'], { cwd: root });
+      const file = join(tmp.path, name);
+      await run(squashfsArgv(root, file, epoch));
+      return file;
+    };
+    const one = await write('one.squashfs', 1700000000);
+    const two = await write('two.squashfs', 1700003600);
+    const result = kilnDiff(one, two);
+    expect(result.status, result.err).toBe(1);
+    expect(result.out).toMatch(/header creation time: .*2023 -> .*2023/);
+    expect(result.out).toContain('/usr/bin/tool mtime: 2023-11-14T22:13:20Z -> 2023-11-14T23:13:20Z');
     expect(result.out).toMatch(/verdict: timestamps only/);
   });
 
