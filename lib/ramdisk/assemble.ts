@@ -63,6 +63,8 @@ export interface RamdiskResult {
   initramfs: { path: string; bytes: number; uncompressedBytes: number };
   /** Counts of what the ramdisk holds. */
   contents: { programs: number; files: number; modules: number; firmware: number };
+  /** The files of the image root it holds (programs, libraries, kernel, modules, firmware): the SBOM's packages own them. */
+  sources: string[];
   /** Things the user should know (flavour modules this kernel lacks, libraries not found). */
   warnings: string[];
 }
@@ -88,7 +90,7 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
   try {
     const scratch = await makeTempDir(local, 'ramdisk', build.workDir ?? tmpdir(), build.log);
     const tree = join(scratch, 'tree');
-    const counts = await fillTree(view, build, contents, tree);
+    const { firmwareFiles, ...counts } = await fillTree(view, build, contents, tree);
     build.signal?.throwIfAborted();
     const cpio = join(scratch, 'initramfs.cpio');
     const entries = await listTree(tree);
@@ -99,6 +101,7 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
       kernel: { path: kernel, bytes: statSync(kernel).size, version: contents.version },
       initramfs: { path: initramfs, bytes: statSync(initramfs).size, uncompressedBytes: statSync(cpio).size },
       contents: { ...counts, programs: contents.programs.length },
+      sources: [...contents.programs, ...contents.closure.files, contents.kernelFile, ...contents.modules.paths.map((m) => posix.join(contents.modulesDir, m)), ...firmwareFiles],
       warnings: contents.warnings,
     };
   } finally {
@@ -173,7 +176,7 @@ function noKernel(wanted: string | undefined, names: readonly string[]): ConfigE
 }
 
 /** Writes the tree; returns what it holds. */
-async function fillTree(view: RootView, build: RamdiskBuild, c: RamdiskContents, tree: string): Promise<{ files: number; modules: number; firmware: number }> {
+async function fillTree(view: RootView, build: RamdiskBuild, c: RamdiskContents, tree: string): Promise<{ files: number; modules: number; firmware: number; firmwareFiles: string[] }> {
   await checkFragments(build.parts.init, build.log, build.signal);
   await writeSkeleton(view, tree, c.programs[0]!);
   await writeLinks(tree, c.closure.links);
@@ -188,5 +191,5 @@ async function fillTree(view: RootView, build: RamdiskBuild, c: RamdiskContents,
   await writeTreeFile(tree, '/init', c.init, 0o755);
   await writeTreeFile(tree, UDHCPC_SCRIPT_PATH, UDHCPC_SCRIPT, 0o755);
   build.log.line('kiln', `ramdisk: ${c.programs.length} programs, ${c.closure.files.length} files, ${copied.length} modules, ${firmware.files.length} firmware files (${firmware.absent} named firmware files are not in the image)`);
-  return { files: c.closure.files.length, modules: copied.length, firmware: firmware.files.length };
+  return { files: c.closure.files.length, modules: copied.length, firmware: firmware.files.length, firmwareFiles: firmware.files };
 }

@@ -10,6 +10,8 @@ import { cyclonedxDocument } from '../../lib/sbom/cyclonedx.js';
 import { contentUuid, debPurl, type SbomInputs } from '../../lib/sbom/document.js';
 import { dependencyNames, installedPackages } from '../../lib/sbom/dpkg-status.js';
 import { readInventoryOf } from '../../lib/sbom/inventory.js';
+import { owningPackages } from '../../lib/sbom/ownership.js';
+import { diskRootView } from '../../lib/ramdisk/root-view.js';
 import { spdxExpression } from '../../lib/sbom/licenses.js';
 import { spdxDocument } from '../../lib/sbom/spdx.js';
 import { attributeInstalls, dpkgInstalls } from '../../lib/manifest/dpkg-log.js';
@@ -203,6 +205,24 @@ describe('image inventory and SBOMs', () => {
         ['/etc/apt/sources.list.d/debian.sources', 'http://deb.debian.org/debian', 'bookworm bookworm-updates'],
         ['/etc/apt/sources.list.d/extra.list', 'http://example.org/repo', 'stable'],
       ]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('finds the packages that own some files, through merged-/usr links', () => {
+    const tmp = tempDir();
+    try {
+      writeTree(tmp.path, {
+        lib: { link: 'usr/lib' }, bin: { link: 'usr/bin' },
+        'usr/lib/x86_64-linux-gnu/libc.so.6': 'elf', 'usr/bin/busybox': 'elf', 'usr/bin/other': 'elf',
+        'var/lib/dpkg/info/libc6:amd64.list': '/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n',
+        'var/lib/dpkg/info/busybox-static.list': '/.\n/bin\n/bin/busybox\n',
+        'var/lib/dpkg/info/other.list': '/usr/bin/other\n',
+        'var/lib/dpkg/info/other.md5sums': 'x /usr/bin/busybox\n',
+      });
+      const owners = owningPackages(diskRootView(tmp.path), ['/usr/bin/busybox', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/missing.so']);
+      expect([...owners].sort()).toEqual(['busybox-static', 'libc6']);
     } finally {
       tmp.cleanup();
     }

@@ -5,6 +5,8 @@ import { buildRamdisk } from '../../ramdisk/assemble.js';
 import { exportedValues } from '../../plan/hook-environment.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
+import { owningPackages } from '../../sbom/ownership.js';
+import { diskRootView } from '../../ramdisk/root-view.js';
 
 /** Writes NAME.kernel and NAME.initramfs and reports their sizes. */
 export async function buildRamdiskOutputs(ctx: BuildContext): Promise<void> {
@@ -24,6 +26,12 @@ export async function buildRamdiskOutputs(ctx: BuildContext): Promise<void> {
       stack: ctx.stack,
     }));
   for (const warning of result.warnings) ctx.emit({ type: 'warning', message: warning });
+  // The ramdisk's manifest and SBOM list the packages its files came from, not all of the root's.
+  const inventory = ctx.record?.inventory;
+  if (inventory) {
+    const owners = owningPackages(diskRootView(ctx.paths.root), result.sources);
+    inventory.packages = inventory.packages.filter((p) => owners.has(p.name));
+  }
   ctx.emit({ type: 'output', format: 'kernel', path: result.kernel.path, bytes: result.kernel.bytes });
   ctx.emit({ type: 'output', format: 'initramfs', path: result.initramfs.path, bytes: result.initramfs.bytes });
   const { programs, files, modules, firmware } = result.contents;
