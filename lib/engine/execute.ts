@@ -99,6 +99,7 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, record,
   };
+  record.markRoot = ctx.paths.root;
   const { outputKey, outputsFromCache, cachedFirmwares } = plan.cache;
   const sidecars = sidecarFiles(plan);
   const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format), sidecars.map((s) => s.format)) : undefined;

@@ -1,10 +1,26 @@
-// Which hook installed which package: dpkg's log (/var/log/dpkg.log, UTC in kiln's images) says
-// when each package reached "installed"; the build's record says when each hook ran. A package
-// installed inside a hook's window was installed by that hook. A package installed before any
-// hook of this build ran came with the root a root.d hook made (an operating system flavour's
-// cached base tree): it is that hook's, when root.d ran in this build. Installs in a layer taken
-// from the cache stay unattributed. Pure.
+// Which hook installed which package. While the root is built, kiln writes a line into the
+// image's dpkg log before each hook (`kiln-hook PHASE HOOK FLAVOUR`): every package dpkg logs as
+// installed after it was installed by that hook, in this build or in the one that made a cached
+// layer. Packages logged before the first such line came with the root the first root.d hook
+// made (an operating system flavour's bootstrap, or its cached base tree). Without the lines (kiln
+// not root, so it could not write them), the hooks' time windows of this build are used instead.
+// The log is removed from the image when it is normalised. Pure.
 import type { HookRun } from './record.js';
+
+/** A hook of the plan, without times. */
+export interface HookRef {
+  phase: string;
+  hook: string;
+  flavour: string;
+}
+
+const MARK = 'kiln-hook';
+
+/** The line kiln writes before a hook (dpkg's own line layout: date, time, event). */
+export function markerLine(ref: HookRef, at: Date): string {
+  const stamp = at.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+  return `${stamp} ${MARK} ${ref.phase} ${ref.hook} ${ref.flavour}\n`;
+}
 
 /** One `status installed` line: package (architecture dropped) and when. */
 export interface DpkgInstall {
@@ -12,26 +28,52 @@ export interface DpkgInstall {
   atMs: number;
 }
 
+const INSTALLED = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) status installed (\S+) /;
+
 /** The `status installed` events of a dpkg log, in order. */
 export function dpkgInstalls(log: string): DpkgInstall[] {
   const installs: DpkgInstall[] = [];
   for (const line of log.split('\n')) {
-    const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) status installed (\S+) /.exec(line);
+    const match = INSTALLED.exec(line);
     if (match) installs.push({ name: match[3]!.replace(/:[a-z0-9]+$/, ''), atMs: Date.parse(`${match[1]!}T${match[2]!}Z`) });
   }
   return installs;
 }
 
-/** Package → the hook whose window holds its last install (dpkg logs whole seconds: windows widen by one). */
-export function attributeInstalls(installs: readonly DpkgInstall[], hooks: readonly HookRun[]): Map<string, HookRun> {
-  const byPackage = new Map<string, HookRun>();
+/** Package → the hook after whose marker dpkg last logged it installed; `bootstrap` before any marker. */
+export function attributeByMarkers(log: string, bootstrap: HookRef | undefined): Map<string, HookRef> {
+  const byPackage = new Map<string, HookRef>();
+  let current = bootstrap;
+  for (const line of log.split('\n')) {
+    const mark = new RegExp(`^\\S+ \\S+ ${MARK} (\\S+) (\\S+) (\\S+)$`).exec(line);
+    if (mark) {
+      current = { phase: mark[1]!, hook: mark[2]!, flavour: mark[3]! };
+      continue;
+    }
+    const installed = INSTALLED.exec(line);
+    if (!installed) continue;
+    const name = installed[3]!.replace(/:[a-z0-9]+$/, '');
+    if (current) byPackage.set(name, current);
+    else byPackage.delete(name);
+  }
+  return byPackage;
+}
+
+/** Package → the hook whose window (this build's) holds its last install; before every hook: `bootstrap`. */
+export function attributeByTime(installs: readonly DpkgInstall[], hooks: readonly HookRun[], bootstrap: HookRef | undefined): Map<string, HookRef> {
+  const byPackage = new Map<string, HookRef>();
+  // dpkg logs whole seconds: a hook's window starts at the second it started in.
   const first = Math.min(...hooks.map((h) => Math.floor(h.startedMs / 1000) * 1000));
-  const bootstrap = hooks.find((h) => h.phase === 'root');
   for (const install of installs) {
-    const hook = hooks.find((h) => install.atMs >= Math.floor(h.startedMs / 1000) * 1000 && install.atMs <= h.endedMs + 1000)
+    const hook = hooks.find((h) => install.atMs >= Math.floor(h.startedMs / 1000) * 1000 && install.atMs <= h.endedMs)
       ?? (install.atMs < first ? bootstrap : undefined);
-    if (hook) byPackage.set(install.name, hook);
+    if (hook) byPackage.set(install.name, { phase: hook.phase, hook: hook.hook, flavour: hook.flavour });
     else byPackage.delete(install.name);
   }
   return byPackage;
+}
+
+/** Which hook installed each package, by the markers when the log has them, else by time. */
+export function attributeInstalls(log: string, hooks: readonly HookRun[], bootstrap: HookRef | undefined): Map<string, HookRef> {
+  return log.includes(` ${MARK} `) ? attributeByMarkers(log, bootstrap) : attributeByTime(dpkgInstalls(log), hooks, bootstrap);
 }

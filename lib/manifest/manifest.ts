@@ -5,7 +5,8 @@
 // source package, repository, license, which flavour asked for it or which hook installed it)
 // and the outputs with their checksums. Pure: everything is read beforehand.
 import type { BuildPlan } from '../plan/build-plan.js';
-import type { BuildRecord, HookRun } from './record.js';
+import type { BuildRecord } from './record.js';
+import type { HookRef } from './dpkg-log.js';
 import { KEY_NEUTRAL_VARIABLES } from '../cache/keys.js';
 import { shapingOptions } from '../config/field-views.js';
 
@@ -31,8 +32,9 @@ export function manifestValue(name: string, value: string): string {
   return SECRET.test(name) && value !== '' ? '(not recorded: secret)' : value;
 }
 
-function hookLabel(run: HookRun): string {
-  return `${run.phase}.d/${run.hook} (${run.flavour})`;
+/** `install.d/05-x (flavour)`. */
+export function hookLabel(ref: HookRef): string {
+  return `${ref.phase}.d/${ref.hook} (${ref.flavour})`;
 }
 
 /** The manifest document. */

@@ -14,7 +14,7 @@ import { owningPackages } from '../../lib/sbom/ownership.js';
 import { diskRootView } from '../../lib/ramdisk/root-view.js';
 import { spdxExpression } from '../../lib/sbom/licenses.js';
 import { spdxDocument } from '../../lib/sbom/spdx.js';
-import { attributeInstalls, dpkgInstalls } from '../../lib/manifest/dpkg-log.js';
+import { attributeInstalls, dpkgInstalls, markerLine } from '../../lib/manifest/dpkg-log.js';
 import { cyclonedxErrors, spdxProblems } from '../helpers/sbom.js';
 import { tempDir, writeTree } from '../helpers/tree.js';
 
@@ -174,18 +174,33 @@ describe('apt', () => {
 });
 
 describe('which hook installed a package', () => {
-  it('matches dpkg log times (UTC seconds) to hook windows', () => {
-    const log = '2023-11-14 22:13:20 startup packages configure\n2023-11-14 22:13:21 status installed curl:amd64 7.88.1\n2023-11-14 22:14:00 status installed vim:amd64 9\n';
-    const hook = { phase: 'install', hook: '50-web', flavour: 'web', startedMs: 1700000000500, endedMs: 1700000030000 };
-    const installs = dpkgInstalls(log);
-    expect(installs).toEqual([{ name: 'curl', atMs: 1700000001000 }, { name: 'vim', atMs: 1700000040000 }]);
-    expect([...attributeInstalls(installs, [hook])]).toEqual([['curl', hook]]);
-    // Installed before this build's hooks: part of the root a root.d hook made (a cached base).
-    const root = { phase: 'root', hook: '10-debian-bootstrap', flavour: 'debian', startedMs: 1700000000100, endedMs: 1700000000500 };
-    const later = { ...hook, startedMs: 1700000002000 };
-    const old = dpkgInstalls('2023-01-01 00:00:00 status installed libc6:amd64 2.36\n2023-11-14 22:13:22 status installed curl:amd64 7\n');
-    expect([...attributeInstalls(old, [root, later])]).toEqual([['libc6', root], ['curl', later]]);
-    expect([...attributeInstalls(old, [later])]).toEqual([['curl', later]]);
+  const root = { phase: 'root', hook: '10-debian-bootstrap', flavour: 'debian' };
+  const web = { phase: 'install', hook: '50-web', flavour: 'web' };
+  const bootloader = { phase: 'install', hook: '05-bootloader-packages', flavour: 'bootloader' };
+
+  it('follows the lines kiln writes into the dpkg log before each hook, whatever the times', () => {
+    const at = new Date('2023-11-14T22:13:20Z');
+    expect(markerLine(bootloader, at)).toBe('2023-11-14 22:13:20 kiln-hook install 05-bootloader-packages bootloader\n');
+    const log = [
+      '2020-01-01 00:00:00 status installed libc6:amd64 2.36',
+      markerLine(bootloader, at).trim(),
+      '2023-11-14 22:13:20 status installed grub-pc-bin:amd64 2.06',
+      markerLine(web, at).trim(),
+      '2023-11-14 22:13:20 status installed curl:amd64 7',
+      '2023-11-14 22:13:21 status installed libc6:amd64 2.36-2',
+      '',
+    ].join('\n');
+    expect([...attributeInstalls(log, [], root)]).toEqual([['libc6', web], ['grub-pc-bin', bootloader], ['curl', web]]);
+    // Without a root.d hook in the plan, what came before the first line stays unattributed.
+    expect(attributeInstalls(log.replace(/.*libc6:amd64 2.36-2\n/, ''), [], undefined).has('libc6')).toBe(false);
+  });
+
+  it('without the lines, matches dpkg log times (UTC seconds) to this build\'s hook windows', () => {
+    const log = '2023-01-01 00:00:00 status installed libc6:amd64 2.36\n2023-11-14 22:13:21 status installed curl:amd64 7.88.1\n2023-11-14 22:14:00 status installed vim:amd64 9\n';
+    expect(dpkgInstalls(log)[1]).toEqual({ name: 'curl', atMs: 1700000001000 });
+    const run = { ...web, startedMs: 1700000000500, endedMs: 1700000030000 };
+    expect([...attributeInstalls(log, [run], root)]).toEqual([['libc6', root], ['curl', web]]);
+    expect([...attributeInstalls(log, [run], undefined)]).toEqual([['curl', web]]);
   });
 });
 

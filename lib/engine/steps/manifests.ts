@@ -8,9 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { kilnVersion } from '../../version.js';
 import { dibManifestDir, dibManifestFiles } from '../../manifest/dib-manifests.js';
-import { attributeInstalls, dpkgInstalls } from '../../manifest/dpkg-log.js';
+import { attributeInstalls } from '../../manifest/dpkg-log.js';
 import { flavourHash } from '../../manifest/flavour-hash.js';
-import { buildManifest } from '../../manifest/manifest.js';
+import { buildManifest, hookLabel } from '../../manifest/manifest.js';
 import { writeAtomically } from '../../outputs/partial.js';
 import type { BuildPlan } from '../../plan/build-plan.js';
 import { diskRootView } from '../../ramdisk/root-view.js';
@@ -51,7 +51,9 @@ export async function takeInventory(ctx: BuildContext, root: string): Promise<vo
   await timed(ctx, 'read the package inventory', async () => {
     const view = diskRootView(root);
     record.inventory = readInventory(view);
-    record.installedBy = attributeInstalls(dpkgInstalls(readInRoot(view, '/var/log/dpkg.log') ?? ''), record.hooks);
+    const first = ctx.plan.phases.find((p) => p.name === 'root')?.hooks[0];
+    const bootstrap = first ? { phase: 'root', hook: first.name, flavour: first.flavour } : undefined;
+    record.installedBy = attributeInstalls(readInRoot(view, '/var/log/dpkg.log') ?? '', record.hooks, bootstrap);
   });
 }
 
@@ -108,7 +110,7 @@ export async function writeManifests(ctx: BuildContext): Promise<SidecarFile[]> 
       packages: inventory?.packages ?? [],
       flavours: plan.flavours.map((f) => ({ name: f.name, sha256: flavourHashes.get(f.name)! })),
       requestedBy: requested,
-      installedBy: new Map([...record.installedBy].map(([pkg, run]) => [pkg, { label: `${run.phase}.d/${run.hook} (${run.flavour})`, flavour: run.flavour }])),
+      installedBy: new Map([...record.installedBy].map(([pkg, ref]) => [pkg, { label: hookLabel(ref), flavour: ref.flavour }])),
       outputs: record.outputs.filter((o) => hashes.has(o.path)).map((o) => ({ file: basename(o.path), sha256: hashes.get(o.path)! })),
     };
     const files = sidecarFiles(plan);
