@@ -1,9 +1,10 @@
 // Which hook installed which package. While the root is built, kiln writes a line into the
 // image's dpkg log before each hook (`kiln-hook PHASE HOOK FLAVOUR`): every package dpkg logs as
 // installed after it was installed by that hook, in this build or in the one that made a cached
-// layer. Packages logged before the first such line came with the root the first root.d hook
-// made (an operating system flavour's bootstrap, or its cached base tree). Without the lines (kiln
-// not root, so it could not write them), the hooks' time windows of this build are used instead.
+// layer. Packages logged before the first such line, or never logged (bootstrap tools remove the
+// log), came with the root the first root.d hook made (an operating system flavour's bootstrap,
+// or its cached base tree). Without the lines (kiln not root, so it could not write them), the
+// hooks' time windows of this build are used instead.
 // The log is removed from the image when it is normalised. Pure.
 import type { HookRun } from './record.js';
 
@@ -73,7 +74,10 @@ export function attributeByTime(installs: readonly DpkgInstall[], hooks: readonl
   return byPackage;
 }
 
-/** Which hook installed each package, by the markers when the log has them, else by time. */
-export function attributeInstalls(log: string, hooks: readonly HookRun[], bootstrap: HookRef | undefined): Map<string, HookRef> {
-  return log.includes(` ${MARK} `) ? attributeByMarkers(log, bootstrap) : attributeByTime(dpkgInstalls(log), hooks, bootstrap);
+/** Which hook installed each of `installed`: by the markers when the log has them, else by time; never logged: `bootstrap`. */
+export function attributeInstalls(log: string, hooks: readonly HookRun[], bootstrap: HookRef | undefined, installed: readonly string[] = []): Map<string, HookRef> {
+  const byPackage = log.includes(` ${MARK} `) ? attributeByMarkers(log, bootstrap) : attributeByTime(dpkgInstalls(log), hooks, bootstrap);
+  const logged = new Set(dpkgInstalls(log).map((i) => i.name));
+  if (bootstrap) for (const name of installed) if (!logged.has(name)) byPackage.set(name, bootstrap);
+  return byPackage;
 }

@@ -201,6 +201,9 @@ describe('which hook installed a package', () => {
     const run = { ...web, startedMs: 1700000000500, endedMs: 1700000030000 };
     expect([...attributeInstalls(log, [run], root)]).toEqual([['libc6', root], ['curl', web]]);
     expect([...attributeInstalls(log, [run], undefined)]).toEqual([['curl', web]]);
+    // A package dpkg never logged (the bootstrap tool removed its log) came with the root.
+    expect(attributeInstalls(log, [run], root, ['base-files', 'curl']).get('base-files')).toEqual(root);
+    expect(attributeInstalls(log, [run], root, ['base-files', 'curl']).get('curl')).toEqual(web);
   });
 });
 

@@ -53,7 +53,8 @@ export async function takeInventory(ctx: BuildContext, root: string): Promise<vo
     record.inventory = readInventory(view);
     const first = ctx.plan.phases.find((p) => p.name === 'root')?.hooks[0];
     const bootstrap = first ? { phase: 'root', hook: first.name, flavour: first.flavour } : undefined;
-    record.installedBy = attributeInstalls(readInRoot(view, '/var/log/dpkg.log') ?? '', record.hooks, bootstrap);
+    const names = record.inventory.packages.map((p) => p.name);
+    record.installedBy = attributeInstalls(readInRoot(view, '/var/log/dpkg.log') ?? '', record.hooks, bootstrap, names);
   });
 }
 
