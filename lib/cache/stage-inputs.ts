@@ -60,7 +60,8 @@ function hostInputs(patterns: string[], env: Record<string, string | undefined>,
   return patterns.flatMap((pattern) => {
     const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
     if (!expanded.trim()) return [`input ${pattern} unset`];
-    const matches = fg.sync(expanded, { dot: true, onlyFiles: true }).sort();
+    // suppressErrors: a pattern below a file (${DIB_LOCAL_IMAGE}/index.json for an archive) matches nothing.
+    const matches = fg.sync(expanded, { dot: true, onlyFiles: true, suppressErrors: true }).sort();
     return matches.length ? matches.map((m) => `input ${m} ${inputFingerprint(m)}`) : [`input ${expanded} absent`];
   });
 }
