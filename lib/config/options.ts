@@ -7,6 +7,7 @@ import { stripTypeSuffix } from '../outputs/registry.js';
 import { flagName, type AnyField, type FieldContext, type FieldType } from './field-spec.js';
 import { FIELDS, type FieldKey, type OptionValues } from './fields.js';
 import type { BuildKind, BuildRequest } from './request.js';
+import { checkRules } from './rules.js';
 import { parseBoolean, parseNumberOption, splitList } from './values.js';
 
 /** A value as commander hands it over: text, true for a given flag (`--no-tmpfs` too), a count, a list. */
@@ -102,5 +103,7 @@ export function buildRequest(
   const options = values as OptionValues;
   // DIB: with exactly one type, `-o foo.qcow2 -t qcow2` writes foo.qcow2, not foo.qcow2.qcow2.
   options.imageName = stripTypeSuffix(options.imageName, options.types);
-  return { kind, flavours, origins, env, cwd, ...options };
+  const request: BuildRequest = { kind, flavours, origins, env, cwd, ...options };
+  checkRules(request);
+  return request;
 }

@@ -16,7 +16,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   sfdisk: 'fdisk', sgdisk: 'gdisk',
   'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', e2fsck: 'e2fsprogs', tune2fs: 'e2fsprogs',
   'mkfs.xfs': 'xfsprogs', 'mkfs.btrfs': 'btrfs-progs', 'mkfs.vfat': 'dosfstools', 'fsck.vfat': 'dosfstools',
-  mcopy: 'mtools', mmd: 'mtools',
+  mcopy: 'mtools', mmd: 'mtools', setpriv: 'util-linux',
   // Archives and compression.
   tar: 'tar', gzip: 'gzip', pigz: 'pigz', zstd: 'zstd', xz: 'xz-utils', cpio: 'cpio', mksquashfs: 'squashfs-tools',
   unsquashfs: 'squashfs-tools',

@@ -1,6 +1,7 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
 // outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+import { dirname } from 'node:path';
 import { optionVariables } from '../config/field-views.js';
 import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
@@ -8,10 +9,10 @@ import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
 import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
-import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
+import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
-import { PHASES, type PhaseWhere } from './phases.js';
+import { PHASES, type PhaseWhere } from '../flavours/phases.js';
 import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */
@@ -95,7 +96,8 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
   });
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
-  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  const user = [...userVariables(request.env), ...(request.specVariables ?? [])];
+  const environment = mergeEnvironment(envFiles, user, kilnVariables(request, resolution.names, inputs.searchPath, flavours));
   return {
     request,
     flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),
@@ -103,7 +105,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     environment,
     envFiles,
     outputs: plannedOutputs(request),
-    warnings,
+    warnings: [...(request.specNotes ?? []), ...warnings],
     searchPath: inputs.searchPath,
     ramdisk: ramdiskParts(flavours),
     cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
@@ -121,7 +123,14 @@ function plannedOutputs(request: BuildRequest): { format: string; path: string }
       { format: 'initramfs', path: `${request.imageName}.initramfs` },
     ];
   }
-  return request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const outputs = request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const images = request.filesystemImages;
+  if (!images) return outputs;
+  return [
+    ...outputs,
+    ...images.images.map((i) => ({ format: `fs-image:${i.mountPoint}`, path: i.path })),
+    { format: 'fs-metadata', path: images.metadataPath },
+  ];
 }
 
 function ramdiskParts(flavours: readonly FlavourMetadata[]): BuildPlan['ramdisk'] {
@@ -144,5 +153,7 @@ function kilnVariables(
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
+    // The kiln that runs the build (kiln-builder installs it into the image).
+    kiln('KILN_HOME', dirname(builtInFlavoursDir())),
   ];
 }

@@ -72,10 +72,10 @@ describe('commands', () => {
     expect(losetupArgv('/w/d.raw', 1048576, 2097152)).toEqual(['losetup', '--find', '--show', '--read-only', '--offset', '1048576', '--sizelimit', '2097152', '/w/d.raw']);
   });
 
-  it('mounts without replaying journals', () => {
-    expect(readOnlyMountOptions('ext4')).toEqual(['ro', 'noload']);
-    expect(readOnlyMountOptions('xfs')).toEqual(['ro', 'norecovery']);
-    expect(readOnlyMountOptions('btrfs')).toEqual(['ro', 'rescue=nologreplay']);
+  it('mounts without replaying journals, and with the image\'s content inert (nosuid, nodev, noexec)', () => {
+    expect(readOnlyMountOptions('ext4')).toEqual(['ro', 'nosuid', 'nodev', 'noexec', 'noload']);
+    expect(readOnlyMountOptions('xfs')).toEqual(['ro', 'nosuid', 'nodev', 'noexec', 'norecovery']);
+    expect(readOnlyMountOptions('btrfs')).toEqual(['ro', 'nosuid', 'nodev', 'noexec', 'rescue=nologreplay']);
   });
 
   it('copies roots with everything they record', () => {

@@ -2,24 +2,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../context.js';
-import { PHASES } from '../../plan/phases.js';
+import { PHASES } from '../../flavours/phases.js';
 import { addHookTreeFiles, buildHookTree } from '../hook-tree.js';
-import { collectPackageInstalls, renderPackageInstallFiles } from '../../flavours/package-installs.js';
-import { exportedValues } from '../../plan/environment.js';
-import type { BuildPlan } from '../../plan/build-plan.js';
 
-/** The generated package-installs lists of a plan (`package-installs/<phase>.install`, ...). */
-export async function packageListFiles(plan: BuildPlan): Promise<Record<string, string>> {
-  const packages = await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), plan.request.arch);
-  return renderPackageInstallFiles(packages);
-}
-
-/** Builds $TMP_HOOKS_PATH with every flavour's folders plus the package-installs lists; returns the lists. */
-export async function prepareHookTree(ctx: BuildContext): Promise<Record<string, string>> {
-  await buildHookTree(ctx.paths.hooks, ctx.plan.flavours);
-  const lists = await packageListFiles(ctx.plan);
-  await addHookTreeFiles(ctx.paths.hooks, lists);
-  return lists;
+/** Builds $TMP_HOOKS_PATH with every flavour's folders plus the package-installs lists. */
+export async function prepareHookTree(ctx: BuildContext): Promise<void> {
+  await buildHookTree(ctx.paths.hooks, ctx.plan.hookTree);
+  await addHookTreeFiles(ctx.paths.hooks, ctx.plan.packageLists);
 }
 
 /** After a cached layer was restored: its hook tree holds what extra-data.d added, but the hooks

@@ -1,16 +1,16 @@
-// Reads what the layer keys are computed from: the contents of the plan's hooks and flavour
-// files, the package lists, and the host files flavours declare in `cache-inputs`. Used by the
-// dry run and the build alike, so the plan says exactly what the build will do.
+// The cache keys of a plan: each root stage's layer key, from the contents of the plan's hooks and
+// flavour files, the package lists and the host files flavours declare in `cache-inputs`; and the
+// output key, which extends the last layer's key with everything the disk and output steps read
+// (their hooks, the block-device config, the options that shape outputs). Reads those files.
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
-import { exportedValues } from '../plan/environment.js';
+import { exportedValues } from './environment.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import fg from 'fast-glob';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { PHASES } from '../plan/phases.js';
-import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageHook, type StageInputs, type StageKey } from './keys.js';
-import { ROOT_STAGES } from './stages.js';
+import type { BuildPlan } from './build-plan.js';
+import { firstBootPhases, OUTPUT_PHASES, PHASES, ROOT_STAGES } from '../flavours/phases.js';
+import { baseKey, chainKeys, KEY_NEUTRAL_VARIABLES, sha256, type StageHook, type StageInputs, type StageKey } from '../cache/keys.js';
 
 const PHASE_DIRS = new Set([...PHASES.map((p) => p.dir), 'environment.d', 'tests', 'test-elements', '__pycache__', '.git']);
 
@@ -54,16 +54,28 @@ export function expandVariables(pattern: string, values: Record<string, string |
   return pattern.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? '');
 }
 
+/** Each declared host input pattern, expanded, with the files it matches. */
+function expandHostInputs(patterns: string[], env: Record<string, string | undefined>, values: Record<string, string | undefined>): { pattern: string; expanded: string; matches: string[] }[] {
+  const home = invokingHome(env);
+  return patterns.map((pattern) => {
+    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+    // suppressErrors: a pattern below a file (${DIB_LOCAL_IMAGE}/index.json for an archive) matches nothing.
+    return { pattern, expanded, matches: expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true, suppressErrors: true }).sort() : [] };
+  });
+}
+
 /** `input path fingerprint` lines for the declared host inputs. */
 function hostInputs(patterns: string[], env: Record<string, string | undefined>, values: Record<string, string | undefined>): string[] {
-  const home = invokingHome(env);
-  return patterns.flatMap((pattern) => {
-    const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
+  return expandHostInputs(patterns, env, values).flatMap(({ pattern, expanded, matches }) => {
     if (!expanded.trim()) return [`input ${pattern} unset`];
-    // suppressErrors: a pattern below a file (${DIB_LOCAL_IMAGE}/index.json for an archive) matches nothing.
-    const matches = fg.sync(expanded, { dot: true, onlyFiles: true, suppressErrors: true }).sort();
     return matches.length ? matches.map((m) => `input ${m} ${inputFingerprint(m)}`) : [`input ${expanded} absent`];
   });
+}
+
+/** The host files the plan's flavours declare they read (`cache-inputs`), as they are now. */
+export function hostInputFiles(plan: BuildPlan): string[] {
+  const values = { ...plan.request.env, ...exportedValues(plan.environment) };
+  return [...new Set(expandHostInputs(plan.cacheInputs, plan.request.env, values).flatMap((i) => i.matches))];
 }
 
 function stageHooks(plan: BuildPlan, phase: string): StageHook[] {
@@ -93,14 +105,29 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
   const stages: StageInputs[] = ROOT_STAGES.map((stage) => {
     const phase = stage.phase;
     const hooks = phase ? stageHooks(plan, phase) : [];
-    const firstBoot = stage.name === 'post-install' ? stageHooks(plan, 'first-boot').map((h) => h.line) : [];
+    // Hooks a stage installs into the image (first-boot.d) are part of what it makes.
+    const installed = firstBootPhases().filter((f) => f.installedBy === phase).map((f) => f.phase.name);
     const lists = Object.entries(packageLists)
       .filter(([file, text]) => phase !== undefined && text !== '' && file.startsWith(`package-installs/${phase}.`))
       .map(([file, text]) => `list ${file} ${sha256(text)}`);
     const packages = plan.request.packages;
-    const extra = stage.name === 'packages' ? (packages.length ? [`packages ${packages.join(' ')}`] : []) : [...lists, ...firstBoot];
-    const alwaysRun = plan.alwaysRun.filter((h) => phase !== undefined && (h.startsWith(`${phase}.d/`) || (stage.name === 'post-install' && h.startsWith('first-boot.d/'))));
+    const extra = phase === undefined ? (packages.length ? [`packages ${packages.join(' ')}`] : []) : [...lists, ...installed.flatMap((p) => stageHooks(plan, p).map((h) => h.line))];
+    const alwaysRun = plan.alwaysRun.filter((h) => [phase, ...installed].some((p) => p !== undefined && h.startsWith(`${p}.d/`)));
     return { stage, hooks, extra, alwaysRun, unseen: phase ? unseenHostHooks(plan, phase) : [] };
   });
   return chainKeys(base, stages);
+}
+
+/** The key of a build's outputs, from the finished root's layer key and the output inputs;
+ * `diskText` is the resolved disk's key text (plan/disk.ts diskKeyText). */
+export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): string {
+  const lines = [
+    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
+    `block-device ${diskText}`,
+    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
+    // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
+    `container ${JSON.stringify(plan.container ?? null)}`,
+    ...OUTPUT_PHASES.flatMap((phase) => stageHooks(plan, phase.name).map((h) => h.line)),
+  ];
+  return sha256(lines.join('\n')).slice(0, 32);
 }

@@ -1,16 +1,14 @@
-// Which host tools a plan needs (pure over the plan and its block-device config): the chroot
+// Which host tools a plan needs (pure over the plan and its resolved disk): the chroot
 // basics always, the disk tools and each filesystem's mkfs only for disk images, qemu-img only
 // for the formats that need it, QEMU only for --boot-test, the ramdisk tools only for ramdisks.
 import { isRoot } from '../exec/run.js';
 import type { ToolFeature, ToolNeeds } from '../exec/tools.js';
-import { outputFormat } from '../outputs/registry.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import type { BuildPlan } from './build-plan.js';
 import { ramdiskTools } from '../ramdisk/tools.js';
-import type { BlockDeviceConfig } from '../block-device/types.js';
-import { blockDeviceConfig } from './block-device-config.js';
+import type { ResolvedDisk } from './disk.js';
 
-/** The tools `plan` will run; `layout` is its block-device config (read when not given). */
-export function toolNeeds(plan: BuildPlan, root = isRoot(), layout?: BlockDeviceConfig): ToolNeeds {
+/** The tools `plan` will run, with `disk` its resolved disk (disk-image builds). */
+export function toolNeeds(plan: BuildPlan, disk: ResolvedDisk | undefined, root = isRoot()): ToolNeeds {
   const { request } = plan;
   const features: ToolFeature[] = ['chroot', 'hooks', 'layer-cache'];
   if (!root) features.push('sudo');
@@ -21,8 +19,8 @@ export function toolNeeds(plan: BuildPlan, root = isRoot(), layout?: BlockDevice
     needs.tools = ramdiskTools(request.ramdiskCompression);
     return needs;
   }
-  if (request.types.some((t) => outputFormat(t).kind === 'image')) {
-    const config = layout ?? blockDeviceConfig(plan).config;
+  if (disk) {
+    const { config } = disk;
     features.push('disk-image');
     if (config.partitioning?.label === 'gpt') features.push('gpt');
     if (request.bootTest) features.push('boot-test');
