@@ -17,14 +17,19 @@ const json = (argv: string[]): Record<string, unknown> => JSON.parse(execFileSyn
 
 /** Podman with its own store under `dir`, if it is installed and can run a container; else why not. */
 function podman(dir: string): { run: (args: string[]) => ReturnType<typeof spawnSync> } | string {
-  const which = spawnSync('which', ['podman']);
-  if (which.status !== 0) return 'podman is not installed';
+  if (spawnSync('which', ['podman']).status !== 0) return 'podman is not installed';
   const base = ['--storage-driver', 'vfs', '--root', join(dir, 'podman-root'), '--runroot', join(dir, 'podman-run')];
   const run = (args: string[]): ReturnType<typeof spawnSync> => spawnSync('podman', [...base, ...args], { encoding: 'utf8', timeout: 900_000, maxBuffer: 1 << 26 });
+  // A one-file probe image first: loading the builder image only pays off where containers run.
+  mkdirSync(join(dir, 'probe'));
+  execFileSync('cp', ['/bin/busybox', join(dir, 'probe/busybox')]);
+  execFileSync('tar', ['-C', join(dir, 'probe'), '-cf', join(dir, 'probe.tar'), 'busybox']);
+  const imported = run(['import', join(dir, 'probe.tar'), 'kiln-probe:1']);
+  if (imported.status !== 0) return `podman import failed: ${String(imported.stderr).trim().split('\n').pop()}`;
+  const probe = run(['run', '--rm', '--network', 'none', 'kiln-probe:1', '/busybox', 'true']);
+  if (probe.status !== 0) return `podman cannot run containers here: ${String(probe.stderr).trim().split('\n').pop()}`;
   const loaded = run(['load', '--input', join(dir, 'kiln.docker.tar')]);
-  if (loaded.status !== 0) return `podman load failed: ${String(loaded.stderr).trim().split('\n').pop()}`;
-  const probe = run(['run', '--rm', '--network', 'none', IMAGE, 'node', '--version']);
-  return probe.status === 0 ? { run } : `podman cannot run containers here: ${String(probe.stderr).trim().split('\n').pop()}`;
+  return loaded.status === 0 ? { run } : `podman load failed: ${String(loaded.stderr).trim().split('\n').pop()}`;
 }
 
 /** Runs `argv` in `root` with chroot, /proc, /sys and /dev mounted for it (and unmounted after). */
