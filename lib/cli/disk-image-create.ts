@@ -2,7 +2,7 @@
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { runBuild, withVmSummary } from '../vm/run-build.js';
-import { defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 import { assertBuildable } from '../spec/request.js';
 
@@ -25,6 +25,6 @@ export function main(argv: string[]): Promise<number> {
       return 0;
     }
     assertBuildable(request);
-    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

@@ -8,7 +8,7 @@ import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { loadSpec } from '../spec/load.js';
 import { assertBuildable, specRequest } from '../spec/request.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  kiln-build-image web.yaml                          build what web.yaml describes

@@ -3,7 +3,7 @@
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { runBuild, withVmSummary } from '../vm/run-build.js';
-import { defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy ramdisk: deploy.kernel + deploy.initramfs
@@ -20,6 +20,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

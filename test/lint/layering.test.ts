@@ -8,7 +8,7 @@ const top = join(import.meta.dirname, '../..');
 
 /** lib/'s folders from the bottom layer up (README "How kiln is built"): a module imports only
  * from its own folder and the folders before it. `.` is lib/ itself (errors.ts, log.ts). */
-const LAYERS = ['.', 'report', 'exec', 'boot-test', 'flavours', 'resources', 'outputs', 'config', 'ramdisk', 'block-device', 'cache', 'image-read', 'spec', 'write-disk', 'plan', 'engine', 'vm', 'cli'];
+const LAYERS = ['.', 'report', 'exec', 'boot-test', 'flavours', 'resources', 'outputs', 'config', 'ramdisk', 'block-device', 'cache', 'image-read', 'spec', 'write-disk', 'plan', 'engine', 'vm', 'service', 'cli'];
 
 /** Every relative import (static, type-only or dynamic) of every module of lib/, by folder. */
 function folderImports(): { file: string; from: string; to: string }[] {
@@ -35,6 +35,13 @@ describe('layering', () => {
   it('every folder of lib/ has its place in the layers', () => {
     const folders = fg.sync('lib/*', { cwd: top, onlyDirectories: true }).map((d) => d.slice('lib/'.length));
     expect(folders.filter((f) => !LAYERS.includes(f))).toEqual([]);
+  });
+
+  it('the README names the folders in layer order', () => {
+    const readme = readFileSync(join(top, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## How kiln is built'), readme.indexOf('## Tests'));
+    const named = [...section.matchAll(/^\| `lib\/([^`]*?)\/?`/gm)].map((m) => m[1] || '.');
+    expect(named).toEqual(LAYERS);
   });
 
   it('no module imports from a layer above its own', () => {
