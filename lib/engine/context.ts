@@ -1,8 +1,8 @@
 // The state one build carries through its steps: the resolved build (read-only), the paths, where events
 // and log lines go, the abort signals, and the stack of resources to release.
 import type { LogSink } from '../log.js';
-import type { ResolvedBuild } from '../plan/resolve.js';
-import { exportedValues } from '../plan/environment.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
+import { exportedValues } from '../plan/hook-environment.js';
 import type { EventSink } from '../report/events.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';
 import { isRoot } from '../exec/run.js';

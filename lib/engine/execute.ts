@@ -3,14 +3,14 @@
 // ends: success, a failing hook, Ctrl-C or SIGTERM.
 import { InterruptedError, KilnError } from '../errors.js';
 import { FileLog, type LogSink } from '../log.js';
-import type { ResolvedBuild } from '../plan/resolve.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
 import { renderTiming, TimingCollector } from '../report/timing.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
-import { prepareHookTree } from './steps/hook-tree.js';
+import { prepareHookTree } from './steps/prepare-hook-tree.js';
 import { buildRootStages } from './steps/root-stages.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
@@ -34,21 +34,18 @@ export interface ExecuteOptions {
   logMirror?: LogSink;
 }
 
-/** Runs a resolved build, on this host or (--vm) in a build VM; resolves to the exit code (errors are thrown as KilnErrors). */
+/** Runs a resolved build on this host; resolves to the exit code (errors are thrown as KilnErrors).
+ * vm/run-build.ts runs a --vm build in the build VM instead. */
 export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
-  if (plan.request.vm) {
-    // Loaded only for --vm builds; the VM runner itself runs the builder image's build through here.
-    const { runInVm } = await import('../vm/run-in-vm.js');
-    return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
-  }
   return reportedBuild(plan, options, async (emit, log) => {
     await preflight(plan, log);
     await runSteps(plan, options, emit, log);
   });
 }
 
-/** The frame of every build: progress on the terminal, the log file, timings, interruptions. */
-async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
+/** The frame of every build (here or in the build VM): progress on the terminal, the log file,
+ * timings, interruptions. */
+export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();

@@ -4,8 +4,8 @@ import { KilnError } from '../errors.js';
 import { isRoot, run } from '../exec/run.js';
 import { systemPath } from '../exec/privileged.js';
 import type { LogSink } from '../log.js';
-import type { ResolvedBuild } from '../plan/resolve.js';
-import { checkTools } from '../exec/tools.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
+import { checkTools } from '../exec/host-tools.js';
 
 /** Fails early, with a hint, when kiln can neither be root nor use its sudo rules. */
 export async function checkPrivilege(log: LogSink): Promise<void> {

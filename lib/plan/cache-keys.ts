@@ -4,7 +4,7 @@
 // (their hooks, the block-device config, the options that shape outputs). Reads those files.
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
-import { exportedValues } from './environment.js';
+import { exportedValues } from './hook-environment.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import fg from 'fast-glob';
@@ -119,7 +119,7 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
 }
 
 /** The key of a build's outputs, from the finished root's layer key and the output inputs;
- * `diskText` is the resolved disk's key text (plan/disk.ts diskKeyText). */
+ * `diskText` is the resolved disk's key text (plan/disk-plan.ts diskKeyText). */
 export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): string {
   const lines = [
     'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),

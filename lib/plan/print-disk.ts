@@ -1,7 +1,7 @@
 // The disk of a resolved build as text, for the dry run: the size or how it will be reached, the
 // partition table with each partition's size, the filesystems with labels and mount points, the
 // firmwares it boots with and the bootloader targets. Pure.
-import type { ResolvedDisk } from './disk.js';
+import type { ResolvedDisk } from './disk-plan.js';
 
 /** Left-aligned columns; the last column is not padded. */
 export function table(rows: string[][], indent = '  '): string[] {

@@ -1,9 +1,9 @@
 // Renderings of a resolved build for --dry-run: a readable one for people and a JSON document
 // that tools and tests rely on. Pure: everything shown was decided by resolveBuild().
-import { containerLines } from './container.js';
+import { containerLines } from './container-plan.js';
 import { diskToText, table } from './print-disk.js';
-import type { ResolvedBuild } from './resolve.js';
-import { vmSummaryText } from '../vm/vm-plan.js';
+import type { ResolvedBuild } from './resolved-build.js';
+import { vmSummaryText } from './vm-summary.js';
 
 /** The stable JSON interface of `--dry-run --json`. */
 export interface PlanJson {

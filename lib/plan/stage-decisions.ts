@@ -3,7 +3,7 @@
 // and only what comes after it runs. Pure over the keys and a layer lookup.
 import type { LayerInfo } from '../cache/layer-store.js';
 import type { Checkpoint, StageKey } from '../cache/keys.js';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 
 /** What the plan says about one stage: reuse its layer, resume it from a checkpoint, or run it, and why. */
 export interface StageDecision {

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { executeBuild } from '../engine/execute.js';
 import type { LogSink } from '../log.js';
-import { resolveBuild } from '../plan/resolve.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { exportCacheAdditions } from './cache-sync.js';
 import { Channel } from './channel.js';

@@ -2,7 +2,7 @@
 // anyway, and booting the image inside the build VM would emulate inside emulation.
 import { bootTest } from '../engine/steps/finish.js';
 import { outputFormat } from '../outputs/registry.js';
-import type { ResolvedBuild } from '../plan/resolve.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
 import type { EventSink } from '../report/events.js';
 
 /** Boots the placed outputs of `plan` as a host build's --boot-test does, with the firmwares its

@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildRequest } from '../../lib/config/options.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
 import { executeBuild } from '../../lib/engine/execute.js';
-import { resolveBuild, type ResolvedBuild } from '../../lib/plan/resolve.js';
+import { resolveBuild, type ResolvedBuild } from '../../lib/plan/resolved-build.js';
 import { fixtures, isRoot, leakCheckedFolder } from '../helpers/host.js';
 
 const GPT_LAYOUT = `- local_loop: {name: image0}

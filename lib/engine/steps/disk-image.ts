@@ -9,7 +9,7 @@ import { planDiskLayout } from '../../block-device/layout.js';
 import { probeKernelFeatures } from '../../block-device/kernel-support.js';
 import { cryptoRandom } from '../../block-device/random.js';
 import { run } from '../../exec/run.js';
-import { applySizeHookOutput, imageSize, sizeHookEnvironment } from '../../plan/size.js';
+import { applySizeHookOutput, imageSize, sizeHookEnvironment } from '../../plan/image-size.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
 import { makeRootDir } from '../../resources/root-files.js';

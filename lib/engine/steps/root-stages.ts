@@ -12,7 +12,7 @@ import { firstBootPhases, phase, ROOT_PHASES, type RootStage } from '../../flavo
 import type { BuildContext } from '../context.js';
 import { runPhaseHooks, type PhaseRun, type PhaseRunOptions } from '../phase-runner.js';
 import { createRoot, installExtraPackages, installFirstBootHooks } from './root-tree.js';
-import { refreshHookTree } from './hook-tree.js';
+import { refreshHookTree } from './prepare-hook-tree.js';
 import { timed } from './timed.js';
 
 /** Storing a layer costs about as much as a short stage: one is kept at a stage's end when the

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { main } from '../../../lib/cli/disk-image-create.js';
 import { main as ramdiskMain } from '../../../lib/cli/ramdisk-image-create.js';
-import { buildRequest } from '../../../lib/config/options.js';
-import { resolveBuild } from '../../../lib/plan/resolve.js';
+import { buildRequest } from '../../../lib/config/parse-options.js';
+import { resolveBuild } from '../../../lib/plan/resolved-build.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 let tmp: ReturnType<typeof tempDir>;

@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildRequest } from '../../../lib/config/options.js';
+import { buildRequest } from '../../../lib/config/parse-options.js';
 import { firstBootPhases, OUTPUT_PHASES, PACKAGE_INSTALL_PHASES, PHASES, ROOT_STAGES } from '../../../lib/flavours/phases.js';
-import { resolveBuild } from '../../../lib/plan/resolve.js';
+import { resolveBuild } from '../../../lib/plan/resolved-build.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 describe('lists derived from the phase table', () => {

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { stripTypeSuffix } from '../outputs/registry.js';
 import { flagName, type AnyField, type FieldContext, type FieldType } from './field-spec.js';
 import { FIELDS, type FieldKey, type OptionValues } from './fields.js';
-import type { BuildKind, BuildRequest } from './request.js';
+import type { BuildKind, BuildRequest } from './build-request.js';
 import { checkRules } from './rules.js';
 import { parseBoolean, parseNumberOption, splitList } from './values.js';
 

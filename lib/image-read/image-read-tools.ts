@@ -1,7 +1,7 @@
 // Host tools image reading runs (disk-image-get-kernel, the cloud-image flavour), checked before
 // anything is touched so that every missing one is reported at once.
 import { MissingToolsError } from '../errors.js';
-import { checkTools, haveTool, requiredTools } from '../exec/tools.js';
+import { checkTools, haveTool, requiredTools } from '../exec/host-tools.js';
 
 /** Tools every image read needs. */
 export const IMAGE_READ_TOOLS: ReadonlyMap<string, string> = new Map([

@@ -1,11 +1,11 @@
 // The reading half of planning: walks the search path and reads every flavour found, so that
 // planBuild() can stay pure.
 import { readFileSync } from 'node:fs';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { discoverFlavours } from '../flavours/discover.js';
 import { readFlavour, type FlavourMetadata } from '../flavours/metadata.js';
 import { searchPath } from '../flavours/search-path.js';
-import { classifyEnvFile, ENV_FILE_NAME, type EnvFile } from './environment.js';
+import { classifyEnvFile, ENV_FILE_NAME, type EnvFile } from './hook-environment.js';
 import { planBuild, type BuildPlan, type PlanInputs } from './build-plan.js';
 
 /** Reads everything planning needs for `request`. */

@@ -11,19 +11,19 @@ import type { Firmware } from '../boot-test/qemu.js';
 import type { StageKey } from '../cache/keys.js';
 import { findLayer } from '../cache/layer-store.js';
 import { cachedFirmwares, findOutputs } from '../cache/output-cache.js';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { UsageError } from '../errors.js';
-import { requiredTools, type RequiredTool } from '../exec/tools.js';
+import { requiredTools, type RequiredTool } from '../exec/host-tools.js';
 import { collectPackageInstalls, renderPackageInstallFiles } from '../flavours/package-installs.js';
 import type { BuildPlan } from './build-plan.js';
 import { outputKey, stageKeys } from './cache-keys.js';
-import { diskKeyText, resolveDisk, type ResolvedDisk } from './disk.js';
-import { exportedValues } from './environment.js';
+import { diskKeyText, resolveDisk, type ResolvedDisk } from './disk-plan.js';
+import { exportedValues } from './hook-environment.js';
 import { hookTreeHas, hookTreeSources, type HookTreeSource } from './hook-tree-sources.js';
-import { loadAndPlan } from './load.js';
+import { loadAndPlan } from './load-flavours.js';
 import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
 import { toolNeeds } from './tool-needs.js';
-import type { VmSummary } from '../vm/vm-plan.js';
+import type { VmSummary } from './vm-summary.js';
 
 /** What the layer and output caches give this build. */
 export interface ResolvedCache {
@@ -50,8 +50,8 @@ export interface ResolvedBuild extends BuildPlan {
   /** Host tools the build runs (preflight checks they are there). */
   tools: RequiredTool[];
   cache: ResolvedCache;
-  /** The build VM of a --vm build (what the dry run says about it). */
-  vm: VmSummary | undefined;
+  /** The build VM of a --vm build, added by the commands (vm/vm-plan.ts; the VM layer sits above planning). */
+  vm?: VmSummary;
 }
 
 /** How to resolve: flavours put first (ramdisk builds), kiln's own flavours folder (tests), the time. */
@@ -86,7 +86,5 @@ export async function resolveBuild(request: BuildRequest, options: ResolveOption
   const disk = resolveDisk(plan);
   const tools = requiredTools(toolNeeds(plan, disk));
   const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now());
-  // Loaded only for --vm builds (the VM layer sits above planning).
-  const vm = request.vm ? (await import('../vm/vm-plan.js')).vmSummary(plan) : undefined;
-  return { ...plan, packageLists, hookTree, disk, tools, cache, vm };
+  return { ...plan, packageLists, hookTree, disk, tools, cache };
 }

@@ -22,8 +22,8 @@ import { UsageError } from '../errors.js';
 import { outputFormat } from '../outputs/registry.js';
 import { resolveHostPath } from '../resources/safe-path.js';
 import type { BuildPlan } from './build-plan.js';
-import { exportedValues } from './environment.js';
-import { hasEfiFlavour, imageSize, type SizeInputs } from './size.js';
+import { exportedValues } from './hook-environment.js';
+import { hasEfiFlavour, imageSize, type SizeInputs } from './image-size.js';
 
 /** One partition as the dry run shows it. */
 export interface PartitionView {

@@ -1,5 +1,5 @@
 // Command run by the cloud-image flavour's root.d hook:
-//   node dist/image-read/extract-root-main.js IMAGE TARGET
+//   node dist/cli/kiln-extract-root.js IMAGE TARGET
 // Unpacks the root filesystem of IMAGE into TARGET (see extract-root.ts). A node program rather
 // than bash so that a Ctrl-C (the engine stops the hook with SIGTERM) releases every loop device
 // and mount through the same ResourceStack code as the rest of kiln.
@@ -8,9 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import { FileLog, type LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
-import { runCommand } from '../cli/main.js';
-import { extractRoot } from './extract-root.js';
-import { checkImageReadTools } from './tools.js';
+import { runCommand } from './main.js';
+import { extractRoot } from '../image-read/extract-root.js';
+import { checkImageReadTools } from '../image-read/image-read-tools.js';
 
 const NAME = 'cloud-image';
 
@@ -18,7 +18,7 @@ const NAME = 'cloud-image';
 export function main(argv: string[]): Promise<number> {
   return runCommand(NAME, argv, async ({ signal }) => {
     const [image, target, ...rest] = argv.filter((a) => a !== '--debug');
-    if (!image || !target || rest.length) throw new UsageError('usage: extract-root-main.js IMAGE TARGET');
+    if (!image || !target || rest.length) throw new UsageError('usage: kiln-extract-root.js IMAGE TARGET');
     checkImageReadTools();
     const log: LogSink & { close?: () => void } = process.env.KILN_EXTRACT_LOG ? new FileLog(process.env.KILN_EXTRACT_LOG) : echoLog();
     const stack = new ResourceStack();

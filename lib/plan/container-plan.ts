@@ -2,7 +2,7 @@
 // the image settings merged from the resolved flavours' container-config.yaml files. Every
 // resolved flavour's file is checked even without a container output, so a mistake in one shows
 // in the first dry run, not in the first container build.
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { mergeContainerConfigs, parseContainerConfig, type ContainerConfig } from '../flavours/container-config.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
 import { isContainerFormat } from '../outputs/container.js';
