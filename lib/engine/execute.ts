@@ -22,6 +22,7 @@ import { packageListFiles } from './steps/hook-tree.js';
 import { outputCacheText } from './block-device-config.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { outputBytes } from '../outputs/output-size.js';
+import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 
@@ -42,11 +43,13 @@ export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Pr
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();
   const emit = fanOut(reporter.sink, timing.sink, ...(options.sinks ?? []));
+  // The output name is locked before anything is written under it (NAME.log included).
+  await using outputs = await OutputSet.open(plan.request.imageName);
   const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`);
   try {
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
     await preflight(plan, log);
-    await runSteps(plan, options, emit, log);
+    await outputs.run(() => runSteps(plan, options, emit, log, outputs));
     reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
@@ -70,7 +73,7 @@ async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
   if (!ctx.plan.request.checksum) return;
   for (const o of ctx.plan.outputs) {
     // A folder output (the oci layout) is content-addressed already: its blobs are named by digest.
-    if ((await outputBytes(o.path)).folder) continue;
+    if ((await outputBytes(currentOutput(o.path))).folder) continue;
     await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
   }
 }
@@ -82,7 +85,8 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+/** The build's steps; its outputs are staged in `outputs` and put in place once everything succeeded. */
+async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog, outputs: OutputSet): Promise<void> {
   await using stack = new ResourceStack();
   for (const cleared of await clearLeftovers(tmpdir(), log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
@@ -93,18 +97,20 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
   };
   const keys = stageKeys(plan, await packageListFiles(plan));
-  const outputs = outputCacheEntry(plan, keys);
-  const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
-  if (outputs && cached) {
-    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(o.path)).bytes });
+  const entry = outputCacheEntry(plan, keys);
+  const cached = entry ? findOutputs(plan.request.imageCache, entry.key, plan.outputs.map((o) => o.format)) : undefined;
+  if (entry && cached) {
+    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, entry.key, cached, plan.outputs, log));
+    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(outputs.current(o.path))).bytes });
     await writeChecksumsIfAsked(ctx);
-    await bootTest(ctx, cachedFirmwares(plan.request.imageCache, outputs.key));
+    await bootTest(ctx, cachedFirmwares(plan.request.imageCache, entry.key));
+    await outputs.commit();
     return;
   }
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx, keys);
   const firmwares = await finishBuild(ctx);
-  if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
   await bootTest(ctx, firmwares);
+  await outputs.commit();
+  if (entry) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, entry.key, plan.outputs, log, firmwares));
 }

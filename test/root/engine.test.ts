@@ -1,7 +1,7 @@
 // The build engine on a real chroot, in seconds: fake-os (busybox + bash from the host) plus the
 // probe flavour, which records what each phase's hook sees and fails or sleeps on demand.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -180,11 +180,13 @@ async function startUntilHookSleeps(args: string[], env: Record<string, string>)
   return started;
 }
 
-/** True once the probe's `sleep 300` runs (in the chroot or on the host). */
+/** True once the probe's `sleep 300` runs in the chroot of a build of this test run (other test
+ * runs on the machine have their own TMPDIR, and may sleep too). */
 function findSleepingHook(): boolean {
+  const scope = realpathSync(tmpdir());
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000300\u0000') return true;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000300\u0000' && readlinkSync(`/proc/${pid}/root`).startsWith(`${scope}/`)) return true;
     } catch {
       // gone
     }
