@@ -7,6 +7,8 @@ export interface DiskFacts {
   layout: DiskLayout;
   loopDevice: string;
   partitionDevices: Record<string, string>;
+  /** Logical volumes (LVM layouts); absent means none. */
+  volumeDevices?: Record<string, string>;
   filesystemDevices: Record<string, string>;
 }
 
@@ -19,7 +21,7 @@ export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> 
   const { layout } = disk;
   const esp = layout.mounts.find((m) => m.mountPoint === '/boot/efi' && m.type === 'vfat');
   // DIB's `getval image-block-devices` format, read with: eval DEVICES=( $IMAGE_BLOCK_DEVICES )
-  const devices = [[layout.imageName, disk.loopDevice] as const, ...Object.entries(disk.partitionDevices)]
+  const devices = [[layout.imageName, disk.loopDevice] as const, ...Object.entries(disk.partitionDevices), ...Object.entries(disk.volumeDevices ?? {})]
     .map(([name, device]) => `[${evalSafe(name)}]=${device}`)
     .join(' ');
   return {

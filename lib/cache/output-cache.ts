@@ -1,43 +1,15 @@
 // The output cache: when nothing that shapes the outputs changed since a build, the outputs of
 // that build are copied from the cache instead of being built again (an unchanged rebuild takes
-// seconds and gives the same files). The key extends the last root layer's key with everything
-// the disk and output steps read: their hooks, the block-device config, the output options.
-import { createHash } from 'node:crypto';
+// seconds and gives the same files). The key is the plan's (plan/cache-keys.ts outputKey).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
-import { optionKeyLines } from '../config/field-views.js';
 import type { LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
 import { withCacheLock } from './lock.js';
 import { currentOutput, writeAtomically } from '../outputs/partial.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { Firmware } from '../boot-test/qemu.js';
-
-/** Phases that run after the root is complete: their hooks shape the outputs. */
-const OUTPUT_PHASES = ['block-device-size', 'block-device', 'pre-finalise', 'finalise', 'cleanup'];
-
-function fileHash(path: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch {
-    return 'absent';
-  }
-}
-
-/** The key of a build's outputs, from the finished root's layer key and the output inputs. */
-export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigText: string): string {
-  const lines = [
-    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
-    `block-device ${blockDeviceConfigText}`,
-    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
-    // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
-    `container ${JSON.stringify(plan.container ?? null)}`,
-    ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
-  ];
-  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
-}
 
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
 /** The file a format is kept in (formats such as `fs-image:/boot` hold a slash). */

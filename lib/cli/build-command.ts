@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { flagName, type AnyField } from '../config/field-spec.js';
 import { FIELDS, type FieldKey } from '../config/fields.js';
-import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/options.js';
-import type { BuildKind, BuildRequest } from '../config/request.js';
-import { PHASES } from '../plan/phases.js';
+import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/parse-options.js';
+import type { BuildKind, BuildRequest } from '../config/build-request.js';
+import { PHASES } from '../flavours/phases.js';
+import { UsageError } from '../errors.js';
+import type { EventSink } from '../report/events.js';
+import { jsonLinesSink, parseProgressFd } from '../report/json-lines.js';
 import { loadSpec } from '../spec/load.js';
 import { specRequest } from '../spec/request.js';
 
@@ -34,6 +37,7 @@ export interface CommandFlags {
   dryRun?: boolean;
   json?: boolean;
   debug?: boolean;
+  progressFd?: string;
   spec?: string;
 }
 
@@ -62,7 +66,8 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
   program
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
     .option('--json', 'with --dry-run: print the plan as one JSON document')
-    .option('--debug', 'show stack traces and the exact commands kiln runs');
+    .option('--debug', 'show stack traces and the exact commands kiln runs')
+    .option('--progress-fd <fd>', 'also write every build event as one JSON line to this open file descriptor (for programs driving kiln)');
   const help = [`Variables (read when no flag sets the option):\n${variableHelp(kind)}`, `Phases (hooks run in this order; numbers in hook names order them):\n${phaseHelp()}`, `Examples:\n${examples}`];
   return program.addHelpText('after', `\n${help.join('\n\n')}\n`);
 }
@@ -78,16 +83,30 @@ function cliValues(program: Command, kind: BuildKind): CliValues {
   return values;
 }
 
-/** Parses argv into flags and a request (throws CommanderError or UsageError). */
-export function parseBuildArgs(program: Command, kind: BuildKind, argv: string[]): { flags: CommandFlags; request: BuildRequest } {
+/** The extra event sinks the flags ask for (`--progress-fd`). */
+export function progressSinks(flags: CommandFlags): EventSink[] {
+  if (flags.progressFd === undefined) return [];
+  const fd = parseProgressFd(flags.progressFd);
+  if (fd === undefined) throw new UsageError(`--progress-fd "${flags.progressFd}" is not a file descriptor number`, 'pass the number of a descriptor you opened, e.g. --progress-fd 3');
+  return [jsonLinesSink(fd)];
+}
+
+/** Parses argv into flags and a request (throws CommanderError or UsageError); the build service passes a job's own environment. */
+export function parseBuildArgs(
+  program: Command,
+  kind: BuildKind,
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): { flags: CommandFlags; request: BuildRequest } {
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
   const values = cliValues(program, kind);
   if (flags.spec !== undefined) {
     const cli = { values, flavours: program.args };
-    return { flags, request: specRequest(loadSpec(flags.spec), { kind, env: process.env, cwd: process.cwd(), cli }) };
+    return { flags, request: specRequest(loadSpec(flags.spec), { kind, env, cwd, cli }) };
   }
-  const request = buildRequest(kind, program.args, values, process.env, process.cwd());
+  const request = buildRequest(kind, program.args, values, env, cwd);
   return { flags, request };
 }

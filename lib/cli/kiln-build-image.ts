@@ -4,12 +4,12 @@
 // other option changes what is built.
 import { Command } from 'commander';
 import { executeBuild } from '../engine/execute.js';
-import { loadAndPlan } from '../plan/load.js';
+import { renderDryRun } from '../plan/print.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { loadSpec } from '../spec/load.js';
 import { assertBuildable, specRequest } from '../spec/request.js';
 import { kilnVersion } from './build-command.js';
 import { runCommand } from './main.js';
-import { renderDryRun } from './plan-report.js';
 
 const EXAMPLES = `  kiln-build-image web.yaml                          build what web.yaml describes
   kiln-build-image '{"flavours": ["debian", "vm"], "name": "demo"}'
@@ -44,9 +44,9 @@ export function main(argv: string[]): Promise<number> {
     const flags = program.opts<Flags>();
     const loaded = loadSpec(program.args[0]!);
     const request = specRequest(loaded, { env: process.env, cwd: process.cwd() });
-    const plan = loadAndPlan(request, request.kind === 'ramdisk' ? { prepend: ['ramdisk'] } : {});
+    const plan = await resolveBuild(request, request.kind === 'ramdisk' ? { prepend: ['ramdisk'] } : {});
     if (flags.dryRun) {
-      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
     assertBuildable(request);

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { checkTools, requiredTools } from '../exec/tools.js';
+import { checkTools, requiredTools } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { ociPlatform } from '../outputs/oci-documents.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';

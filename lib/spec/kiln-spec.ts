@@ -3,7 +3,7 @@
 // what the command line would have given: flavours, option values, and the variables and
 // flavours that repositories, proxies and passwords need. Pure.
 import { posix } from 'node:path';
-import type { BuildKind } from '../config/request.js';
+import type { BuildKind } from '../config/build-request.js';
 import { OPTION_ENV_NAMES } from '../config/field-views.js';
 import { outputFormat } from '../outputs/registry.js';
 import { specOptionValues } from './options.js';

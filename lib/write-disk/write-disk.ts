@@ -7,7 +7,7 @@ import { constants, readSync, openSync, closeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { DeviceRefusedError, KilnError, UsageError } from '../errors.js';
 import { isRoot, run } from '../exec/run.js';
-import { checkTools, requiredTools } from '../exec/tools.js';
+import { checkTools, requiredTools } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { askConfirmation, confirmationText } from './confirm.js';

@@ -7,7 +7,7 @@ import { writeChecksums } from '../../outputs/checksum.js';
 import { isContainerFormat, writeContainerOutputs } from '../../outputs/container.js';
 import { outputBytes } from '../../outputs/output-size.js';
 import { currentOutput } from '../../outputs/partial.js';
-import { containerEpoch } from '../../plan/container.js';
+import { containerEpoch } from '../../plan/container-plan.js';
 import { InternalError } from '../../errors.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
