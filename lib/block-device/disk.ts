@@ -15,7 +15,7 @@ import { makeImageDir, writeImageFile } from '../resources/root-files.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { DiskLayout } from './layout-types.js';
 import { createVolumes } from './lvm-volumes.js';
-import { addPartitionDevices } from './partition-devices.js';
+import { addPartitionDevices } from '../resources/partition-devices.js';
 import type { FsType } from './types.js';
 import { copyIntoFat, emptyFolder } from './vfat-staging.js';
 

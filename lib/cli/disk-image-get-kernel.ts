@@ -14,7 +14,7 @@ import { checkImageReadTools } from '../image-read/image-read-tools.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  disk-image-get-kernel -i web.qcow2                 writes ./web-vmlinuz and ./web-initrd

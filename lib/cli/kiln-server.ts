@@ -7,7 +7,7 @@ import { adminToken } from '../service/admin-token.js';
 import { DEFAULT_CONFIG_FILE, fieldsFor, loadServiceConfig, type ConfigField, type ConfigFlags, type ServiceConfig } from '../service/config.js';
 import { startService } from '../service/service.js';
 import { buildCommandHas } from '../service/validate.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 /** commander's property name of a flag (`--base-dir <dir>` → baseDir). */

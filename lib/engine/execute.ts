@@ -35,21 +35,18 @@ export interface ExecuteOptions {
   logMirror?: LogSink;
 }
 
-/** Runs a resolved build, on this host or (--vm) in a build VM; resolves to the exit code (errors are thrown as KilnErrors). */
+/** Runs a resolved build on this host; resolves to the exit code (errors are thrown as KilnErrors).
+ * vm/run-build.ts runs a --vm build in the build VM instead. */
 export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
-  if (plan.request.vm) {
-    // Loaded only for --vm builds; the VM runner itself runs the builder image's build through here.
-    const { runInVm } = await import('../vm/run-in-vm.js');
-    return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
-  }
   return reportedBuild(plan, options, async (emit, log) => {
     await preflight(plan, log);
     await runSteps(plan, options, emit, log);
   });
 }
 
-/** The frame of every build: progress on the terminal, the log file, timings, interruptions. */
-async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
+/** The frame of every build (here or in the build VM): progress on the terminal, the log file,
+ * timings, interruptions. */
+export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();

@@ -3,7 +3,7 @@
 import { containerLines } from './container-plan.js';
 import { diskToText, table } from './print-disk.js';
 import type { ResolvedBuild } from './resolved-build.js';
-import { vmSummaryText } from '../vm/vm-plan.js';
+import { vmSummaryText } from './vm-summary.js';
 
 /** The stable JSON interface of `--dry-run --json`. */
 export interface PlanJson {

@@ -1,11 +1,11 @@
 // Checks at submission time that a job can be built: its command line is parsed by the build
-// command's own definition and planned against the service's flavours (what --dry-run does),
+// command's own definition and resolved against the service's flavours (what --dry-run does),
 // so an unknown flavour, a missing operating system or a bad option is a 400 naming the field
 // instead of an ERROR minutes later.
 import { CommanderError } from 'commander';
 import { KilnError } from '../errors.js';
-import { defineBuildCommand, parseBuildArgs } from '../cli/build-command.js';
-import { loadAndPlan } from '../plan/load-flavours.js';
+import { defineBuildCommand, parseBuildArgs } from '../spec/command-line.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { buildCommand } from './build-args.js';
 import type { JobSpec } from './job.js';
 import { FieldError } from './submission.js';
@@ -26,12 +26,12 @@ function fieldOf(message: string): string {
 }
 
 /** Throws FieldError unless `job` plans cleanly; `uploaded` is the folder of its uploaded flavours. */
-export function checkBuildable(job: JobSpec, setting: CheckSetting, uploaded?: string): void {
+export async function checkBuildable(job: JobSpec, setting: CheckSetting, uploaded?: string): Promise<void> {
   const flavoursPath = [uploaded, setting.flavoursPath].filter(Boolean).join(':') || undefined;
   const command = buildCommand(job, { outputBase: `/nonexistent/${job.name}`, logFile: '/nonexistent/log', ...setting, flavoursPath });
   try {
     const { request } = parseBuildArgs(defineBuildCommand('disk-image-create', 'disk', '', ''), 'disk', command.args, command.env, '/');
-    loadAndPlan(request);
+    await resolveBuild(request);
   } catch (error) {
     if (error instanceof CommanderError) throw new FieldError('kiln_opts', `the service's build options are wrong: ${error.message}`, 'tell the service administrator');
     if (error instanceof KilnError) throw new FieldError(job.spec ? 'spec' : fieldOf(error.message), error.message, error.hint);

@@ -54,7 +54,7 @@ export async function jobOr404(ctx: ServiceContext, id: string, reply: FastifyRe
 }
 
 /** Checks that the job can be built, uploaded flavours included (unpacked in a scratch folder). */
-function checkSubmission(ctx: ServiceContext, spec: JobSpec): void {
+async function checkSubmission(ctx: ServiceContext, spec: JobSpec): Promise<void> {
   if (!spec.upload) return checkBuildable(spec, ctx.config);
   if (!ctx.config.allowUploads) {
     throw new FieldError('upload', 'this server does not accept uploaded flavours', 'their hooks would run as root on the build host; the administrator can allow them with allow_uploads = yes (best with use_vm)');
@@ -63,7 +63,7 @@ function checkSubmission(ctx: ServiceContext, spec: JobSpec): void {
   const scratch = mkdtempSync(join(tmpdir(), 'kiln-upload-'));
   try {
     unpackUpload(spec.upload, scratch);
-    checkBuildable(spec, ctx.config, scratch);
+    await checkBuildable(spec, ctx.config, scratch);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -76,7 +76,7 @@ async function submit(ctx: ServiceContext, request: FastifyRequest<{ Body: Submi
   if (request.body.id && ((await ctx.store.get(spec.id)) || (await ctx.store.wasDeleted(spec.id)))) {
     throw new FieldError('id', `a job ${spec.id} exists already`, 'leave "id" out and the server picks one');
   }
-  checkSubmission(ctx, spec);
+  await checkSubmission(ctx, spec);
   const job = newJob(spec, user, ctx.config);
   await ctx.store.insert(job, spec.upload);
   try {

@@ -1,7 +1,7 @@
 // What the service is made of: the flavours a job may use, the workers and when each was last
 // heard from, and a health summary for monitoring.
 import type { FastifyInstance } from 'fastify';
-import { kilnVersion } from '../../cli/build-command.js';
+import { kilnVersion } from '../../version.js';
 import { ARCHES } from '../../config/values.js';
 import { OUTPUT_FORMATS } from '../../outputs/registry.js';
 import type { ServiceContext } from '../context.js';

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
-import type { ResourceStack } from '../resources/disposable-stack.js';
+import type { ResourceStack } from './disposable-stack.js';
 
 /** Partition numbers the kernel currently knows for `loopDevice` (from sysfs). */
 export function kernelPartitions(loopDevice: string): number[] {
