@@ -53,7 +53,8 @@ function expandHostInputs(patterns: string[], env: Record<string, string | undef
   const home = invokingHome(env);
   return patterns.map((pattern) => {
     const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
-    return { pattern, expanded, matches: expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true }).sort() : [] };
+    // suppressErrors: a pattern below a file (${DIB_LOCAL_IMAGE}/index.json for an archive) matches nothing.
+    return { pattern, expanded, matches: expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true, suppressErrors: true }).sort() : [] };
   });
 }
 
