@@ -1,4 +1,4 @@
-// kiln's version, from package.json (the manifest and the SBOMs record it).
+// kiln's version, from package.json (what --version prints, the service reports, the manifest and the SBOMs record).
 import { readFileSync } from 'node:fs';
 
 /** kiln's version, from package.json. */

@@ -19,7 +19,7 @@ import { createVolumes } from './lvm-volumes.js';
 import { rebuildExtFilesystem, writeFilesystemInto } from './ext-rebuild.js';
 import { isExtFs } from './filesystems.js';
 import { clampTimes } from '../reproducible/clamp.js';
-import { addPartitionDevices } from './partition-devices.js';
+import { addPartitionDevices } from '../resources/partition-devices.js';
 import type { FsType } from './types.js';
 import { copyIntoFat, emptyFolder } from './vfat-staging.js';
 
@@ -131,7 +131,7 @@ function deviceFor(disk: AttachedDisk, node: string): string {
 }
 
 /** Makes every filesystem of the layout, in call order. */
-export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
+async function makeFilesystems(disk: AttachedDisk): Promise<void> {
   const { log, signal, epoch } = diskStacks.get(disk)!;
   for (const fs of disk.layout.filesystems) {
     const device = deviceFor(disk, fs.device);
@@ -144,7 +144,7 @@ export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
 }
 
 /** Mounts the filesystems in mount order under the mount base; vfat ones become plain folders. */
-export async function mountFilesystems(disk: AttachedDisk): Promise<void> {
+async function mountFilesystems(disk: AttachedDisk): Promise<void> {
   const { stack, log } = diskStacks.get(disk)!;
   for (const m of disk.layout.mounts) {
     const device = disk.filesystemDevices[m.filesystem]!;

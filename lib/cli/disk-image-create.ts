@@ -2,7 +2,8 @@
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { buildOrCheck } from './check-reproducible.js';
-import { defineBuildCommand, parseBuildArgs, progressSinks } from './build-command.js';
+import { withVmSummary } from '../vm/run-build.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 import { assertBuildable } from '../spec/request.js';
 
@@ -19,7 +20,7 @@ export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
     const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = await resolveBuild(request);
+    const plan = withVmSummary(await resolveBuild(request));
     if (flags.dryRun) {
       process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;

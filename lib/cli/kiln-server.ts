@@ -7,7 +7,7 @@ import { adminToken } from '../service/admin-token.js';
 import { DEFAULT_CONFIG_FILE, fieldsFor, loadServiceConfig, type ConfigField, type ConfigFlags, type ServiceConfig } from '../service/config.js';
 import { startService } from '../service/service.js';
 import { buildCommandHas } from '../service/validate.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 /** commander's property name of a flag (`--base-dir <dir>` → baseDir). */
@@ -16,7 +16,7 @@ function optionKey(flag: string): string {
 }
 
 /** Adds one option per configuration field, each help line naming its file key and variable. */
-export function addConfigOptions(program: Command, fields: ConfigField[]): Command {
+function addConfigOptions(program: Command, fields: ConfigField[]): Command {
   program.option('--config <file>', `configuration file (default $KILN_CONFIG, else ${DEFAULT_CONFIG_FILE} if it exists)`);
   for (const field of fields) {
     if (!field.flag) continue;
@@ -28,7 +28,7 @@ export function addConfigOptions(program: Command, fields: ConfigField[]): Comma
 }
 
 /** The flags given, by configuration key. */
-export function configFlags(program: Command, fields: ConfigField[]): ConfigFlags {
+function configFlags(program: Command, fields: ConfigField[]): ConfigFlags {
   const opts = program.opts<Record<string, string | undefined>>();
   return Object.fromEntries(fields.filter((f) => f.flag).map((f) => [f.key, opts[optionKey(f.flag)]]));
 }

@@ -3,7 +3,8 @@
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { buildOrCheck } from './check-reproducible.js';
-import { defineBuildCommand, parseBuildArgs, progressSinks } from './build-command.js';
+import { withVmSummary } from '../vm/run-build.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy ramdisk: deploy.kernel + deploy.initramfs
@@ -15,7 +16,7 @@ export function main(argv: string[]): Promise<number> {
   return runCommand('ramdisk-image-create', argv, async (interrupts) => {
     const program = defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
-    const plan = await resolveBuild(request, { prepend: ['ramdisk'] });
+    const plan = withVmSummary(await resolveBuild(request, { prepend: ['ramdisk'] }));
     if (flags.dryRun) {
       process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;

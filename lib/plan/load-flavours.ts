@@ -11,7 +11,7 @@ import { newestInput, type SourceDate } from '../reproducible/source-date.js';
 import { hostInputFiles } from './cache-keys.js';
 
 /** Reads everything planning needs for `request`. */
-export function loadPlanInputs(request: BuildRequest, builtIn?: string): PlanInputs {
+function loadPlanInputs(request: BuildRequest, builtIn?: string): PlanInputs {
   const entries = searchPath({ cliPath: request.flavoursPath, env: request.env, cwd: request.cwd, ...(builtIn ? { builtIn } : {}) });
   const discovery = discoverFlavours(entries);
   const catalogue = new Map<string, FlavourMetadata & { origin: string }>();

@@ -23,8 +23,8 @@ import { hookTreeHas, hookTreeSources, type HookTreeSource } from './hook-tree-s
 import { datedPlan } from './load-flavours.js';
 import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
 import { toolNeeds } from './tool-needs.js';
-import type { VmSummary } from '../vm/vm-plan.js';
-import { diskSeedInputs } from '../reproducible/seed.js';
+import type { VmSummary } from './vm-summary.js';
+import { diskSeedInputs } from './disk-seed.js';
 
 /** What the layer and output caches give this build. */
 export interface ResolvedCache {
@@ -51,8 +51,8 @@ export interface ResolvedBuild extends BuildPlan {
   /** Host tools the build runs (preflight checks they are there). */
   tools: RequiredTool[];
   cache: ResolvedCache;
-  /** The build VM of a --vm build (what the dry run says about it). */
-  vm: VmSummary | undefined;
+  /** The build VM of a --vm build, added by the commands (vm/vm-plan.ts; the VM layer sits above planning). */
+  vm?: VmSummary;
   /** Disk builds: what the seed of the disk's identifiers is made from (with the size, once known). */
   diskSeed: string | undefined;
 }
@@ -89,8 +89,6 @@ export async function resolveBuild(request: BuildRequest, options: ResolveOption
   const disk = resolveDisk(plan);
   const tools = requiredTools(toolNeeds(plan, disk));
   const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now());
-  // Loaded only for --vm builds (the VM layer sits above planning).
-  const vm = request.vm ? (await import('../vm/vm-plan.js')).vmSummary(plan) : undefined;
   const diskSeed = disk ? diskSeedInputs(plan, packageLists, diskKeyText(disk)) : undefined;
-  return { ...plan, packageLists, hookTree, disk, tools, cache, vm, diskSeed };
+  return { ...plan, packageLists, hookTree, disk, tools, cache, diskSeed };
 }

@@ -8,10 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { timeFixScript, usedInodes, writeIntoArgv } from '../../lib/block-device/ext-rebuild.js';
 import { buildRequest } from '../../lib/config/parse-options.js';
 import { UsageError } from '../../lib/errors.js';
-import { planBuild } from '../../lib/plan/build-plan.js';
-import { datedPlan, loadPlanInputs } from '../../lib/plan/load-flavours.js';
+import { datedPlan, loadAndPlan } from '../../lib/plan/load-flavours.js';
 import { clampFindArgs, cleanFindArgs, NORMALISE_RULES, normaliseTableMarkdown } from '../../lib/reproducible/normalise.js';
-import { derivedRandom } from '../../lib/reproducible/seed.js';
+import { derivedRandom } from '../../lib/plan/disk-seed.js';
 import { folderTime, isoDate, newestInput, newestOf } from '../../lib/reproducible/source-date.js';
 import { stageKeys } from '../../lib/plan/cache-keys.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
@@ -96,7 +95,7 @@ describe('SOURCE_DATE_EPOCH', () => {
     try {
       writeTree(tmp.path, { 'f/os/flavour-provides': 'operating-system\n' });
       const request = buildRequest('disk', ['os'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true }, {}, tmp.path);
-      expect(planBuild(request, loadPlanInputs(request, join(tmp.path, 'f'))).sourceDate.epoch).toBe(0);
+      expect(loadAndPlan(request, { builtIn: join(tmp.path, 'f') }).sourceDate.epoch).toBe(0);
     } finally {
       tmp.cleanup();
     }

@@ -7,7 +7,7 @@ import { closeDisk, copyTreeIntoDisk, createDisk, installFstab, type AttachedDis
 import { blockDeviceEnvironment } from '../../block-device/environment.js';
 import { planDiskLayout } from '../../block-device/layout.js';
 import { probeKernelFeatures } from '../../block-device/kernel-support.js';
-import { derivedRandom } from '../../reproducible/seed.js';
+import { derivedRandom } from '../../plan/disk-seed.js';
 import { run } from '../../exec/run.js';
 import { applySizeHookOutput, imageSize, sizeHookEnvironment } from '../../plan/image-size.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';

@@ -12,7 +12,7 @@ import { closeDisk, copyTreeIntoDisk, createDisk } from '../../../lib/block-devi
 import { planDiskLayout } from '../../../lib/block-device/layout.js';
 import type { DiskLayout } from '../../../lib/block-device/layout-types.js';
 import { ResourceStack } from '../../../lib/resources/disposable-stack.js';
-import { derivedRandom } from '../../../lib/reproducible/seed.js';
+import { derivedRandom } from '../../../lib/plan/disk-seed.js';
 import { bin, hostState, isRoot } from '../../helpers/host.js';
 
 const FLAVOURS = join(import.meta.dirname, '../../../flavours');

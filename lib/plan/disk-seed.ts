@@ -4,8 +4,8 @@
 // inputs give different identifiers (mkosi's Seed=, kiwi's UUIDs from SOURCE_DATE_EPOCH). Pure.
 import { createHash } from 'node:crypto';
 import type { RandomSource } from '../block-device/random.js';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { stageKeys } from '../plan/cache-keys.js';
+import type { BuildPlan } from './build-plan.js';
+import { stageKeys } from './cache-keys.js';
 
 /**
  * A deterministic RandomSource: SHA-256 of the seed and a block counter, concatenated (a hash in

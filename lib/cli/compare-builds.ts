@@ -2,11 +2,12 @@
 // and SOURCE_DATE_EPOCH, the second time into a temporary folder beside the outputs, then compare
 // every output and description file byte for byte. The first build's files stay where they belong; any difference
 // is explained by kiln-diff's comparison and fails the command.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { BuildRequest } from '../config/build-request.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
+import { removeTree } from '../resources/remove-tree.js';
 import { diffOutputs, type DiffReport } from '../diff/compare.js';
 import { nullLog } from '../log.js';
 import { sidecarFiles } from '../engine/steps/manifests.js';
@@ -59,6 +60,6 @@ export async function checkReproducible(request: BuildRequest, build: BuildRunne
     }
     return mismatches;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir, nullLog);
   }
 }
