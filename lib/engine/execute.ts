@@ -23,7 +23,8 @@ import { outputCacheText } from './block-device-config.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { outputBytes } from '../outputs/output-size.js';
 import { tmpdir } from 'node:os';
-import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
+import { describeCleared } from '../resources/leftovers.js';
+import { clearBuildLeftovers } from '../vm/leftovers.js';
 
 /** How the CLI runs a build. */
 export interface ExecuteOptions {
@@ -36,6 +37,9 @@ export interface ExecuteOptions {
   stream?: NodeJS.WriteStream;
   /** Gets every line of the build log as well (the build VM's agent forwards them to the host). */
   logMirror?: LogSink;
+  /** An empty folder to build in that the caller disposes of (the build VM's scratch disk, thrown
+   * away whole: removing the tree file by file would only cost time there). */
+  workDir?: string;
 }
 
 /** Runs a planned build, on this host or (--vm) in a build VM; resolves to the exit code (errors are thrown as KilnErrors). */
@@ -96,12 +100,18 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
-  await using stack = new ResourceStack();
-  for (const cleared of await clearLeftovers(tmpdir(), log)) emit({ type: 'warning', message: describeCleared(cleared) });
+/** A work folder of its own for the build: on tmpfs when there is memory enough. */
+async function newWorkDir(plan: BuildPlan, stack: ResourceStack, log: FileLog): Promise<string> {
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
   const work = await makeWorkDir(stack, tmpfs, log);
   log.line('kiln', `work folder ${work}: ${tmpfs.reason}`);
+  return work;
+}
+
+async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+  await using stack = new ResourceStack();
+  for (const cleared of await clearBuildLeftovers(plan.request.imageCache, log)) emit({ type: 'warning', message: describeCleared(cleared) });
+  const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},

@@ -52,8 +52,11 @@ export async function mountShares(stack: ResourceStack, job: GuestJob, log: LogS
     const problem = mountTargetProblem(share.target, realProbe, { internal: share.target.startsWith('/kiln/') });
     if (problem) throw new KilnError(`cannot share the host folder ${share.target} with the build VM: ${problem}`, { exitCode: 2, hint: 'keep flavours and the files builds read outside the system folders (/usr, /etc, ...)' });
     await mkdir(share.target, { recursive: true });
-    // The flavours and the cache do not change under a build: let the guest cache them.
-    const options = ['trans=virtio', 'version=9p2000.L', 'msize=262144', share.readOnly ? 'cache=loose' : 'cache=none', ...(share.readOnly ? ['ro'] : [])];
+    // cache=loose: the flavours and the cache do not change under a build, and the host reads
+    // what the guest writes only after the guest unmounted (which writes everything back); it
+    // lets writes go out in msize pieces instead of one round trip per write (tar writes 10 KiB
+    // blocks: 1 MB/s under emulation without it).
+    const options = ['trans=virtio', 'version=9p2000.L', 'msize=262144', 'cache=loose', ...(share.readOnly ? ['ro'] : [])];
     await mount(stack, { source: share.tag, target: share.target, fstype: '9p', options, log });
   }
   await mountCacheOverlay(stack, job, log);

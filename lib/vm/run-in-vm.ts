@@ -21,14 +21,14 @@ import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { BuildEvent, EventSink } from '../report/events.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
-import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
+import { describeCleared } from '../resources/leftovers.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { makeTempDir, tempPrefix } from '../resources/temp-dir.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
 import { ensureBuilder, type BuilderImage } from './builder-image.js';
 import { importCacheAdditions, writableFolder } from './cache-sync.js';
 import { blockDeviceConfigFile, hostPathsIn, planGuestJob } from './guest-job.js';
-import { clearVmLeftovers, INCOMING_FOLDER } from './leftovers.js';
+import { clearBuildLeftovers, INCOMING_FOLDER } from './leftovers.js';
 import { startMachine, type RunningMachine } from './machine-process.js';
 import { placeOutputs } from './outputs.js';
 import { raiseCarried, type GuestMessage } from './protocol.js';
@@ -49,7 +49,7 @@ export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: Ev
   ]) }));
   const builder = await ensureBuilder(request, (builderPlan) => executeBuild(builderPlan, { ...options, sinks: [], logMirror: undefined }), emit, log);
   await using stack = new ResourceStack();
-  for (const cleared of [...(await clearLeftovers(tmpdir(), log)), ...(await clearVmLeftovers(request.imageCache, log))]) {
+  for (const cleared of await clearBuildLeftovers(request.imageCache, log)) {
     emit({ type: 'warning', message: describeCleared(cleared) });
   }
   const dir = await makeTempDir(stack, 'vm', tmpdir(), log);
