@@ -37,6 +37,9 @@ export interface ExecuteOptions {
   stream?: NodeJS.WriteStream;
   /** Gets every line of the build log as well (the build VM's agent forwards them to the host). */
   logMirror?: LogSink;
+  /** Reuse layers and outputs from the cache, store none (the build VM when the host's cache is
+   * read-only for the user: what it stored would be thrown away with the VM). */
+  readOnlyCache?: boolean;
   /** An empty folder to build in that the caller disposes of (the build VM's scratch disk, thrown
    * away whole: removing the tree file by file would only cost time there). */
   workDir?: string;
@@ -114,7 +117,7 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,
-    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
+    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, readOnlyCache: options.readOnlyCache ?? false,
   };
   const keys = stageKeys(plan, await packageListFiles(plan));
   const outputs = outputCacheEntry(plan, keys);
@@ -129,6 +132,6 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx, keys);
   const firmwares = await finishBuild(ctx);
-  if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
+  if (outputs && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
   await bootTest(ctx, firmwares);
 }

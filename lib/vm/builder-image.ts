@@ -47,10 +47,15 @@ export function builderKey(root = kilnRoot(), node = process.execPath): string {
   return hash.digest('hex').slice(0, 20);
 }
 
-/** Where the builder of `key` lives in `cacheDir`. */
+/** Where the builder of `key` lives in `cacheDir`. The kernel is the uncompressed one when the
+ * flavour could extract it (QEMU boots it without the emulated CPU decompressing it first). */
 export function builderImage(cacheDir: string, key: string): BuilderImage {
   const dir = join(cacheDir, 'vm', `builder-${key}`);
-  return { key, dir, disk: join(dir, 'disk.qcow2'), kernel: join(dir, 'disk.vmlinuz'), initrd: join(dir, 'disk.initrd'), rootLabel: BUILDER_ROOT_LABEL };
+  const vmlinux = join(dir, 'disk.vmlinux');
+  return {
+    key, dir, disk: join(dir, 'disk.qcow2'), kernel: existsSync(vmlinux) ? vmlinux : join(dir, 'disk.vmlinuz'), initrd: join(dir, 'disk.initrd'),
+    rootLabel: BUILDER_ROOT_LABEL,
+  };
 }
 
 /** The builder of `key` if it is complete in `cacheDir`. */

@@ -5,6 +5,7 @@
 // processes that are gone before it starts.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { probeKernelFeatures } from '../block-device/kernel-support.js';
 import type { LogSink } from '../log.js';
 import { clearLeftovers, type Cleared } from '../resources/leftovers.js';
 
@@ -18,5 +19,8 @@ export function clearVmLeftovers(cacheDir: string, log?: LogSink): Promise<Clear
 
 /** Everything dead builds left that a build with `cacheDir` can clear: TMPDIR's temp folders, the cache's import folders. */
 export async function clearBuildLeftovers(cacheDir: string, log?: LogSink): Promise<Cleared[]> {
+  // The build VM is new for every build, and the import folders it sees in the cache are the
+  // host's, of a host process it cannot see.
+  if (probeKernelFeatures().builderVm) return [];
   return [...(await clearLeftovers(tmpdir(), log)), ...(await clearVmLeftovers(cacheDir, log))];
 }

@@ -150,7 +150,7 @@ export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey
     const key = keys[index]!;
     const checkpointDue = (hookIndex: number): boolean => {
       const found = key.checkpoints[hookIndex];
-      return !request.noCache && found !== undefined && !found.uncacheable && keeper.sinceLast() >= checkpointAfter;
+      return !request.noCache && !ctx.readOnlyCache && found !== undefined && !found.uncacheable && keeper.sinceLast() >= checkpointAfter;
     };
     await runStage(ctx, decision.stage, decision.resume ? decision.resume.index + 1 : 0, {
       pauseAfter: checkpointDue,
@@ -159,7 +159,7 @@ export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey
         return keeper.store(checkpoint.key, `${decision.stage} checkpoint (after ${checkpoint.afterHook})`);
       },
     });
-    if (!request.noCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
+    if (!request.noCache && !ctx.readOnlyCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
   }
 }
 
