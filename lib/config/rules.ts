@@ -1,7 +1,7 @@
 // Checks across options, after each option was parsed on its own (STYLE lesson 8: a list of rule
 // functions). Each throws one UsageError line naming what was given. Pure.
 import { UsageError } from '../errors.js';
-import type { BuildRequest } from './request.js';
+import type { BuildRequest } from './build-request.js';
 
 type Rule = (request: BuildRequest) => void;
 

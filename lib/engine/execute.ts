@@ -3,28 +3,24 @@
 // ends: success, a failing hook, Ctrl-C or SIGTERM.
 import { InterruptedError, KilnError } from '../errors.js';
 import { FileLog, type LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
 import { renderTiming, TimingCollector } from '../report/timing.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
-import { prepareHookTree } from './steps/hook-tree.js';
+import { prepareHookTree } from './steps/prepare-hook-tree.js';
 import { buildRootStages } from './steps/root-stages.js';
-import { stageKeys } from '../cache/stage-inputs.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
 import { bootTest, finishBuild } from './steps/finish.js';
-import { cachedFirmwares, findOutputs, outputKey, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
-import type { StageKey } from '../cache/keys.js';
-import { packageListFiles } from './steps/hook-tree.js';
-import { outputCacheText } from './block-device-config.js';
+import { findOutputs, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { outputBytes } from '../outputs/output-size.js';
+import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
-import { describeCleared } from '../resources/leftovers.js';
-import { clearBuildLeftovers } from '../vm/leftovers.js';
+import { clearLeftovers, describeCleared, type Cleared } from '../resources/leftovers.js';
 
 /** How the CLI runs a build. */
 export interface ExecuteOptions {
@@ -43,31 +39,35 @@ export interface ExecuteOptions {
   /** An empty folder to build in that the caller disposes of (the build VM's scratch disk, thrown
    * away whole: removing the tree file by file would only cost time there). */
   workDir?: string;
+  /** Folders whose dead kiln temp folders are cleared before the build (default TMPDIR; the build
+   * VM passes none: it is new for every build, and what it sees of the host's are not its own). */
+  leftoverFolders?: string[];
 }
 
-/** Runs a planned build, on this host or (--vm) in a build VM; resolves to the exit code (errors are thrown as KilnErrors). */
-export async function executeBuild(plan: BuildPlan, options: ExecuteOptions): Promise<number> {
-  if (plan.request.vm) {
-    // Loaded only for --vm builds; the VM runner itself runs the builder image's build through here.
-    const { runInVm } = await import('../vm/run-in-vm.js');
-    return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
-  }
+/** Runs a resolved build on this host; resolves to the exit code (errors are thrown as KilnErrors).
+ * vm/run-build.ts runs a --vm build in the build VM instead. */
+export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
   return reportedBuild(plan, options, async (emit, log) => {
     await preflight(plan, log);
     await runSteps(plan, options, emit, log);
   });
 }
 
-/** The frame of every build: progress on the terminal, the log file, timings, interruptions. */
-async function reportedBuild(plan: BuildPlan, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
+/** The frame of every build (here or in the build VM): progress on the terminal, the log file,
+ * timings, interruptions. */
+export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();
   const emit = fanOut(reporter.sink, timing.sink, ...(options.sinks ?? []));
+  // The output name is locked before anything is written under it (NAME.log included); the
+  // outputs are staged beside it and put in place together once the whole build has succeeded.
+  await using outputs = await OutputSet.open(plan.request.imageName);
   const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`, options.logMirror);
   try {
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
-    await body(emit, log);
+    await outputs.run(() => body(emit, log));
+    await outputs.commit();
     reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
@@ -80,18 +80,11 @@ async function reportedBuild(plan: BuildPlan, options: ExecuteOptions, body: (em
   }
 }
 
-/** The output cache entry of a build, unless caching is off or the root cannot be cached. */
-function outputCacheEntry(plan: BuildPlan, keys: readonly StageKey[]): { key: string } | undefined {
-  const last = keys[keys.length - 1]!;
-  if (plan.request.noCache || last.uncacheable) return undefined;
-  return { key: outputKey(plan, last.key, outputCacheText(plan)) };
-}
-
 async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
   if (!ctx.plan.request.checksum) return;
   for (const o of ctx.plan.outputs) {
     // A folder output (the oci layout) is content-addressed already: its blobs are named by digest.
-    if ((await outputBytes(o.path)).folder) continue;
+    if ((await outputBytes(currentOutput(o.path))).folder) continue;
     await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
   }
 }
@@ -104,34 +97,40 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
 }
 
 /** A work folder of its own for the build: on tmpfs when there is memory enough. */
-async function newWorkDir(plan: BuildPlan, stack: ResourceStack, log: FileLog): Promise<string> {
+async function newWorkDir(plan: ResolvedBuild, stack: ResourceStack, log: FileLog): Promise<string> {
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
   const work = await makeWorkDir(stack, tmpfs, log);
   log.line('kiln', `work folder ${work}: ${tmpfs.reason}`);
   return work;
 }
 
-async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+/** Clears the dead kiln temp folders of each of `folders`. */
+async function clearFolders(folders: string[], log: FileLog): Promise<Cleared[]> {
+  const cleared: Cleared[] = [];
+  for (const folder of folders) cleared.push(...(await clearLeftovers(folder, log)));
+  return cleared;
+}
+
+async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
   await using stack = new ResourceStack();
-  for (const cleared of await clearBuildLeftovers(plan.request.imageCache, log)) emit({ type: 'warning', message: describeCleared(cleared) });
+  for (const cleared of await clearFolders(options.leftoverFolders ?? [tmpdir()], log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, readOnlyCache: options.readOnlyCache ?? false,
   };
-  const keys = stageKeys(plan, await packageListFiles(plan));
-  const outputs = outputCacheEntry(plan, keys);
-  const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
-  if (outputs && cached) {
-    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(o.path)).bytes });
+  const { outputKey, outputsFromCache, cachedFirmwares } = plan.cache;
+  const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format)) : undefined;
+  if (outputKey && cached) {
+    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, plan.outputs, log));
+    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });
     await writeChecksumsIfAsked(ctx);
-    await bootTest(ctx, cachedFirmwares(plan.request.imageCache, outputs.key));
+    await bootTest(ctx, cachedFirmwares);
     return;
   }
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
-  await buildRootStages(ctx, keys);
+  await buildRootStages(ctx);
   const firmwares = await finishBuild(ctx);
-  if (outputs && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
+  if (outputKey && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, plan.outputs, log, firmwares));
   await bootTest(ctx, firmwares);
 }

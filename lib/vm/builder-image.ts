@@ -8,20 +8,19 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import fg from 'fast-glob';
-import { buildRequest } from '../config/options.js';
-import type { BuildRequest } from '../config/request.js';
+import { buildRequest } from '../config/parse-options.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { KilnError } from '../errors.js';
 import type { LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { loadAndPlan } from '../plan/load.js';
+import { resolveBuild, type ResolvedBuild } from '../plan/resolved-build.js';
 import { checkPrivilege } from '../engine/preflight.js';
 import type { EventSink } from '../report/events.js';
 import { kilnRoot, packageEntries } from './kiln-bundle.js';
 
 /** Root filesystem label of the builder image (the VM boots root=LABEL=...). */
-export const BUILDER_ROOT_LABEL = 'kiln-builder';
+const BUILDER_ROOT_LABEL = 'kiln-builder';
 /** The flavours the builder image is built from. */
-export const BUILDER_FLAVOURS = ['debian', 'vm', 'kiln-builder'];
+const BUILDER_FLAVOURS = ['debian', 'vm', 'kiln-builder'];
 /** Bumped when the way kiln boots the builder changes in a way its files do not show. */
 const BUILDER_FORMAT = 1;
 
@@ -68,7 +67,7 @@ export function findBuilder(cacheDir: string, key: string): BuilderImage | undef
 const BUILDER_ENV = /^(DIB_DISTRIBUTION_MIRROR|DIB_DEBIAN_DISTRIBUTION_MIRROR|DIB_DEBIAN_SECURITY_MIRROR|http_proxy|https_proxy|no_proxy|HTTP_PROXY|HTTPS_PROXY|NO_PROXY|HOME|USER|SUDO_USER|XDG_CACHE_HOME|PATH)$/;
 
 /** The request that builds the builder of `key` into a partial folder of `request`'s cache (its log beside the final folder). */
-export function builderRequest(request: BuildRequest, partialDir: string, logfile: string): BuildRequest {
+function builderRequest(request: BuildRequest, partialDir: string, logfile: string): BuildRequest {
   const env = Object.fromEntries(Object.entries(request.env).filter(([name]) => BUILDER_ENV.test(name)));
   return buildRequest('disk', BUILDER_FLAVOURS, {
     imageName: join(partialDir, 'disk'), types: ['qcow2'], rootLabel: BUILDER_ROOT_LABEL, imageCache: request.imageCache, logfile,
@@ -77,7 +76,7 @@ export function builderRequest(request: BuildRequest, partialDir: string, logfil
 }
 
 /** How the builder build is run (the engine's executeBuild, passed in to keep the modules apart). */
-export type BuildRunner = (plan: BuildPlan) => Promise<number>;
+export type BuildRunner = (plan: ResolvedBuild) => Promise<number>;
 
 /** The builder image for `request`'s cache: found, or built now (which needs root once). */
 export async function ensureBuilder(request: BuildRequest, build: BuildRunner, emit: EventSink, log: LogSink): Promise<BuilderImage> {
@@ -99,7 +98,7 @@ export async function ensureBuilder(request: BuildRequest, build: BuildRunner, e
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    await build(loadAndPlan(builderRequest(request, partial, `${image.dir}.log`)));
+    await build(await resolveBuild(builderRequest(request, partial, `${image.dir}.log`)));
     await rename(partial, image.dir).catch(async (error: NodeJS.ErrnoException) => {
       // Another build made the same image meanwhile: use theirs.
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;

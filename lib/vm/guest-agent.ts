@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { executeBuild } from '../engine/execute.js';
 import type { LogSink } from '../log.js';
-import { loadAndPlan } from '../plan/load.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { exportCacheAdditions } from './cache-sync.js';
 import { Channel } from './channel.js';
@@ -46,11 +46,11 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   const workDir = join(job.workMount, 'build');
   await mkdir(workDir, { mode: 0o755 });
   await mountShares(stack, job, log);
-  const plan = loadAndPlan(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
+  const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
   try {
-    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined });
+    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, leftoverFolders: [] });
     return { exitCode, exported: await handBackCache(job, log, signals.signal) };
   } catch (error) {
     await handBackCache(job, log, signals.signal);

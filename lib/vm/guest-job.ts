@@ -5,7 +5,7 @@
 // folder of the host's work folder (the host puts them in place afterwards), the cache is the
 // host's read-only one below a writable overlay, and the log is streamed to the host.
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { Share } from './machine.js';
 import type { GuestFile, GuestJob, GuestMount } from './protocol.js';

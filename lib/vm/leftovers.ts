@@ -5,7 +5,6 @@
 // processes that are gone before it starts.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeKernelFeatures } from '../block-device/kernel-support.js';
 import type { LogSink } from '../log.js';
 import { clearLeftovers, type Cleared } from '../resources/leftovers.js';
 
@@ -17,10 +16,7 @@ export function clearVmLeftovers(cacheDir: string, log?: LogSink): Promise<Clear
   return clearLeftovers(join(cacheDir, INCOMING_FOLDER), log);
 }
 
-/** Everything dead builds left that a build with `cacheDir` can clear: TMPDIR's temp folders, the cache's import folders. */
-export async function clearBuildLeftovers(cacheDir: string, log?: LogSink): Promise<Cleared[]> {
-  // The build VM is new for every build, and the import folders it sees in the cache are the
-  // host's, of a host process it cannot see.
-  if (probeKernelFeatures().builderVm) return [];
-  return [...(await clearLeftovers(tmpdir(), log)), ...(await clearVmLeftovers(cacheDir, log))];
+/** The folders where a host build clears what dead builds left: TMPDIR's temp folders, the cache's import folders. */
+export function hostLeftoverFolders(cacheDir: string): string[] {
+  return [tmpdir(), join(cacheDir, INCOMING_FOLDER)];
 }

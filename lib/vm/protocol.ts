@@ -2,7 +2,7 @@
 // per line on a virtio-serial port. The guest says it is up, the host sends the job, the guest
 // streams the build's events and log lines and ends with its result; the host may ask it to
 // stop (Ctrl-C, SIGTERM). Pure: types, encoding, decoding, and errors carried across.
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { KilnError } from '../errors.js';
 import type { BuildEvent } from '../report/events.js';
 

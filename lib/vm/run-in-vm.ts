@@ -9,26 +9,27 @@ import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { hostInputFiles } from '../cache/stage-inputs.js';
-import type { BuildRequest } from '../config/request.js';
+import { hostInputFiles } from '../plan/cache-keys.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { executeBuild, type ExecuteOptions } from '../engine/execute.js';
 import { timed } from '../engine/steps/timed.js';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { checkTools, requiredTools } from '../exec/tools.js';
+import { checkTools, requiredTools } from '../exec/host-tools.js';
 import { builtInFlavoursDir } from '../flavours/search-path.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
 import type { BuildEvent, EventSink } from '../report/events.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
-import { describeCleared } from '../resources/leftovers.js';
+import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { makeTempDir, tempPrefix } from '../resources/temp-dir.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
 import { ensureBuilder, type BuilderImage } from './builder-image.js';
 import { importCacheAdditions, writableFolder } from './cache-sync.js';
 import { blockDeviceConfigFile, hostPathsIn, planGuestJob } from './guest-job.js';
-import { clearBuildLeftovers, INCOMING_FOLDER } from './leftovers.js';
+import { hostLeftoverFolders, INCOMING_FOLDER } from './leftovers.js';
 import { startMachine, type RunningMachine } from './machine-process.js';
 import { placeOutputs } from './outputs.js';
 import { raiseCarried, type GuestMessage } from './protocol.js';
@@ -41,7 +42,7 @@ const BOOT_TIMEOUT_MS: Record<AccelChoice['accel'], number> = { kvm: 120_000, tc
 const STOP_GRACE_MS = 120_000;
 
 /** Runs `plan` (a --vm request) in a build VM. */
-export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: EventSink, log: LogSink & { path: string }): Promise<void> {
+export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: LogSink & { path: string }): Promise<void> {
   const { request } = plan;
   const ctx = { signal: options.signal, emit };
   checkTools(requiredTools({ tools: new Map([
@@ -49,8 +50,8 @@ export async function runInVm(plan: BuildPlan, options: ExecuteOptions, emit: Ev
   ]) }));
   const builder = await ensureBuilder(request, (builderPlan) => executeBuild(builderPlan, { ...options, sinks: [], logMirror: undefined }), emit, log);
   await using stack = new ResourceStack();
-  for (const cleared of await clearBuildLeftovers(request.imageCache, log)) {
-    emit({ type: 'warning', message: describeCleared(cleared) });
+  for (const folder of hostLeftoverFolders(request.imageCache)) {
+    for (const cleared of await clearLeftovers(folder, log)) emit({ type: 'warning', message: describeCleared(cleared) });
   }
   const dir = await makeTempDir(stack, 'vm', tmpdir(), log);
   const accel = await chooseAccel({ forced: request.vmAccel, workDir: dir, rememberFile: join(request.imageCache, 'vm', 'accel.json'), log });

@@ -1,7 +1,7 @@
 // The size of the build VM's scratch disk (pure). It holds the build's work folder: the tree,
 // the raw disk image and the outputs before they are copied out. It is a sparse qcow2, so a
 // generous size costs nothing until the build writes.
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 
 const GIB = 1024 ** 3;
 

@@ -2,7 +2,7 @@
 // (outputs, cache and log moved to kiln's guest folders, everything else as on the host), the
 // paths that come back, the protocol, and where the guest refuses to mount a host folder.
 import { describe, expect, it } from 'vitest';
-import type { BuildRequest } from '../../../lib/config/request.js';
+import type { BuildRequest } from '../../../lib/config/build-request.js';
 import { KilnError, UsageError } from '../../../lib/errors.js';
 import type { BuildPlan } from '../../../lib/plan/build-plan.js';
 import { GUEST, guestRequest, hostPathsIn, outermostFolders, planGuestJob } from '../../../lib/vm/guest-job.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeOption, probeBootSector, probeCommand } from '../../../lib/vm/accel.js';
 import { AGENT_PORT, kernelCommandLine, machineCommand, type MachineSpec } from '../../../lib/vm/machine.js';
 import { workDiskBytes } from '../../../lib/vm/work-disk.js';
-import type { BuildRequest } from '../../../lib/config/request.js';
+import type { BuildRequest } from '../../../lib/config/build-request.js';
 
 const spec: MachineSpec = {
   accel: 'tcg', memoryMiB: 2048, cpus: 2, kernel: '/c/vm/builder-1/disk.vmlinuz', initrd: '/c/vm/builder-1/disk.initrd',

@@ -1,6 +1,6 @@
 // --vm, --vm-memory, --vm-cpus and KILN_VM_ACCEL as the option table parses them.
 import { describe, expect, it } from 'vitest';
-import { buildRequest, type CliValues } from '../../../lib/config/options.js';
+import { buildRequest, type CliValues } from '../../../lib/config/parse-options.js';
 
 const request = (cli: CliValues, env: Record<string, string> = {}) => buildRequest('disk', ['debian'], cli, env, '/tmp');
 
