@@ -4,9 +4,9 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRequest } from '../../lib/config/options.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
 import { executeBuild } from '../../lib/engine/execute.js';
-import { loadAndPlan } from '../../lib/plan/load.js';
+import { resolveBuild } from '../../lib/plan/resolved-build.js';
 import type { BuildEvent } from '../../lib/report/events.js';
 import { fixtures, isRoot } from '../helpers/host.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
@@ -26,7 +26,7 @@ describe.skipIf(!isRoot)('builds as the build VM runs them (root, fake-os)', () 
     const lines: string[] = [];
     const never = new AbortController().signal;
     const stream = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-    const code = await executeBuild(loadAndPlan(request), {
+    const code = await executeBuild(await resolveBuild(request), {
       signal: never, forceSignal: never, debug: false, sinks: [(e) => events.push(e)], stream,
       logMirror: { path: undefined, line: (label, text) => lines.push(`${label} | ${text}`) }, ...options,
     });
