@@ -3,15 +3,17 @@
 // blocks are skipped where the device reads zeros (its sparse backing file stays sparse) and
 // written where it does not; --sparse on a device that does not read zeros fails verification.
 // Refused with exit 2 and not a byte written: a mounted device, a device with a mounted
-// partition, a swap device, a partition, a device too small. A truncated qcow2, a raw image
-// whose .sha256 disagrees, and an unanswered question fail before writing. Nothing is left behind.
+// partition, a swap device, an LVM physical volume, a partition, a device too small. A truncated qcow2, a raw image
+// whose .sha256 disagrees, and an unanswered question fail before writing. Ctrl-C while writing
+// stops at once, says the device holds part of the image, and removes the conversion. Nothing is
+// left behind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bin, hostState, isRoot, kiln, type HostState } from '../helpers/host.js';
+import { bin, hostState, isRoot, kiln, start, type HostState } from '../helpers/host.js';
 
 const MiB = 1024 * 1024;
 const sh = (script: string, cwd: string): string => execFileSync('bash', ['-euc', script], { cwd }).toString();
@@ -94,7 +96,7 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     expect(sparse.stderr).toMatch(/hint: with --sparse the device must read zeros/);
   });
 
-  it('refuses a mounted device, a device with a mounted partition and a swap device, writing nothing', async () => {
+  it('refuses a mounted device, a device with a mounted partition, a swap device and an LVM member, writing nothing', async () => {
     const mounted = device('mounted', 24, 'zeros');
     sh(`mkfs.ext4 -q ${mounted.dev} && mkdir -p mnt-a && mount ${mounted.dev} mnt-a`, dir);
     mounts.push(join(dir, 'mnt-a'));
@@ -103,6 +105,9 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     mounts.push(join(dir, 'mnt-b'));
     const swap = device('swap', 24, 'zeros');
     sh(`mkswap -q ${swap.dev} && swapon ${swap.dev}`, dir);
+    // An LVM physical volume nothing uses yet (pvcreate writes the label; no device-mapper needed).
+    const pv = device('pv', 24, 'zeros');
+    sh(`pvcreate -qq ${pv.dev}`, dir);
     // A mounted filesystem changes its own device, so "nothing written" means: none of the image's
     // bytes are there (its partition table at the start, its random data at 9 MiB).
     const imageBytes = (file: string): boolean[] => [0, 9 * MiB].map((at) => {
@@ -113,6 +118,7 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
       [mounted.dev, mounted.file, new RegExp(`^  ${mounted.dev} is mounted at ${join(dir, 'mnt-a')}$`, 'm')],
       [parted.dev, parted.file, new RegExp(`^  ${parted.dev}p2 is mounted at ${join(dir, 'mnt-b')}$`, 'm')],
       [swap.dev, swap.file, new RegExp(`^  ${swap.dev} is in use as swap$`, 'm')],
+      [pv.dev, pv.file, new RegExp(`^  ${pv.dev} is an LVM physical volume \\(LVM2_member signature\\)$`, 'm')],
     ];
     for (const [dev, file, reason] of cases) {
       const result = await write(['--yes', join(dir, 'disk.qcow2'), dev]);
@@ -155,5 +161,28 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     const declined = spawnSync(bin('kiln-write-disk'), [join(dir, 'disk.qcow2'), target.dev], { input: 'no\n', encoding: 'utf8', env: { ...process.env, TMPDIR: dir } });
     expect(declined.status).toBe(1);
     expect(sha256(target.file)).toBe(before);
+  });
+
+  it('stops on Ctrl-C while writing, says the device is incomplete and removes its temp files', async () => {
+    // Random data neither compresses nor skips: the copy takes long enough to be interrupted.
+    sh('head -c 192M /dev/urandom > big.raw && qemu-img convert -f raw -O qcow2 big.raw big.qcow2 && rm big.raw', dir);
+    const target = device('interrupted', 200, 'zeros');
+    const temps = join(dir, 'tmp');
+    sh(`mkdir -p ${temps}`, dir);
+    const run = start('kiln-write-disk', ['--yes', join(dir, 'big.qcow2'), target.dev], { TMPDIR: temps });
+    await new Promise<void>((resolve) => {
+      const check = (chunk: Buffer): void => {
+        if (/writing \d/.test(chunk.toString())) {
+          run.child.stderr!.off('data', check);
+          run.child.kill('SIGINT');
+          resolve();
+        }
+      };
+      run.child.stderr!.on('data', check);
+    });
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(new RegExp(`interrupted by SIGINT while writing ${target.dev}: it holds part of the image now`));
+    expect(readdirSync(temps)).toEqual([]);
   });
 });
