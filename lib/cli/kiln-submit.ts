@@ -9,7 +9,7 @@ import { KilnError, UsageError } from '../errors.js';
 import { ServiceClient } from '../service/client.js';
 import type { Job } from '../service/job.js';
 import type { Submission } from '../service/submission.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 interface SubmitFlags {

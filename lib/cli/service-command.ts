@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_CONFIG_FILE, fieldsFor, loadServiceConfig, type ConfigField, type ConfigFlags, type ServiceConfig } from '../service/config.js';
 import { buildCommandHas } from '../service/validate.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 
 /** commander's property name of a flag (`--base-dir <dir>` → baseDir). */
 function optionKey(flag: string): string {

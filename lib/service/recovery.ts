@@ -12,7 +12,7 @@ import { now } from './protocol.js';
 import type { JobStore } from './store/store.js';
 
 /** The message of a job a server restart interrupted. */
-export const INTERRUPTED = 'interrupted by a server restart';
+const INTERRUPTED = 'interrupted by a server restart';
 
 /** The build folder of a job on this worker process: <work_dir>/<job id>.<pid>. */
 export function jobDirFor(workDir: string, id: string, pid = process.pid): string {
@@ -56,7 +56,7 @@ function signal(pids: number[], name: NodeJS.Signals): void {
 }
 
 /** Stops what is left of a build: SIGTERM (kiln cleans up), then SIGKILL after `graceMs`. */
-export async function stopStrayBuild(jobDir: string, graceMs = 180_000): Promise<number> {
+async function stopStrayBuild(jobDir: string, graceMs = 180_000): Promise<number> {
   const found = buildProcesses(jobDir);
   signal(found, 'SIGTERM');
   const deadline = Date.now() + graceMs;

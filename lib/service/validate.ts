@@ -1,10 +1,10 @@
 // Checks at submission time that a job can be built: its command line is parsed by the build
-// command's own definition and planned against the service's flavours (what --dry-run does),
+// command's own definition and resolved against the service's flavours (what --dry-run does),
 // so an unknown flavour, a missing operating system or a bad option is a 400 naming the field
 // instead of an ERROR minutes later.
 import { CommanderError } from 'commander';
 import { KilnError } from '../errors.js';
-import { defineBuildCommand, parseBuildArgs } from '../cli/build-command.js';
+import { defineBuildCommand, parseBuildArgs } from '../spec/command-line.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { buildCommand } from './build-args.js';
 import type { JobSpec } from './job.js';

@@ -1,14 +1,14 @@
 // What the service is made of: the flavours a job may use, the workers and when each was last
 // heard from, and a health summary for monitoring.
 import type { FastifyInstance } from 'fastify';
-import { kilnVersion } from '../../cli/build-command.js';
+import { kilnVersion } from '../../version.js';
 import { ARCHES } from '../../config/values.js';
 import { OUTPUT_FORMATS } from '../../outputs/registry.js';
 import type { ServiceContext } from '../context.js';
 import { readAllowed } from './jobs.js';
 
 /** A worker not heard from for this long is shown as lost. */
-export const WORKER_LOST_MS = 60_000;
+const WORKER_LOST_MS = 60_000;
 
 /** Registers the service routes. */
 export async function serviceRoutes(app: FastifyInstance, options: { ctx: ServiceContext }): Promise<void> {

@@ -9,7 +9,7 @@ import { KEY_NEUTRAL_OPTION_VARIABLES, OPTION_ENV_NAMES, optionVariables } from 
 import { FIELDS } from '../../../lib/config/fields.js';
 import { buildRequest, fieldApplies } from '../../../lib/config/parse-options.js';
 import type { BuildKind } from '../../../lib/config/build-request.js';
-import { defineBuildCommand, parseBuildArgs } from '../../../lib/cli/build-command.js';
+import { defineBuildCommand, parseBuildArgs } from '../../../lib/spec/command-line.js';
 import { outputKey } from '../../../lib/plan/cache-keys.js';
 import { diskKeyText } from '../../../lib/plan/disk-plan.js';
 import { resolveBuild } from '../../../lib/plan/resolved-build.js';

@@ -1,7 +1,8 @@
-// The command line shared by disk-image-create and ramdisk-image-create: the commander options,
-// derived from the option table (lib/config/fields.ts), help with examples and the phase table.
-import { readFileSync } from 'node:fs';
+// The command line of disk-image-create and ramdisk-image-create, and of the jobs the build service
+// checks: the commander options derived from the option table (lib/config/fields.ts), --spec, help
+// with examples and the phase table. Beside the build spec: both turn into the same request.
 import { Command, Option } from 'commander';
+import { kilnVersion } from '../version.js';
 import { flagName, type AnyField } from '../config/field-spec.js';
 import { FIELDS, type FieldKey } from '../config/fields.js';
 import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/parse-options.js';
@@ -10,17 +11,11 @@ import { PHASES } from '../flavours/phases.js';
 import { UsageError } from '../errors.js';
 import type { EventSink } from '../report/events.js';
 import { jsonLinesSink, parseProgressFd } from '../report/json-lines.js';
-import { loadSpec } from '../spec/load.js';
-import { specRequest } from '../spec/request.js';
-
-/** kiln's version, from package.json. */
-export function kilnVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { loadSpec } from './load.js';
+import { specRequest } from './request.js';
 
 /** The phase table as help text. */
-export function phaseHelp(): string {
+function phaseHelp(): string {
   const width = Math.max(...PHASES.map((p) => p.dir.length));
   return PHASES.map((p) => `  ${p.dir.padEnd(width)}  ${p.where.padEnd(6)}  ${p.purpose}`).join('\n');
 }
