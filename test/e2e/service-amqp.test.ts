@@ -80,26 +80,34 @@ describe.skipIf(!isRoot || !existsSync('/usr/sbin/rabbitmq-server'))('kiln worke
     expect(seen.filter((w) => w.kind === 'amqp' && w.state !== 'stopped').map((w) => w.id).sort()).toEqual(['w1', 'w2']);
   });
 
-  it('answers a bare AMQP job message with the documented result message', async () => {
+  it('answers a bare AMQP job message with the documented result message; refuses uploaded flavours', async () => {
     const connection = await connect(broker.url);
     try {
       const channel = await connection.createChannel();
       const { queue } = await channel.assertQueue('', { exclusive: true });
       await channel.bindQueue(queue, 'django_result_exchange', 'status');
-      const id = randomUUID();
-      const result = new Promise<Record<string, string>>((resolve) => {
-        void channel.consume(queue, (message) => {
-          const body = JSON.parse(message!.content.toString()) as Record<string, string>;
-          if (body.id === id && ['DONE', 'ERROR'].includes(body.status!)) resolve(body);
-        }, { noAck: true });
-      });
-      const job = { email: 'bare@example.com', id, imagetype: 'tar', name: 'bare', arch: 'x86_64', release: '', ksfile: JSON.stringify({ flavours: ['fake-os'], skipBase: true }) };
-      channel.publish('image_exchange', 'img', Buffer.from(JSON.stringify(job)), { persistent: true });
-      const answer = await result;
+      const results = new Map<string, (body: Record<string, string>) => void>();
+      await channel.consume(queue, (message) => {
+        const body = JSON.parse(message!.content.toString()) as Record<string, string>;
+        if (['DONE', 'ERROR'].includes(body.status!)) results.get(body.id!)?.(body);
+      }, { noAck: true });
+      const send = (job: Record<string, string>): Promise<Record<string, string>> => {
+        const answer = new Promise<Record<string, string>>((resolve) => results.set(job.id!, resolve));
+        channel.publish('image_exchange', 'img', Buffer.from(JSON.stringify(job)), { persistent: true });
+        return answer;
+      };
+      const [id, sneaky] = [randomUUID(), randomUUID()];
+      const [answer, refused] = await Promise.all([
+        send({ email: 'bare@example.com', id, imagetype: 'tar', name: 'bare', arch: 'x86_64', release: '', ksfile: JSON.stringify({ flavours: ['fake-os'], skipBase: true }) }),
+        // The server refuses uploads (allow_uploads = no); a message that skips it meets the worker's check.
+        send({ id: sneaky, imagetype: 'tar', name: 'sneaky', ksfile: JSON.stringify({ flavours: ['fake-os'], skipBase: true }), upload: 'H4sIAAAAAAAAAwMAAAAAAAAAAAA=' }),
+      ]);
       expect(answer).toMatchObject({ id, status: 'DONE', error: '', url: `${server.url}/files/${id}/bare.tar`, image: `${server.url}/files/${id}/bare.tar`, log: `${server.url}/files/${id}/bare.log` });
       expect((await fetch(answer.url!)).status).toBe(200);
       expect(await (await fetch(answer.log!)).text()).toContain('kiln: job DONE after');
       expect(await server.client.job(id)).toMatchObject({ status: 'DONE', user: '', email: 'bare@example.com', arch: 'amd64' });
+      expect(refused).toMatchObject({ id: sneaky, status: 'ERROR' });
+      expect(refused.error).toContain('does not accept them (allow_uploads = no)');
     } finally {
       await connection.close();
     }
