@@ -35,6 +35,8 @@ export interface BuildContext {
   readonly runtimeEnv: Record<string, string>;
   /** What the manifest and SBOM report: hooks run, outputs, the finished tree's packages. */
   readonly record?: BuildRecord;
+  /** Layers and outputs are reused from the cache but none are stored (nobody would keep them). */
+  readonly readOnlyCache?: boolean;
 }
 
 /** Paths inside a work folder. */
