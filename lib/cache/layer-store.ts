@@ -28,9 +28,6 @@ export interface LayerInfo {
   storedBytes?: number;
 }
 
-/** Layers older than this are not reused: the mirror has moved on (override: KILN_CACHE_MAX_AGE_DAYS). */
-export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-
 const layersDir = (cacheDir: string): string => join(cacheDir, 'layers');
 
 /** A usable layer's metadata: it exists and records its size and digest (layers of older kilns do not: they are rebuilt). */

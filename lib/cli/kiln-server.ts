@@ -16,7 +16,7 @@ function optionKey(flag: string): string {
 }
 
 /** Adds one option per configuration field, each help line naming its file key and variable. */
-export function addConfigOptions(program: Command, fields: ConfigField[]): Command {
+function addConfigOptions(program: Command, fields: ConfigField[]): Command {
   program.option('--config <file>', `configuration file (default $KILN_CONFIG, else ${DEFAULT_CONFIG_FILE} if it exists)`);
   for (const field of fields) {
     if (!field.flag) continue;
@@ -28,7 +28,7 @@ export function addConfigOptions(program: Command, fields: ConfigField[]): Comma
 }
 
 /** The flags given, by configuration key. */
-export function configFlags(program: Command, fields: ConfigField[]): ConfigFlags {
+function configFlags(program: Command, fields: ConfigField[]): ConfigFlags {
   const opts = program.opts<Record<string, string | undefined>>();
   return Object.fromEntries(fields.filter((f) => f.flag).map((f) => [f.key, opts[optionKey(f.flag)]]));
 }

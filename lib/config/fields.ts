@@ -16,9 +16,9 @@ import { field, type FieldContext, type FieldValues } from './field-spec.js';
 import { parseArch, parseNumberOption, parseSizeOption, splitList } from './values.js';
 
 /** Default of KILN_CHECKPOINT_SECONDS: a hook this slow is worth a layer of its own. */
-export const DEFAULT_CHECKPOINT_SECONDS = 8;
+const DEFAULT_CHECKPOINT_SECONDS = 8;
 /** Default of KILN_CACHE_MAX_AGE_DAYS: older layers are not reused (the mirror moved on). */
-export const DEFAULT_CACHE_MAX_AGE_DAYS = 7;
+const DEFAULT_CACHE_MAX_AGE_DAYS = 7;
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -64,7 +64,7 @@ export function parseJournalMiB(raw: string, where: string): number {
 }
 
 /** Default memory of the build VM, MiB. */
-export const DEFAULT_VM_MEMORY_MIB = 2048;
+const DEFAULT_VM_MEMORY_MIB = 2048;
 
 function parseVmMemory(raw: string, where: string): number {
   const mib = Math.floor(parseSizeOption(where, raw, 'GiB') / 1048576);

@@ -9,7 +9,7 @@ import type { HookTreeSource } from '../plan/hook-tree-sources.js';
 export const KILN_DIR = '.kiln';
 
 /** Wrapper that sources the environment.d shell snippets, then runs the hook (host and chroot alike). */
-export const RUN_HOOK_SCRIPT = `#!/bin/bash
+const RUN_HOOK_SCRIPT = `#!/bin/bash
 # Written by kiln. Usage: run-hook HOOK. Sources the environment.d shell snippets named in
 # KILN_ENV_FILES (relative to \${TMP_HOOKS_PATH}/environment.d) like dib-run-parts does, then
 # runs the hook in its place.

@@ -116,7 +116,7 @@ export function requiredTools(needs: ToolNeeds): RequiredTool[] {
 }
 
 /** Folders searched besides PATH: sbin is often missing from an ordinary user's PATH. */
-export const TOOL_DIRS: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const TOOL_DIRS: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** Absolute path of `tool` on PATH or in the system folders, or undefined. */
 export function findTool(tool: string, path = process.env.PATH ?? ''): string | undefined {

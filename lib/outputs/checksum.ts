@@ -14,7 +14,7 @@ export interface Digests {
 }
 
 /** The algorithms written, with their file suffix. */
-export const CHECKSUM_ALGORITHMS = ['sha256', 'md5'] as const;
+const CHECKSUM_ALGORITHMS = ['sha256', 'md5'] as const;
 
 /** One coreutils checksum line (pure): `<hex>  <name>`, escaped as coreutils does for `\` and newlines. */
 export function checksumLine(hex: string, name: string): string {

@@ -18,7 +18,7 @@ import { activeOutputSet, writeAtomically } from './partial.js';
 import { outputPath } from './registry.js';
 
 /** The container formats, in the order they are written. */
-export const CONTAINER_FORMATS = ['oci-archive', 'docker', 'oci'] as const;
+const CONTAINER_FORMATS = ['oci-archive', 'docker', 'oci'] as const;
 
 /** Whether a format is a container image. */
 export function isContainerFormat(format: string): boolean {

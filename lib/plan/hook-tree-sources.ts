@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import type { PlannedFlavour } from './build-plan.js';
 
 /** Folders of a flavour that are never part of the hook tree. */
-export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['tests', 'test-elements', '__pycache__', '.git']);
+const SKIPPED_DIRS: ReadonlySet<string> = new Set(['tests', 'test-elements', '__pycache__', '.git']);
 
 /** What one flavour puts into the hook tree. */
 export interface HookTreeSource {
@@ -41,7 +41,7 @@ function folderFiles(source: HookTreeSource): string[] {
 }
 
 /** Throws if two flavours ship a file at the same place in a folder of the tree. */
-export function checkCollisions(sources: readonly HookTreeSource[], files: (s: HookTreeSource) => string[] = folderFiles): void {
+function checkCollisions(sources: readonly HookTreeSource[], files: (s: HookTreeSource) => string[] = folderFiles): void {
   const owner = new Map<string, string>();
   for (const source of sources) {
     for (const file of files(source)) {

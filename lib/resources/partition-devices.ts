@@ -11,7 +11,7 @@ import type { LogSink } from '../log.js';
 import type { ResourceStack } from './disposable-stack.js';
 
 /** Partition numbers the kernel currently knows for `loopDevice` (from sysfs). */
-export function kernelPartitions(loopDevice: string): number[] {
+function kernelPartitions(loopDevice: string): number[] {
   const name = basename(loopDevice);
   try {
     return readdirSync(`/sys/block/${name}`)
@@ -25,7 +25,7 @@ export function kernelPartitions(loopDevice: string): number[] {
 }
 
 /** The device node of partition `number` of `loopDevice`. */
-export function partitionDevice(loopDevice: string, number: number): string {
+function partitionDevice(loopDevice: string, number: number): string {
   return `${loopDevice}p${number}`;
 }
 

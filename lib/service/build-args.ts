@@ -30,7 +30,7 @@ export interface BuildCommand {
 }
 
 /** The kiln command script a job runs. */
-export function buildScript(name: 'disk-image-create'): string {
+function buildScript(name: 'disk-image-create'): string {
   return fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
 }
 

@@ -48,7 +48,7 @@ export async function lookUpBuildUser(name: string): Promise<BuildUser> {
 }
 
 /** kiln's error message from its standard error: its last "COMMAND: ..." line and what follows. */
-export function errorFromStderr(lines: readonly string[], command: string, exit: string): string {
+function errorFromStderr(lines: readonly string[], command: string, exit: string): string {
   const start = lines.map((l) => l.startsWith(`${command}: `)).lastIndexOf(true);
   if (start < 0) return [`the build ${exit}`, ...lines.slice(-20)].join('\n').trim();
   return lines

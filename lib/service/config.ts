@@ -120,7 +120,7 @@ function tokens(raw: string): Map<string, string> {
 }
 
 /** Every setting of kiln-server and kiln-worker. */
-export const CONFIG_FIELDS: readonly ConfigField[] = [
+const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: 'host', flag: '--host <address>', env: 'KILN_HOST', scope: 'server', defaultText: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)', apply: (r, c) => void (c.host = r) },
   { key: 'port', flag: '--port <n>', env: 'KILN_PORT', scope: 'server', defaultText: '8080', help: 'TCP port to listen on (0: any free port)', apply: (r, c) => void (c.port = integer(r, 0)) },
   { key: 'state_dir', flag: '--state-dir <dir>', env: 'KILN_STATE_DIR', scope: 'both', defaultText: '/var/lib/kiln as root, else ~/.local/state/kiln', help: 'folder of the job store and the build folders', apply: (r, c) => void (c.stateDir = path(r)) },
@@ -272,13 +272,6 @@ function withDefaults(c: Partial<ServiceConfig>, file: string | undefined, env: 
     workerToken: c.workerToken,
     workerName: c.workerName,
   };
-}
-
-/** The base URL with the port filled in once the server knows it (for --port 0). */
-export function withListenPort(config: ServiceConfig, port: number, baseUrlGiven: boolean): ServiceConfig {
-  if (baseUrlGiven || config.port !== 0) return { ...config, port };
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { ...config, port, baseUrl: `http://${host}:${port}/files` };
 }
 
 /** Several configuration problems, one per line. */

@@ -24,13 +24,13 @@ export function logName(jobName: string): string {
 }
 
 /** Whether a published file is one of the images asked for. */
-export function fileKind(file: string, jobName: string, types: readonly string[]): JobFile['kind'] {
+function fileKind(file: string, jobName: string, types: readonly string[]): JobFile['kind'] {
   if (file === logName(jobName)) return 'log';
   return types.some((t) => file === `${jobName}.${outputFormat(t).extension}`) ? 'image' : 'other';
 }
 
 /** Moves one file into place: rename when possible, else copy under a temporary name and rename. */
-export function placeFile(from: string, folder: string, name: string): number {
+function placeFile(from: string, folder: string, name: string): number {
   mkdirSync(folder, { recursive: true });
   const to = join(folder, name);
   try {
@@ -46,7 +46,7 @@ export function placeFile(from: string, folder: string, name: string): number {
 }
 
 /** Publishes every regular file of `outDir` into the job's folder; returns them, images first. */
-export function publishFolder(outDir: string, target: { baseDir: string; baseUrl: string }, job: { id: string; name: string; types: readonly string[] }): JobFile[] {
+function publishFolder(outDir: string, target: { baseDir: string; baseUrl: string }, job: { id: string; name: string; types: readonly string[] }): JobFile[] {
   const folder = jobFolder(target.baseDir, job.id);
   const files: JobFile[] = [];
   for (const name of readdirSync(outDir).sort()) {

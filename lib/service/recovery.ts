@@ -11,7 +11,7 @@ import { now } from './protocol.js';
 import type { JobStore } from './store/store.js';
 
 /** The message of a job a server restart interrupted. */
-export const INTERRUPTED = 'interrupted by a server restart';
+const INTERRUPTED = 'interrupted by a server restart';
 
 /** Processes whose command line names `jobDir` (the build of that job and its helpers). */
 function buildProcesses(jobDir: string): number[] {
@@ -29,7 +29,7 @@ function signal(pids: number[], name: NodeJS.Signals): void {
 }
 
 /** Stops what is left of a build: SIGTERM (kiln cleans up), then SIGKILL after `graceMs`. */
-export async function stopStrayBuild(jobDir: string, graceMs = 180_000): Promise<number> {
+async function stopStrayBuild(jobDir: string, graceMs = 180_000): Promise<number> {
   const found = buildProcesses(jobDir);
   signal(found, 'SIGTERM');
   const deadline = Date.now() + graceMs;

@@ -36,7 +36,7 @@ export interface RunningService {
 export type ServiceLog = (line: string) => void;
 
 /** The build user, when the service runs as root and has one. */
-export async function resolveBuildUser(config: ServiceConfig, log: ServiceLog): Promise<BuildUser | undefined> {
+async function resolveBuildUser(config: ServiceConfig, log: ServiceLog): Promise<BuildUser | undefined> {
   if (!config.buildUser) return undefined;
   if (!isRoot()) {
     log(`build_user ${config.buildUser} ignored: builds run as this service's own user when it is not root`);

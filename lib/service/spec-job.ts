@@ -22,7 +22,7 @@ export interface SpecOverrides {
 }
 
 /** The spec with the submission's fields taking over, as a command line would. */
-export function mergeOverrides(spec: Record<string, unknown>, o: SpecOverrides): Record<string, unknown> {
+function mergeOverrides(spec: Record<string, unknown>, o: SpecOverrides): Record<string, unknown> {
   const environment = { ...((spec.environment as Record<string, unknown> | undefined) ?? {}), ...(o.environment ?? {}), ...(o.release ? { DIB_RELEASE: o.release } : {}) };
   return {
     ...spec,

@@ -9,7 +9,7 @@ import type { JobSpec } from './job.js';
 import { specJob } from './spec-job.js';
 
 /** A job or file name: safe as a file name and in a URL. */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const FLAVOUR_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
 const PACKAGE_PATTERN = '^[a-z0-9][a-z0-9+.:=~-]{0,99}$';
 

@@ -16,7 +16,7 @@ export interface UploadLimits {
 }
 
 /** Default limits: 64 MiB unpacked, 10,000 entries. */
-export const UPLOAD_LIMITS: UploadLimits = { maxUnpackedBytes: 64 * 1024 * 1024, maxEntries: 10_000 };
+const UPLOAD_LIMITS: UploadLimits = { maxUnpackedBytes: 64 * 1024 * 1024, maxEntries: 10_000 };
 
 const FLAVOUR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

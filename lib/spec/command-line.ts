@@ -15,7 +15,7 @@ import { loadSpec } from './load.js';
 import { specRequest } from './request.js';
 
 /** The phase table as help text. */
-export function phaseHelp(): string {
+function phaseHelp(): string {
   const width = Math.max(...PHASES.map((p) => p.dir.length));
   return PHASES.map((p) => `  ${p.dir.padEnd(width)}  ${p.where.padEnd(6)}  ${p.purpose}`).join('\n');
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
 /** The folder of the page's files (the same from lib/ sources and from dist/). */
-export const WEB_DIR = fileURLToPath(new URL('../../../lib/service/web/', import.meta.url));
+const WEB_DIR = fileURLToPath(new URL('../../../lib/service/web/', import.meta.url));
 
 /** Registers the page routes. */
 export async function pageRoutes(app: FastifyInstance): Promise<void> {

@@ -8,7 +8,7 @@ import type { ServiceContext } from '../context.js';
 import { readAllowed } from './jobs.js';
 
 /** A worker not heard from for this long is shown as lost. */
-export const WORKER_LOST_MS = 60_000;
+const WORKER_LOST_MS = 60_000;
 
 /** Registers the service routes. */
 export async function serviceRoutes(app: FastifyInstance, options: { ctx: ServiceContext }): Promise<void> {

@@ -7,7 +7,7 @@ export function token() {
   return localStorage.getItem(TOKEN_KEY) || '';
 }
 
-export function askToken(reason) {
+function askToken(reason) {
   const value = prompt(`${reason ? `${reason}\n\n` : ''}API token (kept in this browser only):`, token());
   if (value !== null) localStorage.setItem(TOKEN_KEY, value.trim());
   return value !== null;
