@@ -15,7 +15,6 @@ import { buildRootStages } from './steps/root-stages.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
 import { bootTest, finishBuild } from './steps/finish.js';
-import { checkCacheTrust } from '../cache/cache-trust.js';
 import { findOutputs, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { outputBytes } from '../outputs/output-size.js';
@@ -48,8 +47,6 @@ export interface ExecuteOptions {
 /** Runs a resolved build on this host; resolves to the exit code (errors are thrown as KilnErrors).
  * vm/run-build.ts runs a --vm build in the build VM instead. */
 export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
-  // Layers and base trees from the cache are unpacked as root: a cache others can write is refused.
-  checkCacheTrust(plan.request.imageCache, plan.request.cacheGroup);
   return reportedBuild(plan, options, async (emit, log) => {
     await preflight(plan, log);
     await runSteps(plan, options, emit, log);
