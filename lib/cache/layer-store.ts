@@ -5,13 +5,14 @@
 // a layer is unpacked its size and sha256 are checked: a corrupt or truncated layer is moved aside
 // (layers/corrupt/) with a warning and rebuilt, never trusted and never a lasting failure.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { withCacheLock } from './lock.js';
+import { readMetadata, type MetadataProblem } from './metadata.js';
 
 /** What is known about one stored layer. */
 export interface LayerInfo {
@@ -31,30 +32,25 @@ export interface LayerInfo {
 const layersDir = (cacheDir: string): string => join(cacheDir, 'layers');
 
 /** A usable layer's metadata: it exists and records its size and digest (layers of older kilns do not: they are rebuilt). */
-export function findLayer(cacheDir: string, key: string): LayerInfo | undefined {
-  const layer = readLayer(cacheDir, key);
+export function findLayer(cacheDir: string, key: string, problem?: MetadataProblem): LayerInfo | undefined {
+  const layer = readLayer(cacheDir, key, problem);
   return layer?.sha256 !== undefined && layer.storedBytes !== undefined ? layer : undefined;
 }
 
-/** Any stored layer's metadata (for listing and pruning), if the layer exists. */
-function readLayer(cacheDir: string, key: string): LayerInfo | undefined {
+/** Any stored layer's metadata (for listing and pruning), if the layer exists and its metadata is sound (else `problem` hears why). */
+function readLayer(cacheDir: string, key: string, problem?: MetadataProblem): LayerInfo | undefined {
   const archive = join(layersDir(cacheDir), `${key}.tar.zst`);
-  const meta = join(layersDir(cacheDir), `${key}.json`);
-  if (!existsSync(archive) || !existsSync(meta)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(meta, 'utf8')) as Omit<LayerInfo, 'path' | 'bytes'>;
-    return { ...info, path: archive, bytes: statSync(archive).size };
-  } catch {
-    return undefined;
-  }
+  if (!existsSync(archive)) return undefined;
+  const info = readMetadata<Omit<LayerInfo, 'path' | 'bytes'>>(join(layersDir(cacheDir), `${key}.json`), problem);
+  return info && { ...info, key, path: archive, bytes: statSync(archive).size };
 }
 
-/** Every stored layer, newest first. */
-export function listLayers(cacheDir: string): LayerInfo[] {
+/** Every stored layer, newest first (`problem` hears of broken metadata). */
+export function listLayers(cacheDir: string, problem?: MetadataProblem): LayerInfo[] {
   if (!existsSync(layersDir(cacheDir))) return [];
   return readdirSync(layersDir(cacheDir))
     .filter((f) => f.endsWith('.json'))
-    .map((f) => readLayer(cacheDir, f.replace(/\.json$/, '')))
+    .map((f) => readLayer(cacheDir, f.replace(/\.json$/, ''), problem))
     .filter((l): l is LayerInfo => l !== undefined)
     .sort((a, b) => b.createdMs - a.createdMs);
 }

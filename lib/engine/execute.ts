@@ -68,13 +68,15 @@ export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
     await outputs.run(() => body(emit, log));
     await outputs.commit();
-    reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-    process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
+    reporter.finish(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}`);
     return 0;
   } catch (error) {
-    reporter.close();
-    throw interruptedOr(error, options.signal);
+    const failure = interruptedOr(error, options.signal);
+    // What ran, up to the step that failed or was stopped (the error itself is printed after).
+    const rows = timing.rowsUntilNow(failure instanceof InterruptedError ? 'stopped' : 'failed');
+    reporter.finish(`${renderTiming(rows, (Date.now() - started) / 1000)}\n\nbuild log: ${log.path}`);
+    throw failure;
   } finally {
     log.close();
   }
