@@ -40,6 +40,17 @@ export function keepReason(facts: LeftoverFacts, state: (p: ProcessIdentity) => 
   return now === 'dead' ? undefined : now === 'alive' ? 'its kiln process still runs' : 'its kiln process cannot be seen from here (another pid namespace or machine)';
 }
 
+/** True while process `pid` exists (EPERM: it exists but belongs to someone else). Only for pids of
+ * this pid namespace that cannot be reused unseen (the build service's own workers). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function euid(): number {
   return process.geteuid?.() ?? 0;
 }
