@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { withCacheLock } from './lock.js';
-import { readMetadata, type CacheTimes, type MetadataProblem } from './metadata.js';
+import { readMetadata, type CacheTimes, type MetadataProblem } from './entry-metadata.js';
 import { currentOutput, writeAtomically } from '../outputs/partial.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { Firmware } from '../boot-test/qemu.js';
@@ -68,7 +68,8 @@ export async function restoreOutputs(cacheDir: string, key: string, found: Map<s
 export function listOutputSets(cacheDir: string, problem?: MetadataProblem): { key: string; path: string; bytes: number; createdMs: number; lastUsedMs: number; formats: string[] }[] {
   const root = join(cacheDir, 'outputs');
   if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((name) => {
+  // `.store-*` folders are sets being stored right now (storeOutputs).
+  return readdirSync(root).filter((name) => !name.startsWith('.')).flatMap((name) => {
     const meta = readMetadata<OutputMeta>(join(root, name, 'meta.json'), problem);
     if (!meta) return [];
     const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
