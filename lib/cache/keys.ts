@@ -110,5 +110,10 @@ function hash(lines: readonly string[]): string {
 
 /** Variables that never change the image's content and so stay out of keys. */
 // IMAGE_NAME is the output path: the same build under another -o must reuse its layers; the
-// KILN_ cache knobs decide what is kept, not what is built.
-export const KEY_NEUTRAL_VARIABLES = new Set(['KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME']);
+// KILN_ cache knobs decide what is kept, not what is built. DIB's invocation snapshots (DIB_ARGS,
+// DIB_ENV: its DIB_ variables are in the key one by one), the host Python and folders and the
+// output options do not shape the tree either.
+export const KEY_NEUTRAL_VARIABLES = new Set([
+  'KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME',
+  'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE',
+]);

@@ -84,6 +84,6 @@ export function parseBuildArgs(program: Command, kind: BuildKind, argv: string[]
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
-  const request = buildRequest(kind, program.args, flags, process.env, process.cwd());
+  const request = { ...buildRequest(kind, program.args, flags, process.env, process.cwd()), argv };
   return { flags, request };
 }

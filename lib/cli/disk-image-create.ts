@@ -1,6 +1,7 @@
 // disk-image-create: build an image from flavours.
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
+import { completeDibContract } from '../plan/dib-environment.js';
 import { executeBuild } from '../engine/execute.js';
 import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
@@ -20,7 +21,7 @@ export function main(argv: string[]): Promise<number> {
       defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES),
     );
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = loadAndPlan(request);
+    const plan = await completeDibContract(loadAndPlan(request));
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;

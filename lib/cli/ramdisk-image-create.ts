@@ -2,6 +2,7 @@
 // added first, as diskimage-builder does).
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
+import { completeDibContract } from '../plan/dib-environment.js';
 import { executeBuild } from '../engine/execute.js';
 import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
@@ -17,7 +18,7 @@ export function main(argv: string[]): Promise<number> {
       defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES),
     );
     const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
-    const plan = loadAndPlan(request, { prepend: ['ramdisk'] });
+    const plan = await completeDibContract(loadAndPlan(request, { prepend: ['ramdisk'] }));
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;

@@ -41,5 +41,7 @@ export interface BuildRequest {
   ramdiskCompression: 'zstd' | 'gzip';
   /** The user's environment (DIB_* and friends are taken from it). */
   env: Record<string, string | undefined>;
+  /** The command's arguments as given (DIB_ARGS), when known. */
+  argv?: readonly string[];
   cwd: string;
 }

@@ -8,6 +8,7 @@ import type { FlavourMetadata } from '../flavours/metadata.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
+import { dibVariables } from './dib-environment.js';
 import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
 
@@ -132,6 +133,7 @@ function kilnVariables(
 ): EnvVar[] {
   const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
   const vars = [
+    ...dibVariables(request),
     kiln('ARCH', request.arch),
     kiln('IMAGE_NAME', request.imageName),
     kiln('IMAGE_ELEMENT', names.join(' ')),
