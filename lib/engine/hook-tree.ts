@@ -6,8 +6,8 @@
 // bind-mounted into the chroot, where host paths do not exist. kiln's helpers go to `.kiln/`:
 // the hook wrapper, the shell library elements source through $_LIB, and `dib-run-parts`.
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { chmod, cp, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { chmod, cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 
@@ -146,6 +146,20 @@ async function writeKilnHelpers(hooksDir: string): Promise<void> {
   await writeFile(join(kiln, 'run-hook'), RUN_HOOK_SCRIPT, { mode: 0o755 });
   for (const name of DIB_LIB_FILES) await cp(join(dibLibDir(), name), join(kiln, 'lib', name), { force: true });
   await cp(join(dibLibDir(), 'dib-run-parts'), join(kiln, 'bin', 'dib-run-parts'), { force: true });
+}
+
+/** Links planned hooks that live in a sub-folder of their flavour's phase folder (the chosen
+ * install.d/<prefix>-<type>-install hooks) into the phase folder, as DIB's install-types does. */
+export async function linkPlannedHooks(hooksDir: string, phases: readonly { dir: string; hooks: readonly { name: string; path: string }[] }[]): Promise<void> {
+  for (const phase of phases) {
+    for (const hook of phase.hooks) {
+      const inTree = join(hooksDir, phase.dir, hook.name);
+      if (existsSync(inTree)) continue;
+      // The hook's folder inside the phase folder: install.d/<prefix>-<type>-install.
+      const folder = dirname(hook.path).split('/').pop()!;
+      await symlink(relative(dirname(inTree), join(hooksDir, phase.dir, folder, hook.name)), inTree);
+    }
+  }
 }
 
 /** Writes extra files (e.g. package-installs lists) into the hook tree. */

@@ -26,6 +26,8 @@ export interface FlavourMetadata {
   phaseEntries: Map<string, DirEntryInfo[]>;
   /** environment.d entries. */
   environmentFiles: DirEntryInfo[];
+  /** install.d/<prefix>-<type>-install folders (DIB's install-types) and their entries. */
+  installTypeFolders: Map<string, DirEntryInfo[]>;
   /** `binary-deps` file and `binary-deps.d/*` files. */
   binaryDepsFiles: DirEntryInfo[];
   /** `init` file and `init.d/*` fragments. */
@@ -121,6 +123,11 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     provides: readList(dir, ['flavour-provides', 'element-provides']),
     phaseEntries,
     environmentFiles: listEntries(join(dir, 'environment.d')),
+    installTypeFolders: new Map(
+      (phaseEntries.get('install.d') ?? [])
+        .filter((entry) => !entry.isFile && entry.name.endsWith('-install'))
+        .map((entry) => [entry.name, listEntries(entry.path)]),
+    ),
     binaryDepsFiles: fileOrFolder(dir, 'binary-deps'),
     initFiles: fileOrFolder(dir, 'init'),
     cacheMounts: readCacheMounts(dir),

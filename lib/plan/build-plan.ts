@@ -5,11 +5,12 @@ import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
-import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
+import { defaultOsNote, expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { dibVariables } from './dib-environment.js';
-import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
+import { chooseInstallTypes } from '../flavours/install-types.js';
+import { exportedValues, mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
 
 /** A resolved flavour of the build. */
@@ -82,14 +83,19 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
   });
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...inputs.warnings];
+  const warnings = [...(resolution.defaultOs ? [defaultOsNote(resolution.defaultOs)] : []), ...inputs.warnings];
+  const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
+  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  const installTypes = resolution.names.includes('install-types') ? chooseInstallTypes(flavours, exportedValues(environment)) : [];
   const phases = PHASES.map((spec) => {
-    const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
+    const entries = (f: FlavourMetadata) => [
+      ...(f.phaseEntries.get(spec.dir) ?? []),
+      ...(spec.dir === 'install.d' ? installTypes.filter((c) => c.flavour === f.name).flatMap((c) => c.entries) : []),
+    ];
+    const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: entries(f) })));
     warnings.push(...merged.warnings);
     return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
   });
-  const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
-  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
   return {
     request,
     flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),

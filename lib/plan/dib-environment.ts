@@ -3,8 +3,9 @@
 // third-party ones run unchanged. Two halves:
 // - dibVariables(): the values that follow from the request alone (pure);
 // - completeDibContract(): what needs the disk or the host, run on the finished plan: the hook
-//   tree must merge (the dry run raises the clashes the build would), and a host Python that
-//   can import diskimage_builder is found when a flavour's hooks use $DIB_PYTHON_EXEC.
+//   tree must merge and the pkg-map and svc-map files must parse (the dry run raises what the
+//   build would), and a host Python that can import diskimage_builder is found when a flavour's
+//   hooks use $DIB_PYTHON_EXEC.
 // The shell side (the $_LIB library, die, get_image_element_array, dib-run-parts on the PATH)
 // is in lib/dib/ and in the hook wrapper (engine/hook-tree.ts).
 import { accessSync, constants, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { BuildRequest } from '../config/request.js';
 import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { checkHookTree, type FlavourTree } from '../engine/hook-tree.js';
+import { nameMapFiles } from '../flavours/name-maps.js';
 import type { BuildPlan } from './build-plan.js';
 import type { EnvVar } from './environment.js';
 
@@ -84,6 +86,7 @@ export async function findDibPython(candidates: readonly string[]): Promise<stri
  */
 export async function completeDibContract(plan: BuildPlan, pythons = dibPythonCandidates(plan.request.env)): Promise<BuildPlan> {
   const trees = checkHookTree(plan.flavours);
+  nameMapFiles(plan.flavours);
   const users = flavoursUsingDibPython(trees);
   if (!users.length) return plan;
   const python = await findDibPython(pythons);

@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../context.js';
 import { PHASES } from '../../plan/phases.js';
-import { addHookTreeFiles, buildHookTree } from '../hook-tree.js';
+import { addHookTreeFiles, buildHookTree, linkPlannedHooks } from '../hook-tree.js';
+import { nameMapFiles } from '../../flavours/name-maps.js';
 import { collectPackageInstalls, renderPackageInstallFiles } from '../../flavours/package-installs.js';
 import { exportedValues } from '../../plan/environment.js';
 import type { BuildPlan } from '../../plan/build-plan.js';
@@ -17,6 +18,8 @@ export async function packageListFiles(plan: BuildPlan): Promise<Record<string, 
 /** Builds $TMP_HOOKS_PATH with every flavour's folders plus the package-installs lists; returns the lists. */
 export async function prepareHookTree(ctx: BuildContext): Promise<Record<string, string>> {
   await buildHookTree(ctx.paths.hooks, ctx.plan.flavours);
+  await linkPlannedHooks(ctx.paths.hooks, ctx.plan.phases);
+  await addHookTreeFiles(ctx.paths.hooks, nameMapFiles(ctx.plan.flavours));
   const lists = await packageListFiles(ctx.plan);
   await addHookTreeFiles(ctx.paths.hooks, lists);
   return lists;
