@@ -5,15 +5,14 @@
 // caller's stack first: an error anywhere unwinds everything, and closeDisk() (the success path)
 // unwinds it early after copying the staged vfat content in.
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
 import { InternalError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { attachLoop } from '../resources/loop-device.js';
 import { isMounted, mount } from '../resources/mount.js';
-import { makeRootDir, writeRootFile } from '../resources/root-files.js';
-import { removeTree } from '../resources/temp-dir.js';
+import { makeImageDir, writeImageFile } from '../resources/root-files.js';
+import { removeTree } from '../resources/remove-tree.js';
 import type { DiskLayout } from './layout-types.js';
 import { addPartitionDevices } from './partition-devices.js';
 import type { FsType } from './types.js';
@@ -119,9 +118,9 @@ export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
 export async function mountFilesystems(disk: AttachedDisk): Promise<void> {
   const { stack, log } = diskStacks.get(disk)!;
   for (const m of disk.layout.mounts) {
-    const path = m.mountPoint === '/' ? disk.mountBase : join(disk.mountBase, m.mountPoint);
     const device = disk.filesystemDevices[m.filesystem]!;
-    await makeRootDir(path, log);
+    // Inside the filesystems just made: resolved in the image all the same.
+    const path = await makeImageDir({ root: disk.mountBase, log }, m.mountPoint);
     if (!m.staged) await mount(stack, { source: device, target: path, fstype: m.type, log });
     disk.mounts.push({ mountPoint: m.mountPoint, path, device, type: m.type, staged: m.staged });
   }
@@ -130,8 +129,7 @@ export async function mountFilesystems(disk: AttachedDisk): Promise<void> {
 /** Writes the layout's fstab to /etc/fstab of the mounted image. */
 export async function installFstab(disk: AttachedDisk): Promise<void> {
   const { log } = diskStacks.get(disk)!;
-  await makeRootDir(join(disk.mountBase, 'etc'), log);
-  await writeRootFile(join(disk.mountBase, 'etc/fstab'), disk.fstab, 0o644, log);
+  await writeImageFile({ root: disk.mountBase, log }, 'etc/fstab', disk.fstab, 0o644);
 }
 
 /** Copies a built tree into the mounted filesystems, keeping owners, modes, links, ACLs and xattrs. */

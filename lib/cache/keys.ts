@@ -4,6 +4,8 @@
 // The base key covers what every stage sees: the flavours, the environment, environment.d files,
 // the rest of the hook tree (bin/, static/, top-level files) and declared host inputs.
 import { createHash } from 'node:crypto';
+import { KEY_NEUTRAL_OPTION_VARIABLES } from '../config/field-views.js';
+import { DIB_KEY_NEUTRAL_VARIABLES } from '../plan/dib-environment.js';
 import type { StageSpec } from './stages.js';
 
 /** One hook of a stage: `install.d/50-foo` and its `hook ... sha256` key line. */
@@ -50,7 +52,7 @@ export interface StageKey {
 }
 
 /** Bumped whenever the layer format or key recipe changes. */
-export const CACHE_FORMAT = 'kiln-layer-v2';
+export const CACHE_FORMAT = 'kiln-layer-v3';
 
 /** sha256 of text, hex. */
 export function sha256(text: string | Buffer): string {
@@ -58,10 +60,10 @@ export function sha256(text: string | Buffer): string {
 }
 
 /** The base key from the inputs every stage shares. */
-export function baseKey(parts: { arch: string; flavours: string[]; environment: [string, string][]; files: string[] }): string {
+export function baseKey(parts: { options: string[]; flavours: string[]; environment: [string, string][]; files: string[] }): string {
   const lines = [
     CACHE_FORMAT,
-    `arch ${parts.arch}`,
+    ...parts.options,
     `flavours ${parts.flavours.join(' ')}`,
     ...parts.environment.map(([k, v]) => `env ${k}=${JSON.stringify(v)}`),
     ...parts.files,
@@ -108,12 +110,7 @@ function hash(lines: readonly string[]): string {
   return sha256(lines.join('\n')).slice(0, 32);
 }
 
-/** Variables that never change the image's content and so stay out of keys. */
-// IMAGE_NAME is the output path: the same build under another -o must reuse its layers; the
-// KILN_ cache knobs decide what is kept, not what is built. DIB's invocation snapshots (DIB_ARGS,
-// DIB_ENV: its DIB_ variables are in the key one by one), the host Python and folders and the
-// output options do not shape the tree either.
-export const KEY_NEUTRAL_VARIABLES = new Set([
-  'KILN_CHECKPOINT_SECONDS', 'KILN_CACHE_MAX_AGE_DAYS', 'DIB_IMAGE_CACHE', 'DIB_NO_TMPFS', 'DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'IMAGE_TYPE', 'DIB_OFFLINE', 'IMAGE_NAME',
-  'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE',
-]);
+/** Variables that never change the image's content and so stay out of keys: those of options that
+ * do not shape the tree (IMAGE_NAME: the same build under another -o reuses its layers), and the
+ * flavours' folders (their contents are in the keys: another checkout reuses the layers). */
+export const KEY_NEUTRAL_VARIABLES: ReadonlySet<string> = new Set([...KEY_NEUTRAL_OPTION_VARIABLES, 'ELEMENTS_PATH', 'IMAGE_ELEMENT_YAML', ...DIB_KEY_NEUTRAL_VARIABLES]);

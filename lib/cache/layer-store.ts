@@ -6,7 +6,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
-import { removeTree } from '../resources/temp-dir.js';
+import { removeTree } from '../resources/remove-tree.js';
 import { withCacheLock } from './lock.js';
 
 /** What is known about one stored layer. */

@@ -7,9 +7,11 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
+import { optionKeyLines } from '../config/field-views.js';
 import type { LogSink } from '../log.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { withCacheLock } from './lock.js';
+import { installFolder } from '../outputs/container.js';
 import type { Firmware } from '../boot-test/qemu.js';
 
 /** Phases that run after the root is complete: their hooks shape the outputs. */
@@ -25,12 +27,11 @@ function fileHash(path: string): string {
 
 /** The key of a build's outputs, from the finished root's layer key and the output inputs. */
 export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigText: string): string {
-  const r = plan.request;
   const lines = [
-    'kiln-outputs-v1', rootKey, `kind ${r.kind}`, `types ${[...r.types].sort().join(',')}`, `uncompressed ${r.uncompressed}`,
-    `qemu-img ${r.qemuImgOptions ?? ''}`, `size ${r.imageSizeBytes ?? ''} extra ${r.imageExtraSizeBytes ?? ''}`,
-    `mkfs ${r.mkfsOptions ?? ''}`, `label ${r.rootLabel ?? ''}`, `compress ${r.ramdiskCompression}`,
+    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
     `block-device ${blockDeviceConfigText}`,
+    // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
+    `container ${JSON.stringify(plan.container ?? null)}`,
     ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
   ];
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
@@ -45,14 +46,16 @@ export function findOutputs(cacheDir: string, key: string, formats: readonly str
   return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
 }
 
-/** Copies a file keeping holes (and sharing blocks where the filesystem can), then renames. */
+/** Copies a file or folder output keeping holes (and sharing blocks where it can), then renames. */
 async function copyFile(from: string, to: string, log: LogSink): Promise<void> {
   const partial = join(dirname(to), `.${basename(to)}.kiln-partial`);
   try {
-    await run(['cp', '--sparse=always', '--reflink=auto', from, partial], { log, what: `copying ${from}` });
-    await rename(partial, to);
+    await rm(partial, { recursive: true, force: true });
+    await run(['cp', '--recursive', '--sparse=always', '--reflink=auto', from, partial], { log, what: `copying ${from}` });
+    if (statSync(partial).isDirectory()) await installFolder(partial, to);
+    else await rename(partial, to);
   } finally {
-    await rm(partial, { force: true });
+    await rm(partial, { recursive: true, force: true });
   }
 }
 
@@ -91,7 +94,7 @@ export function listOutputSets(cacheDir: string): { key: string; path: string; b
     .filter((name) => existsSync(join(root, name, 'meta.json')))
     .map((name) => {
       const meta = JSON.parse(readFileSync(join(root, name, 'meta.json'), 'utf8')) as { createdMs: number; lastUsedMs: number; formats: string[] };
-      const bytes = readdirSync(join(root, name)).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
+      const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
       return { key: name, path: join(root, name), bytes, ...meta };
     });
 }

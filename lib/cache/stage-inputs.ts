@@ -2,6 +2,7 @@
 // files, the package lists, and the host files flavours declare in `cache-inputs`. Used by the
 // dry run and the build alike, so the plan says exactly what the build will do.
 import { readFileSync, statSync } from 'node:fs';
+import { optionKeyLines } from '../config/field-views.js';
 import { exportedValues } from '../plan/environment.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ export function stageKeys(plan: BuildPlan, packageLists: Record<string, string>)
     ...plan.flavours.flatMap((f) => flavourFiles(f.name, f.path)),
     ...hostInputs(plan.cacheInputs, plan.request.env, { ...plan.request.env, ...exportedValues(plan.environment) }),
   ];
-  const base = baseKey({ arch: plan.request.arch, flavours: plan.flavours.map((f) => f.name), environment, files });
+  const base = baseKey({ options: optionKeyLines(plan.request, 'tree'), flavours: plan.flavours.map((f) => f.name), environment, files });
   const stages: StageInputs[] = ROOT_STAGES.map((stage) => {
     const phase = stage.phase;
     const hooks = phase ? stageHooks(plan, phase) : [];

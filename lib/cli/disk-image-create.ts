@@ -1,9 +1,9 @@
 // disk-image-create: build an image from flavours.
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
-import { completeDibContract } from '../plan/dib-environment.js';
+import { completePlan } from '../plan/host-facts.js';
 import { executeBuild } from '../engine/execute.js';
-import { addDiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
@@ -17,11 +17,9 @@ const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable
 /** Entry point of the disk-image-create command; resolves to the exit code. */
 export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
-    const program = addDiskOptions(
-      defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES),
-    );
+    const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = await completeDibContract(loadAndPlan(request));
+    const plan = await completePlan(loadAndPlan(request));
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;

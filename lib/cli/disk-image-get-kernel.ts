@@ -4,7 +4,7 @@
 // Ctrl-C or SIGTERM.
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { FileLog, nullLog, type LogSink } from '../log.js';
@@ -12,6 +12,7 @@ import { getKernel } from '../image-read/get-kernel.js';
 import { checkImageReadTools } from '../image-read/tools.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
+import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
 import { kilnVersion } from './build-command.js';
 import { runCommand } from './main.js';
 
@@ -35,7 +36,7 @@ export function defaultPrefix(image: string): string {
 
 /** Turns the parsed flags into checked options (pure apart from looking at DIR). */
 export function checkOptions(flags: { image: string; dir?: string; output?: string; logfile?: string }, cwd: string): GetKernelOptions {
-  const outDir = resolve(cwd, flags.dir ?? '.');
+  const outDir = resolveHostPath(flags.dir ?? '.', cwd);
   let isDir = false;
   try {
     isDir = statSync(outDir).isDirectory();
@@ -45,7 +46,7 @@ export function checkOptions(flags: { image: string; dir?: string; output?: stri
   if (!isDir) throw new UsageError(`-d ${flags.dir}: no such folder`, 'create it first, or leave -d out to write into the current folder');
   const prefix = flags.output ?? defaultPrefix(flags.image);
   if (!prefix || prefix.includes('/')) throw new UsageError(`-o "${prefix}" is not a file name prefix`, 'give a name without "/"; -d chooses the folder');
-  return { image: resolve(cwd, flags.image), outDir, prefix, logfile: flags.logfile };
+  return { image: resolveHostPath(flags.image, cwd), outDir, prefix, logfile: flags.logfile === undefined ? undefined : resolveParent(flags.logfile, cwd) };
 }
 
 function defineCommand(): Command {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { layerEntries, listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
 import { listOutputSets } from '../cache/output-cache.js';
 import { buildRequest } from '../config/options.js';
-import { parseSizeOption } from '../config/options.js';
+import { parseSizeOption } from '../config/values.js';
 import { formatBytes } from '../config/size.js';
 import { kilnVersion } from './build-command.js';
 import { runCommand } from './main.js';

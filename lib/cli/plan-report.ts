@@ -12,8 +12,8 @@ import { outputCacheText } from '../engine/block-device-config.js';
 /** Cache decisions for every stage of the image root, as the build would make them now. */
 export async function cacheDecisions(plan: BuildPlan): Promise<StageDecision[]> {
   const keys = stageKeys(plan, await packageListFiles(plan));
-  const { imageCache, noCache, env } = plan.request;
-  return decideStages(keys, (key) => findLayer(imageCache, key), { noCache, maxAgeMs: maxLayerAge(env), now: Date.now() });
+  const { imageCache, noCache } = plan.request;
+  return decideStages(keys, (key) => findLayer(imageCache, key), { noCache, maxAgeMs: maxLayerAge(plan.request), now: Date.now() });
 }
 
 /** Whether the outputs would be copied from the cache as they are. */

@@ -2,9 +2,9 @@
 // added first, as diskimage-builder does).
 import { renderDryRun } from './plan-report.js';
 import { loadAndPlan } from '../plan/load.js';
-import { completeDibContract } from '../plan/dib-environment.js';
+import { completePlan } from '../plan/host-facts.js';
 import { executeBuild } from '../engine/execute.js';
-import { addRamdiskOptions, defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy ramdisk: deploy.kernel + deploy.initramfs
@@ -14,11 +14,9 @@ const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy r
 /** Entry point of the ramdisk-image-create command; resolves to the exit code. */
 export function main(argv: string[]): Promise<number> {
   return runCommand('ramdisk-image-create', argv, async (interrupts) => {
-    const program = addRamdiskOptions(
-      defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES),
-    );
+    const program = defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
-    const plan = await completeDibContract(loadAndPlan(request, { prepend: ['ramdisk'] }));
+    const plan = await completePlan(loadAndPlan(request, { prepend: ['ramdisk'] }));
     if (flags.dryRun) {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;

@@ -1,6 +1,7 @@
 // The block-device config of a plan, chosen and validated the same way in a dry run and in a
 // build: DIB_BLOCK_DEVICE_CONFIG, else the first flavour that carries one, else the fallback.
 import { parseBlockDeviceConfig } from '../block-device/config.js';
+import { parseJournalMiB } from '../config/fields.js';
 import { checkKernelSupport, probeKernelFeatures } from '../block-device/kernel-support.js';
 import { selectConfigSource } from '../block-device/source.js';
 import type { BlockDeviceConfig } from '../block-device/types.js';
@@ -13,9 +14,11 @@ export function blockDeviceConfig(plan: BuildPlan): { config: BlockDeviceConfig;
   const source = selectConfigSource({ envValue: env.DIB_BLOCK_DEVICE_CONFIG, flavours: plan.flavours, arch: plan.request.arch, cwd: plan.request.cwd });
   const config = parseBlockDeviceConfig(source.text, source.source, {
     fsType: env.FS_TYPE,
-    label: plan.request.rootLabel ?? env.ROOT_LABEL,
+    label: plan.request.rootLabel,
     mkfsOptions: plan.request.mkfsOptions,
-    journalMiB: env.DIB_JOURNAL_SIZE ? Number(env.DIB_JOURNAL_SIZE) : undefined,
+    // A flavour's environment.d may set it too: checked the way the option is.
+    journalMiB: plan.request.journalSizeMiB ?? (env.DIB_JOURNAL_SIZE ? parseJournalMiB(env.DIB_JOURNAL_SIZE, 'DIB_JOURNAL_SIZE') : undefined),
+    maxOnlineResize: plan.request.maxOnlineResize,
   });
   checkKernelSupport(config, probeKernelFeatures());
   return { config, ignored: source.ignored };

@@ -21,7 +21,7 @@ import type { StageKey } from '../cache/keys.js';
 import { packageListFiles } from './steps/hook-tree.js';
 import { outputCacheText } from './block-device-config.js';
 import { writeChecksums } from '../outputs/checksum.js';
-import { statSync } from 'node:fs';
+import { outputBytes } from '../outputs/output-size.js';
 import { tmpdir } from 'node:os';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 
@@ -68,7 +68,11 @@ function outputCacheEntry(plan: BuildPlan, keys: readonly StageKey[]): { key: st
 
 async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
   if (!ctx.plan.request.checksum) return;
-  for (const o of ctx.plan.outputs) await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
+  for (const o of ctx.plan.outputs) {
+    // A folder output (the oci layout) is content-addressed already: its blobs are named by digest.
+    if ((await outputBytes(o.path)).folder) continue;
+    await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
+  }
 }
 
 /** A hook killed because of Ctrl-C is reported as the interruption, not as a hook failure. */
@@ -93,7 +97,7 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
   if (outputs && cached) {
     await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: statSync(o.path).size });
+    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(o.path)).bytes });
     await writeChecksumsIfAsked(ctx);
     await bootTest(ctx, cachedFirmwares(plan.request.imageCache, outputs.key));
     return;

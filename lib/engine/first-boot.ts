@@ -2,11 +2,9 @@
 // them in order at the first boot, before rc.local and the login prompts, logging to the console
 // and /var/log/first-boot.d.log; a failing hook is reported and the boot goes on; the runner then
 // disables itself so the hooks never run again.
-import { join } from 'node:path';
 import type { Hook } from '../flavours/hooks.js';
-import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
-import { makeRootDir, writeRootFile } from '../resources/root-files.js';
+import { installImageFile, linkImageFile, writeImageFile } from '../resources/root-files.js';
 
 /** Where the hooks live inside the image. */
 export const FIRST_BOOT_DIR = '/etc/first-boot.d';
@@ -60,13 +58,9 @@ WantedBy=multi-user.target
 /** Copies the first-boot hooks into the image and installs and enables the runner. */
 export async function installFirstBoot(root: string, hooks: readonly Hook[], log: LogSink): Promise<void> {
   if (!hooks.length) return;
-  await makeRootDir(join(root, FIRST_BOOT_DIR), log);
-  for (const hook of hooks) {
-    await run(['install', '-m', '0755', hook.path, join(root, FIRST_BOOT_DIR, hook.name)], { privileged: true, log });
-  }
-  await makeRootDir(join(root, 'usr/local/sbin'), log);
-  await writeRootFile(join(root, 'usr/local/sbin/kiln-first-boot'), firstBootRunner(), 0o755, log);
-  await makeRootDir(join(root, 'etc/systemd/system/multi-user.target.wants'), log);
-  await writeRootFile(join(root, 'etc/systemd/system/kiln-first-boot.service'), FIRST_BOOT_UNIT, 0o644, log);
-  await run(['ln', '-sf', '/etc/systemd/system/kiln-first-boot.service', join(root, 'etc/systemd/system/multi-user.target.wants/kiln-first-boot.service')], { privileged: true, log });
+  const tree = { root, log };
+  for (const hook of hooks) await installImageFile(tree, hook.path, `${FIRST_BOOT_DIR}/${hook.name}`, 0o755);
+  await writeImageFile(tree, 'usr/local/sbin/kiln-first-boot', firstBootRunner(), 0o755);
+  await writeImageFile(tree, 'etc/systemd/system/kiln-first-boot.service', FIRST_BOOT_UNIT, 0o644);
+  await linkImageFile(tree, '/etc/systemd/system/kiln-first-boot.service', 'etc/systemd/system/multi-user.target.wants/kiln-first-boot.service');
 }

@@ -10,7 +10,9 @@ import { phase as phaseSpec, type PhaseSpec } from '../plan/phases.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { chrootBaseEnv, chrootRun } from '../resources/chroot.js';
 import { mount } from '../resources/mount.js';
-import { makeRootDir } from '../resources/root-files.js';
+import { makeImageDir } from '../resources/root-files.js';
+import { isAtOrBelow, UnsafePathError } from '../resources/safe-path.js';
+import { realpathSync } from 'node:fs';
 import { hookEnvironment, type BuildContext } from './context.js';
 import { KILN_DIR } from './hook-tree.js';
 import { mkdir } from 'node:fs/promises';
@@ -76,18 +78,32 @@ export async function runPhaseHooks(ctx: BuildContext, phaseName: string, option
   return { outputs, pausedAfter };
 }
 
-/** Bind-mounts the hook tree read-only at /tmp/in_target.d and the flavours' cache folders. */
+/**
+ * Bind-mounts the hook tree read-only at /tmp/in_target.d and the flavours' cache folders (their
+ * `cache-mounts` lines were checked when the flavours were read). The targets are resolved inside
+ * the image, the sources inside the cache: neither an image symlink nor a cache symlink can
+ * turn a bind mount into a mount on or of a host folder.
+ */
 export async function bindHookTree(ctx: BuildContext, stack: ResourceStack): Promise<void> {
-  const target = join(ctx.paths.root, IN_TARGET);
-  await makeRootDir(target, ctx.log);
+  const tree = { root: ctx.paths.root, log: ctx.log };
+  const target = await makeImageDir(tree, IN_TARGET);
   await mount(stack, { source: ctx.paths.hooks, target, bind: true, readOnly: true, log: ctx.log });
   for (const cache of ctx.plan.cacheMounts) {
-    const source = join(ctx.plan.request.imageCache, cache.cacheDir);
-    await mkdir(source, { recursive: true });
-    const inImage = join(ctx.paths.root, cache.imagePath);
-    await makeRootDir(inImage, ctx.log);
+    const source = await cacheFolder(ctx.plan.request.imageCache, cache.cacheDir);
+    const inImage = await makeImageDir(tree, cache.imagePath);
     await mount(stack, { source, target: inImage, bind: true, log: ctx.log });
   }
+}
+
+/** Creates `<cache>/<sub>` and returns its real path, which must still be inside the cache. */
+async function cacheFolder(cacheDir: string, sub: string): Promise<string> {
+  const wanted = join(cacheDir, sub);
+  await mkdir(wanted, { recursive: true });
+  const real = realpathSync(wanted);
+  if (!isAtOrBelow(real, realpathSync(cacheDir))) {
+    throw new UnsafePathError(`cache folder ${wanted} leads out of the cache (to ${real})`, `remove the symlink ${wanted}: cache-mounts folders must be real folders inside the cache`);
+  }
+  return real;
 }
 
 async function runHook(ctx: BuildContext, spec: PhaseSpec, hook: Hook, extraEnv: Record<string, string>): Promise<Record<string, string>> {

@@ -41,6 +41,7 @@ export const PRIVILEGED_PROGRAMS: Readonly<Record<string, { path: string; why: s
   debootstrap: { path: '/usr/sbin/debootstrap', why: 'bootstrapping the Debian root when mmdebstrap is missing (debian flavour)' },
   du: { path: '/usr/bin/du', why: 'measuring the root-owned tree for the image size' },
   find: { path: '/usr/bin/find', why: 'emptying and cleaning the root-owned image tree (debian flavour)' },
+  umoci: { path: '/usr/bin/umoci', why: 'unpacking a container image into the root-owned tree (cloud-image flavour)' },
 };
 
 /** Folders searched for privileged programs: sudo matches absolute paths. */

@@ -23,7 +23,9 @@ export function main(argv: string[]): Promise<number> {
     const log: LogSink & { close?: () => void } = process.env.KILN_EXTRACT_LOG ? new FileLog(process.env.KILN_EXTRACT_LOG) : echoLog();
     const stack = new ResourceStack();
     try {
-      const result = await extractRoot({ image: resolve(image), target: resolve(target), log, signal, stack });
+      const result = await extractRoot({
+        image: resolve(image), target: resolve(target), log, signal, stack, arch: process.env.ARCH, containerTag: process.env.DIB_LOCAL_IMAGE_TAG || undefined,
+      });
       for (const warning of result.warnings) process.stdout.write(`${NAME}: warning: ${warning}\n`);
       process.stdout.write(`${NAME}: unpacked the root filesystem of ${image} (${result.from}) into ${target}\n`);
       return 0;

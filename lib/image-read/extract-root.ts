@@ -1,16 +1,19 @@
 // The cloud-image flavour's root.d: the root filesystem of an existing image, copied into the
-// build root. A tarball is unpacked; a raw or qcow2 disk has each filesystem mounted read-only in
-// turn until one holds an operating system (etc/os-release), which is copied with owners, modes,
-// links, hard links and extended attributes (file capabilities). Other filesystems its fstab
-// mounts (a separate /boot, /var) are reported, not merged.
-import { existsSync, readFileSync } from 'node:fs';
+// build root. A container image (OCI layout, OCI or docker archive) has its layers applied; a
+// tarball is unpacked; a raw or qcow2 disk has each filesystem mounted read-only in turn until
+// one holds an operating system (etc/os-release), which is copied with owners, modes, links, hard
+// links and extended attributes (file capabilities). Other filesystems its fstab mounts (a
+// separate /boot, /var) are reported, not merged.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { mountVolume } from './mount-volume.js';
-import { openImage, type Volume } from './open-image.js';
+import { containerSource, unpackContainerImage, type ContainerSource } from './container-image.js';
+import { detectImage } from './detect.js';
+import { openImage, readHead, type Volume } from './open-image.js';
 
 /** What to unpack where. */
 export interface ExtractRootRequest {
@@ -21,6 +24,10 @@ export interface ExtractRootRequest {
   signal?: AbortSignal | undefined;
   stack: ResourceStack;
   tmpParent?: string | undefined;
+  /** Debian architecture of the build: the platform picked from a multi-platform container image. */
+  arch?: string | undefined;
+  /** The image inside a container layout or archive that holds several. */
+  containerTag?: string | undefined;
 }
 
 /** What was unpacked. */
@@ -63,11 +70,37 @@ async function tryVolume(request: ExtractRootRequest, raw: string, volume: Volum
   return { from: volume.label, warnings };
 }
 
+/** The container image at `image`, if it is one (an OCI layout folder, an OCI or docker archive). */
+async function findContainer(request: ExtractRootRequest): Promise<ContainerSource | undefined> {
+  const isFolder = statSync(request.image).isDirectory();
+  const kind = isFolder ? undefined : detectImage(await readHead(request.image));
+  const isTar = kind?.kind === 'tarball' && kind.compression === 'none';
+  return containerSource(request.image, isTar, request.log, request.signal);
+}
+
+/** Fails unless the unpacked root holds an operating system (etc/os-release). */
+function checkOperatingSystem(request: ExtractRootRequest, what: string): void {
+  if (existsSync(join(request.target, 'etc/os-release')) || existsSync(join(request.target, 'usr/lib/os-release'))) return;
+  const compressedArchive = existsSync(join(request.target, 'manifest.json')) || existsSync(join(request.target, 'oci-layout'));
+  throw new UsageError(
+    `${request.image} holds no operating system: no etc/os-release in the ${what}`,
+    compressedArchive ? 'it is a compressed container archive: decompress it first (e.g. gunzip), kiln reads docker and OCI archives as plain tar'
+      : 'give the image of an installed system (raw, qcow2), a root tarball or a container image',
+  );
+}
+
 /** Unpacks the root filesystem of `request.image` into `request.target`. */
 export async function extractRoot(request: ExtractRootRequest): Promise<ExtractedRoot> {
+  const container = await findContainer(request);
+  if (container) {
+    await unpackContainerImage({ ...request, source: container, tag: request.containerTag, arch: request.arch ?? 'amd64' });
+    checkOperatingSystem(request, 'container image');
+    return { from: `${container.transport} container image`, warnings: [] };
+  }
   const opened = await openImage(request.stack, request.image, request);
   if (opened.kind.kind === 'tarball') {
     await run(untarArgv(request.image, request.target), { privileged: true, log: request.log, signal: request.signal, what: `unpacking ${request.image}` });
+    checkOperatingSystem(request, 'tarball');
     return { from: 'tarball', warnings: [] };
   }
   for (const volume of opened.volumes) {

@@ -68,11 +68,11 @@ export function qemuImgConvertArgv(conversion: QemuImgConversion): string[] {
 }
 
 /** Checks `--qemu-img-options` syntax: comma-separated `key=value` (`,,` is a literal comma). */
-export function checkQemuImgOptions(text: string): string {
+export function checkQemuImgOptions(text: string, where = '--qemu-img-options'): string {
   const items = text.replace(/,,/g, '\u0000').split(',');
   for (const item of items) {
     if (!/^[A-Za-z][\w.-]*=/.test(item)) {
-      throw new UsageError(`--qemu-img-options "${text}": "${item.replace(/\u0000/g, ',')}" is not key=value`,
+      throw new UsageError(`${where} "${text}": "${item.replace(/\u0000/g, ',')}" is not key=value`,
         'give comma-separated qemu-img -o options, e.g. --qemu-img-options compat=1.1,cluster_size=2M');
     }
   }

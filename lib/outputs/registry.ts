@@ -33,6 +33,9 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = [
   { name: 'tgz', kind: 'tree', extension: 'tgz', tools: ['tar'], anyOf: [['pigz', 'gzip']], description: 'gzip-compressed tarball' },
   { name: 'tar.zst', kind: 'tree', extension: 'tar.zst', tools: ['tar', 'zstd'], anyOf: [], description: 'zstd-compressed tarball' },
   { name: 'squashfs', kind: 'tree', extension: 'squashfs', tools: ['mksquashfs'], anyOf: [], description: 'compressed read-only filesystem' },
+  { name: 'oci', kind: 'tree', extension: 'oci', tools: ['tar'], anyOf: [], description: 'OCI image layout folder (umoci, skopeo oci:)' },
+  { name: 'oci-archive', kind: 'tree', extension: 'oci.tar', tools: ['tar'], anyOf: [], description: 'OCI image layout as one tar (podman load, skopeo oci-archive:)' },
+  { name: 'docker', kind: 'tree', extension: 'docker.tar', tools: ['tar'], anyOf: [], description: 'container image archive for docker load (--docker-target NAME:TAG)' },
 ];
 
 const NAMES = OUTPUT_FORMATS.map((f) => f.name);
@@ -47,9 +50,9 @@ export function outputFormat(name: string): OutputFormat {
 }
 
 /** Parses `-t qcow2,tar`: known names only, duplicates dropped, order kept. */
-export function parseOutputTypes(text: string): string[] {
+export function parseOutputTypes(text: string, where = '-t'): string[] {
   const names = text.split(',').map((t) => t.trim()).filter(Boolean);
-  if (!names.length) throw new UsageError(`-t needs at least one output type; valid types: ${NAMES.join(', ')}`);
+  if (!names.length) throw new UsageError(`${where} needs at least one output type; valid types: ${NAMES.join(', ')}`);
   for (const name of names) outputFormat(name);
   return [...new Set(names)];
 }

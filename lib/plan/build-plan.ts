@@ -1,10 +1,12 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
 // outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+import { optionVariables } from '../config/field-views.js';
 import type { BuildRequest } from '../config/request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
+import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { defaultOsNote, expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
@@ -12,6 +14,7 @@ import { dibVariables } from './dib-environment.js';
 import { chooseInstallTypes } from '../flavours/install-types.js';
 import { exportedValues, mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
 import { PHASES, type PhaseWhere } from './phases.js';
+import { planContainer, type ContainerPlan } from './container.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -58,6 +61,8 @@ export interface BuildPlan {
   /** Flavours with host-phase hooks but no `cache-inputs` file: what those hooks read on the
    * host is invisible to the layer keys, and the plan says so when it reuses their work. */
   undeclaredHostReaders: string[];
+  /** Container outputs: image name, tag and settings (undefined without a container format). */
+  container?: ContainerPlan | undefined;
 }
 
 /** What planning needs besides the request. */
@@ -81,9 +86,15 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     arch: request.arch,
     prepend: inputs.prepend ?? [],
   });
+  refuseProblemFlavours(inputs.catalogue, requested);
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
+  refuseProblemFlavours(inputs.catalogue, resolution.names);
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...(resolution.defaultOs ? [defaultOsNote(resolution.defaultOs)] : []), ...inputs.warnings];
+  const warnings = [
+    ...(resolution.defaultOs ? [defaultOsNote(resolution.defaultOs)] : []),
+    ...inputs.warnings,
+    ...unusedFlavourWarnings(inputs.catalogue, resolution.names),
+  ];
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
   const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
   const installTypes = resolution.names.includes('install-types') ? chooseInstallTypes(flavours, exportedValues(environment)) : [];
@@ -110,6 +121,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     alwaysRun: flavours.flatMap((f) => f.alwaysRun),
     cacheInputs: flavours.flatMap((f) => f.cacheInputs),
     undeclaredHostReaders: flavours.filter((f) => !f.cacheInputsDeclared).map((f) => f.name),
+    container: planContainer(request, flavours, warnings),
   };
 }
 
@@ -138,21 +150,11 @@ function kilnVariables(
   flavours: readonly FlavourMetadata[],
 ): EnvVar[] {
   const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
-  const vars = [
+  return [
     ...dibVariables(request),
-    kiln('ARCH', request.arch),
-    kiln('IMAGE_NAME', request.imageName),
+    ...optionVariables(request),
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
-    kiln('DIB_DEBUG_TRACE', String(request.debugTrace)),
-    kiln('DIB_OFFLINE', request.offline ? '1' : ''),
-    kiln('DIB_IMAGE_CACHE', request.imageCache),
-    kiln('DIB_NO_TMPFS', request.noTmpfs ? '1' : '0'),
   ];
-  if (request.kind === 'disk') vars.push(kiln('IMAGE_TYPE', request.types[0] ?? 'qcow2'));
-  if (request.checksum) vars.push(kiln('DIB_CHECKSUM', '1'));
-  if (request.rootLabel) vars.push({ name: 'DIB_ROOT_LABEL', value: request.rootLabel, source: '--root-label' });
-  if (request.packages.length) vars.push({ name: 'INSTALL_PACKAGES', value: request.packages.join(' '), source: '-p' });
-  return vars;
 }

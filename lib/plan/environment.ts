@@ -4,6 +4,7 @@
 // sourced before each hook exactly as diskimage-builder does. Order: byte order of file names
 // across all flavours. Pure.
 import { parse as parseDotenv } from 'dotenv';
+import { OPTION_ENV_NAMES } from '../config/field-views.js';
 import { UsageError } from '../errors.js';
 import { compareBytes } from '../flavours/hooks.js';
 
@@ -77,11 +78,12 @@ export function orderEnvFiles(files: readonly EnvFile[]): EnvFile[] {
   return [...files].sort((a, b) => compareBytes(a.name, b.name));
 }
 
-/** Variables of the user's environment that reach hooks (DIB passes its DIB_* variables on). */
+/** Variables of the user's environment that reach hooks (DIB passes its DIB_* variables on);
+ * those an option reads reach them as the option's validated value instead. */
 export function userVariables(env: Record<string, string | undefined>): EnvVar[] {
-  const passed = /^(DIB_|KILN_|FS_TYPE$|ROOT_LABEL$|http_proxy$|https_proxy$|no_proxy$|HTTP_PROXY$|HTTPS_PROXY$|NO_PROXY$)/;
+  const passed = /^(DIB_|KILN_|FS_TYPE$|http_proxy$|https_proxy$|no_proxy$|HTTP_PROXY$|HTTPS_PROXY$|NO_PROXY$)/;
   return Object.entries(env)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined && passed.test(entry[0]))
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && passed.test(entry[0]) && !OPTION_ENV_NAMES.has(entry[0]))
     .sort(([a], [b]) => compareBytes(a, b))
     .map(([name, value]) => ({ name, value, source: 'environment' }));
 }

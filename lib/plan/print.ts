@@ -1,6 +1,7 @@
 // Renderings of a plan for --dry-run: a readable one for people and a JSON document that tools
 // and tests rely on. Pure.
 import type { BuildPlan } from './build-plan.js';
+import { containerLines } from './container.js';
 
 /** The stable JSON interface of `--dry-run --json`. */
 export interface PlanJson {
@@ -25,6 +26,7 @@ export function planToJson(plan: BuildPlan, extra: Record<string, unknown> = {})
     environment: plan.environment.map(({ name, value, source }) => ({ name, value, source })),
     outputs: plan.outputs,
     warnings: plan.warnings,
+    ...(plan.container ? { container: plan.container } : {}),
     ...extra,
   };
 }
@@ -56,6 +58,7 @@ export function planToText(plan: BuildPlan, notes: Map<string, string> = new Map
   lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(v.value), v.source])));
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
+  if (plan.container) lines.push(...containerLines(plan.container));
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');
     for (const warning of plan.warnings) lines.push(`  ${warning}`);

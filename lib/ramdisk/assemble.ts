@@ -5,7 +5,7 @@
 // NAME.initramfs, each under a temporary name first. The temporary folder is released however
 // this ends.
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -13,7 +13,7 @@ import type { LogSink } from '../log.js';
 import { handOver } from '../outputs/owner.js';
 import { partialPath, removeOutputFile } from '../outputs/partial.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
-import { removeTree, tempPrefix } from '../resources/temp-dir.js';
+import { makeTempDir } from '../resources/temp-dir.js';
 import { compressFile, writeCpio, type RamdiskCompression } from './archive.js';
 import { MissingBinaryDepsError, resolveBinaryDeps } from './binary-deps.js';
 import { assembleInit, UDHCPC_SCRIPT, UDHCPC_SCRIPT_PATH } from './init-script.js';
@@ -49,7 +49,7 @@ export interface RamdiskBuild {
   compression: RamdiskCompression;
   /** Folder for the temporary tree (the build's work folder); default the system temp folder. */
   workDir?: string | undefined;
-  /** Time stamp of every file in the archive (default SOURCE_DATE_EPOCH, else 0). */
+  /** Time stamp of every file in the archive (SOURCE_DATE_EPOCH; default 0). */
   epochSeconds?: number;
   log: LogSink;
   signal?: AbortSignal | undefined;
@@ -86,14 +86,13 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
   const local = new ResourceStack();
   build.stack.defer('remove the ramdisk tree', () => local.disposeAsync());
   try {
-    const scratch = await mkdtemp(join(build.workDir ?? tmpdir(), tempPrefix('ramdisk')));
-    local.defer(`remove ${scratch}`, () => removeTree(scratch, build.log));
+    const scratch = await makeTempDir(local, 'ramdisk', build.workDir ?? tmpdir(), build.log);
     const tree = join(scratch, 'tree');
     const counts = await fillTree(view, build, contents, tree);
     build.signal?.throwIfAborted();
     const cpio = join(scratch, 'initramfs.cpio');
     const entries = await listTree(tree);
-    await pinTimes(tree, entries, build.epochSeconds ?? epochFromEnv());
+    await pinTimes(tree, entries, build.epochSeconds ?? 0);
     await writeCpio(tree, entries, cpio, build.log, build.signal);
     const { kernel, initramfs } = await writeOutputs(build, local, cpio, contents.kernelFile);
     return {
@@ -128,11 +127,6 @@ async function writeOutputs(build: RamdiskBuild, local: ResourceStack, cpio: str
     await rename(partialPath(path), path);
   }
   return { kernel, initramfs };
-}
-
-function epochFromEnv(): number {
-  const value = Number(process.env.SOURCE_DATE_EPOCH);
-  return Number.isInteger(value) && value >= 0 ? value : 0;
 }
 
 /** Decides everything from the root and the flavours; throws before writing anything. */

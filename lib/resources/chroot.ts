@@ -1,33 +1,37 @@
 // The chroot: kernel filesystems mounted into the image root, the host's resolv.conf swapped in,
 // services blocked with policy-rc.d, and on release every process still rooted in the tree
 // killed before anything is unmounted. All of it is registered on a ResourceStack.
-import { lstatSync, readdirSync, readlinkSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunOptions, type RunResult } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import type { ResourceStack } from './disposable-stack.js';
-import { isAtOrBelow, mount, mountsBelow, unmount } from './mount.js';
-import { lexists, makeRootDir, moveRootFile, removeRootFile, writeRootFile } from './root-files.js';
+import { mount, mountsBelow, unmount } from './mount.js';
+import { isAtOrBelow } from './safe-path.js';
+import { imageEntryExists, isImageSymlink, makeImageDir, makeRootDir, moveImageFile, removeImageFile, writeImageFile, type ImageTree } from './root-files.js';
 
 const POLICY_RC_D = '#!/bin/sh\n# Written by kiln while the image is built: no service may start in the chroot.\nexit 101\n';
 
-/** Mounts /proc, /sys (read-only), /dev and a private /dev/pts into `root`. */
+/** Mounts /proc, /sys (read-only), /dev and a private /dev/pts into `root` (a real path). */
 export async function mountKernelFilesystems(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
-  for (const dir of ['proc', 'sys', 'dev']) await makeRootDir(join(root, dir), log);
+  const tree: ImageTree = { root, log };
+  const [proc, sys, dev] = [await makeImageDir(tree, 'proc'), await makeImageDir(tree, 'sys'), await makeImageDir(tree, 'dev')];
   // Registered first so it runs last: whatever a hook mounted below the root is released, but
   // not the mounts that were there before the chroot (a disk's own filesystems).
   const existing = new Set(mountsBelow(root));
   stack.defer(`unmount what hooks mounted below ${root}`, async () => {
     for (const point of mountsBelow(root)) if (!existing.has(point)) await unmount(point, log);
   });
-  await mount(stack, { source: 'proc', target: join(root, 'proc'), fstype: 'proc', log });
+  await mount(stack, { source: 'proc', target: proc, fstype: 'proc', log });
   // Read-only sysfs makes systemd and udev behave as in a container (DIB release note sysfs-ro).
-  await mount(stack, { source: 'sysfs', target: join(root, 'sys'), fstype: 'sysfs', options: ['ro'], log });
-  await mount(stack, { source: '/dev', target: join(root, 'dev'), bind: true, log });
-  await makeRootDir(join(root, 'dev/pts'), log);
+  await mount(stack, { source: 'sysfs', target: sys, fstype: 'sysfs', options: ['ro'], log });
+  await mount(stack, { source: '/dev', target: dev, bind: true, log });
+  // Below the bind mount of the host's /dev: created by kiln, so no image content is involved.
+  const pts = join(dev, 'pts');
+  await makeRootDir(pts, log);
   await mount(stack, {
-    source: 'devpts', target: join(root, 'dev/pts'), fstype: 'devpts',
+    source: 'devpts', target: pts, fstype: 'devpts',
     options: ['newinstance', 'ptmxmode=0666', 'mode=620', 'gid=5'], log,
   });
 }
@@ -35,35 +39,27 @@ export async function mountKernelFilesystems(stack: ResourceStack, root: string,
 /**
  * Replaces `path` in the image with `content` for the build and registers putting the image's
  * own file (kept as `path + saveSuffix`) back, also when the build fails. As in DIB, a hook may
- * leave the wanted final file as the saved one, and a symlink a hook put in place is kept.
+ * leave the wanted final file as the saved one, and a symlink a hook put in place is kept. Every
+ * step resolves the path inside the image again: hooks ran in between and may have moved links.
  */
-async function swapImageFile(stack: ResourceStack, path: string, content: string, mode: number, saveSuffix: string, log?: LogSink): Promise<void> {
+async function swapImageFile(stack: ResourceStack, tree: ImageTree, path: string, content: string, mode: number, saveSuffix: string): Promise<void> {
   const saved = `${path}${saveSuffix}`;
-  if (lexists(path)) await moveRootFile(path, saved, log);
-  stack.defer(`restore ${path}`, async () => {
-    if (isSymlink(path)) {
-      await removeRootFile(saved, log);
+  if (imageEntryExists(tree, path)) await moveImageFile(tree, path, saved);
+  stack.defer(`restore ${path} in ${tree.root}`, async () => {
+    if (isImageSymlink(tree, path)) {
+      await removeImageFile(tree, saved);
       return;
     }
-    await removeRootFile(path, log);
-    if (lexists(saved)) await moveRootFile(saved, path, log);
+    await removeImageFile(tree, path);
+    if (imageEntryExists(tree, saved)) await moveImageFile(tree, saved, path);
   });
-  await makeRootDir(dirname(path), log);
-  await writeRootFile(path, content, mode, log);
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
+  await writeImageFile(tree, path, content, mode);
 }
 
 /** Puts the host's resolv.conf in the image for the build; the image's own comes back after. */
 export async function swapResolvConf(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
   // resolv.conf.ORIG is DIB's name, which elements rely on.
-  await swapImageFile(stack, join(root, 'etc/resolv.conf'), hostResolvConf(), 0o644, '.ORIG', log);
+  await swapImageFile(stack, { root, log }, 'etc/resolv.conf', hostResolvConf(), 0o644, '.ORIG');
 }
 
 function hostResolvConf(): string {
@@ -76,7 +72,7 @@ function hostResolvConf(): string {
 
 /** Writes a policy-rc.d that forbids starting services, keeping any the image had. */
 export async function blockServices(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
-  await swapImageFile(stack, join(root, 'usr/sbin/policy-rc.d'), POLICY_RC_D, 0o755, '.kiln-orig', log);
+  await swapImageFile(stack, { root, log }, 'usr/sbin/policy-rc.d', POLICY_RC_D, 0o755, '.kiln-orig');
 }
 
 /** PIDs of the processes `matches` accepts; processes that vanish or may not be inspected are skipped. */

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import type { LogSink } from '../log.js';
 import { findProcesses, stopProcesses } from './chroot.js';
 import { detachLoop, loopBackingFile, loopDevicesWhere } from './loop-device.js';
-import { isAtOrBelow, mountsBelow, mountTable, unmount } from './mount.js';
+import { mountsBelow, mountTable, unmount } from './mount.js';
+import { isAtOrBelow, resolveHostPath } from './safe-path.js';
 import { removePartitionDevices } from '../block-device/partition-devices.js';
-import { parseTempName, removeTree, type KilnTempName } from './temp-dir.js';
+import { removeTree } from './remove-tree.js';
+import { parseTempName, type KilnTempName } from './temp-dir.js';
 
 /** The kiln temp folders among `names` whose process is gone (pure). */
 export function abandoned(names: readonly string[], alive: (pid: number) => boolean, self = process.pid): KilnTempName[] {
@@ -54,9 +56,11 @@ export function describeCleared(c: Cleared): string {
 }
 
 /** Clears every abandoned kiln temp folder in `parent` that this user may clear. */
-export async function clearLeftovers(parent: string, log?: LogSink): Promise<Cleared[]> {
+export async function clearLeftovers(folder: string, log?: LogSink): Promise<Cleared[]> {
   let names: string[];
+  let parent: string;
   try {
+    parent = resolveHostPath(folder);
     names = readdirSync(parent);
   } catch {
     return [];

@@ -1,11 +1,14 @@
 // Mounts as resources: each mount registers its unmount on the caller's ResourceStack the
 // moment it succeeds. Unmounting retries (a process may still be exiting) and falls back to a
-// lazy unmount, so a busy mount never aborts the rest of the cleanup (DIB bug 2004492).
-import { readFileSync } from 'node:fs';
+// lazy unmount, so a busy mount never aborts the rest of the cleanup (DIB bug 2004492). A mount
+// target must be a real path (no symlink anywhere in it): the mount table only shows real paths,
+// and a symlink in an image must never redirect a mount onto the host.
+import { readFileSync, realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import type { ResourceStack } from './disposable-stack.js';
+import { assertNoSymlinks, isAtOrBelow } from './safe-path.js';
 
 /** What to mount where. */
 export interface MountSpec {
@@ -20,8 +23,9 @@ export interface MountSpec {
   log?: LogSink;
 }
 
-/** Mounts `spec` and registers its unmount on `stack`. */
+/** Mounts `spec` and registers its unmount on `stack`; the target must exist and be a real path. */
 export async function mount(stack: ResourceStack, spec: MountSpec): Promise<void> {
+  assertNoSymlinks(spec.target, 'mount on');
   const args = ['mount'];
   if (spec.bind) args.push('--bind');
   if (spec.fstype) args.push('-t', spec.fstype);
@@ -52,24 +56,29 @@ export function mountTable(mountinfo = readFileSync('/proc/self/mountinfo', 'utf
   return entries;
 }
 
-/** Whether `path` is `dir` or below it. */
-export function isAtOrBelow(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+/** Mount points currently at or below `dir` (as given, or its real path), deepest first. */
+export function mountsBelow(dir: string, mountinfo?: string): string[] {
+  const real = realOrSelf(dir);
+  const points = mountTable(mountinfo).map((m) => m.point).filter((p) => isAtOrBelow(p, dir) || isAtOrBelow(p, real));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-/** Mount points currently at or below `dir`, deepest first. */
-export function mountsBelow(dir: string, mountinfo?: string): string[] {
-  const points = mountTable(mountinfo).map((m) => m.point).filter((p) => isAtOrBelow(p, dir));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function decodeMountPath(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 
-/** True if `path` is a mount point right now. */
+/** True if `path` (or its real path) is a mount point right now. */
 export function isMounted(path: string): boolean {
-  return mountsBelow(path).includes(path);
+  const below = mountsBelow(path);
+  return below.includes(path) || below.includes(realOrSelf(path));
 }
 
 /** Unmounts `target`, retrying for a few seconds, then lazily; no-op if it is not mounted. */

@@ -1,13 +1,14 @@
-// Temporary directories as resources: created with mkdtemp, removed (with everything in them)
-// when the stack unwinds. Removal refuses to cross into other filesystems, so a mount that
-// somehow survived is never emptied through its mount point.
-import { mkdtemp, rm } from 'node:fs/promises';
+// Temporary directories as resources: created with mkdtemp (mode 0700) under the REAL path of
+// their parent (a symlinked or relative TMPDIR is resolved first, so every path derived from
+// the folder matches the mount table), removed with everything in them when the stack unwinds.
+// Removal refuses to cross into other filesystems (remove-tree.ts).
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import type { ResourceStack } from './disposable-stack.js';
-import { mountsBelow } from './mount.js';
+import { removeTree } from './remove-tree.js';
+import { resolveHostPath } from './safe-path.js';
 
 /**
  * Creates a temp dir kiln-<kind>.<pid>.XXXXXX under `parent` (default: $TMPDIR or /tmp) and
@@ -15,21 +16,9 @@ import { mountsBelow } from './mount.js';
  * killed outright (leftovers.ts).
  */
 export async function makeTempDir(stack: ResourceStack, kind: string, parent = tmpdir(), log?: LogSink): Promise<string> {
-  const path = await mkdtemp(join(parent, tempPrefix(kind)));
+  const path = await mkdtemp(join(resolveHostPath(parent), tempPrefix(kind)));
   stack.defer(`remove ${path}`, () => removeTree(path, log));
   return path;
-}
-
-/** Removes a tree that may contain root-owned files; refuses if anything below is still mounted. */
-export async function removeTree(path: string, log?: LogSink): Promise<void> {
-  const mounted = mountsBelow(path);
-  if (mounted.length) throw new Error(`not removing ${path}: ${mounted.join(', ')} still mounted`);
-  try {
-    await rm(path, { recursive: true, force: true });
-  } catch {
-    // Root-owned content (the image tree) when kiln runs as a user through sudo.
-    await run(['rm', '-rf', '--one-file-system', path], { privileged: true, log, what: `removing ${path}` });
-  }
 }
 
 const TEMP_NAME = /^kiln-([a-z-]+)\.(\d+)\.[A-Za-z0-9]{6}$/;

@@ -33,21 +33,22 @@ const request = (flavours: string[], env: Record<string, string> = {}, argv?: st
 const value = (vars: { name: string; value: string }[], name: string) => vars.find((v) => v.name === name)?.value;
 
 describe('the variables DIB gives every element', () => {
-  it('sets the install type, the argument and environment snapshots, FS_TYPE and the defaults of lib/common-defaults', () => {
+  it('sets the argument and environment snapshots, FS_TYPE and the defaults of lib/common-defaults', () => {
     const vars = dibVariables(request(['os'], { DIB_RELEASE: 'bookworm', DIB_X: 'say "hi" $HOME' }, ['-o', 'img', 'os', 'vm']));
-    expect(value(vars, 'DIB_DEFAULT_INSTALLTYPE')).toBe('source');
     expect(value(vars, 'DIB_ARGS')).toBe('-o img os vm');
     expect(value(vars, 'DIB_ENV')).toBe('declare -x DIB_RELEASE="bookworm"\ndeclare -x DIB_X="say \\"hi\\" \\$HOME"');
     expect(value(vars, 'FS_TYPE')).toBe('ext4');
     expect(value(vars, 'DIB_CHECKSUM')).toBe('0');
     expect(value(vars, 'DIB_MIN_TMPFS')).toBe('2');
     expect(value(vars, 'COMPRESS_IMAGE')).toBe('1');
-    expect(value(dibVariables(request(['os'], { DIB_DEFAULT_INSTALLTYPE: 'package', FS_TYPE: 'xfs' })), 'DIB_DEFAULT_INSTALLTYPE')).toBe('package');
+    expect(value(dibVariables(request(['os'], { FS_TYPE: 'xfs' })), 'FS_TYPE')).toBe('xfs');
   });
 
-  it('reaches the plan environment, where hooks get it', () => {
+  it('reaches the plan environment, where hooks get it, with DIB_DEFAULT_INSTALLTYPE from --install-type or the variable', () => {
     const plan = loadAndPlan(request(['plain', 'os']));
-    expect(plan.environment.find((v) => v.name === 'DIB_DEFAULT_INSTALLTYPE')).toMatchObject({ value: 'source', source: 'kiln (diskimage-builder contract)' });
+    expect(plan.environment.find((v) => v.name === 'DIB_ARGS')).toMatchObject({ value: 'plain os', source: 'kiln (diskimage-builder contract)' });
+    expect(plan.environment.find((v) => v.name === 'DIB_DEFAULT_INSTALLTYPE')?.value).toBe('source');
+    expect(loadAndPlan(request(['plain', 'os'], { DIB_DEFAULT_INSTALLTYPE: 'package' })).environment.find((v) => v.name === 'DIB_DEFAULT_INSTALLTYPE')?.value).toBe('package');
   });
 
   it('the DIB_ENV snapshot holds only DIB_ variables, sorted', () => {

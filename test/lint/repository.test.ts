@@ -1,7 +1,8 @@
-// Keeps the README, CI and the phase table in step.
+// Keeps the README, CI, the phase table and the option table in step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { optionTableMarkdown } from '../../lib/config/field-docs.js';
 import { phaseTableMarkdown } from '../../lib/plan/phase-docs.js';
 
 const top = join(import.meta.dirname, '../..');
@@ -11,6 +12,11 @@ describe('README', () => {
   it('shows the phase table generated from lib/plan/phases.ts', () => {
     const block = /<!-- phases:begin -->\n([\s\S]*?)\n<!-- phases:end -->/.exec(readme);
     expect(block?.[1]).toBe(phaseTableMarkdown());
+  });
+
+  it('shows the option table generated from lib/config/fields.ts', () => {
+    const block = /<!-- options:begin -->\n([\s\S]*?)\n<!-- options:end -->/.exec(readme);
+    expect(block?.[1]).toBe(optionTableMarkdown());
   });
 
   it('gives the test command that .ci/run runs, exactly', () => {

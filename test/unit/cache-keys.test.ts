@@ -120,7 +120,7 @@ describe('keys from a real plan', () => {
   });
   afterEach(() => tmp.cleanup());
   const keysFor = (env: Record<string, string> = {}, output = 'image') => {
-    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), type: 'tar', skipBase: true, output }, env, tmp.path);
+    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true, imageName: output }, env, tmp.path);
     return stageKeys(loadAndPlan(request, { builtIn: join(tmp.path, 'f') }), {}).map((k) => k.key);
   };
   it('changing an install.d hook keeps the layers before install', () => {
@@ -151,7 +151,7 @@ describe('keys from a real plan', () => {
   });
   it('a reused layer of host hooks from a flavour without cache-inputs says kiln cannot see their reads', () => {
     writeTree(tmp.path, { 'f/app/extra-data.d/10-fetch': hook('cp ~/thing $TMP_HOOKS_PATH/') });
-    const plan = () => loadAndPlan(buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), type: 'tar', skipBase: true }, {}, tmp.path), { builtIn: join(tmp.path, 'f') });
+    const plan = () => loadAndPlan(buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true }, {}, tmp.path), { builtIn: join(tmp.path, 'f') });
     const decide = () => {
       const keys = stageKeys(plan(), {});
       const all = new Set(keys.map((k) => k.key));

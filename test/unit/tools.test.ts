@@ -145,14 +145,14 @@ describe('the tools a plan needs', () => {
   };
 
   it('a tar build needs the chroot basics and tar, no disk or QEMU tools', () => {
-    const tools = needed('disk', ['fake-os'], { type: 'tar' });
+    const tools = needed('disk', ['fake-os'], { types: ['tar'] });
     expect(tools).toEqual(expect.arrayContaining(['mount', 'umount', 'chroot', 'bash', 'tar', 'zstd', 'sudo']));
     expect(tools).not.toEqual(expect.arrayContaining(['losetup']));
     expect(tools.filter((t) => /^(qemu|mkfs|sfdisk|cpio)/.test(t))).toEqual([]);
   });
 
   it('an EFI qcow2 with --boot-test needs GPT, vfat and ext4 tools, qemu-img and QEMU', () => {
-    const tools = needed('disk', ['fake-os', 'block-device-efi'], { type: 'qcow2', bootTest: true });
+    const tools = needed('disk', ['fake-os', 'block-device-efi'], { types: ['qcow2'], bootTest: true });
     expect(tools).toEqual(expect.arrayContaining(['losetup', 'partx', 'sfdisk', 'sgdisk', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'qemu-img', 'qemu-system-x86_64']));
   });
 

@@ -17,6 +17,7 @@ export async function buildRamdiskOutputs(ctx: BuildContext): Promise<void> {
       kernelVersion: exportedValues(plan.environment).DIB_KERNEL_VERSION || undefined,
       outputPrefix: plan.request.imageName,
       compression: plan.request.ramdiskCompression,
+      epochSeconds: plan.request.sourceDateEpoch ?? 0,
       workDir: ctx.paths.work,
       log: ctx.log,
       signal: ctx.signal,

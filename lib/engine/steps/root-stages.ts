@@ -4,8 +4,9 @@
 // after each stage and after each slow hook, when the work since the last layer was worth
 // keeping. Chroot stages leave the chroot before a layer is taken, so a layer never holds a
 // mount, the host's resolv.conf or the build's policy-rc.d.
-import { DEFAULT_MAX_AGE_MS, findLayer, restoreLayer, storeLayer, type LayerInfo } from '../../cache/layer-store.js';
+import { findLayer, restoreLayer, storeLayer, type LayerInfo } from '../../cache/layer-store.js';
 import type { Checkpoint, StageKey } from '../../cache/keys.js';
+import type { BuildRequest } from '../../config/request.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
 import type { BuildContext } from '../context.js';
@@ -24,10 +25,9 @@ export interface StageDecision {
   reason: string;
 }
 
-/** Max layer age from KILN_CACHE_MAX_AGE_DAYS, else a week. */
-export function maxLayerAge(env: Record<string, string | undefined>): number {
-  const days = Number(env.KILN_CACHE_MAX_AGE_DAYS);
-  return Number.isFinite(days) && days > 0 ? days * 24 * 3600 * 1000 : DEFAULT_MAX_AGE_MS;
+/** Max layer age of a request (KILN_CACHE_MAX_AGE_DAYS). */
+export function maxLayerAge(request: BuildRequest): number {
+  return request.cacheMaxAgeDays * 24 * 3600 * 1000;
 }
 
 type Lookup = (key: string) => LayerInfo | undefined;
@@ -94,15 +94,9 @@ function age(ms: number): string {
 /** Storing a layer costs about as much as a short stage: one is kept at a stage's end when the
  * work since the last layer took at least this long... */
 export const STORE_AFTER_MS = 1500;
-/** ...and after a hook inside a stage (which means leaving and re-entering the chroot) when the
- * work since the last layer took at least this long. */
-export const CHECKPOINT_AFTER_MS = 8000;
+// ...and after a hook inside a stage (which means leaving and re-entering the chroot) when the
+// work since the last layer took at least KILN_CHECKPOINT_SECONDS (request.checkpointSeconds).
 
-/** The checkpoint threshold: KILN_CHECKPOINT_SECONDS, else CHECKPOINT_AFTER_MS. */
-export function checkpointAfterMs(env: Record<string, string | undefined>): number {
-  const seconds = Number(env.KILN_CHECKPOINT_SECONDS);
-  return env.KILN_CHECKPOINT_SECONDS !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : CHECKPOINT_AFTER_MS;
-}
 
 /** Stores layers as the build goes, and knows how much work the last one would save. */
 class LayerKeeper {
@@ -137,9 +131,9 @@ class LayerKeeper {
 /** Builds the image root through post-root.d, reusing and storing layers. */
 export async function buildRootStages(ctx: BuildContext, keys: readonly StageKey[]): Promise<void> {
   const { request } = ctx.plan;
-  const decisions = decideStages(keys, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request.env), now: Date.now() });
+  const decisions = decideStages(keys, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now: Date.now() });
   const keeper = new LayerKeeper(ctx);
-  const checkpointAfter = checkpointAfterMs(request.env);
+  const checkpointAfter = request.checkpointSeconds * 1000;
   const resumeAt = decisions.findLastIndex((d) => d.reuse || d.resume);
   if (resumeAt >= 0) {
     const decision = decisions[resumeAt]!;

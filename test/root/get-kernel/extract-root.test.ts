@@ -110,7 +110,7 @@ describe.skipIf(!isRoot)('cloud-image root extraction', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^cloud-image: ERROR: DIB_LOCAL_IMAGE is not set: set it to the image to build on/);
       r = spawnSync(HOOK, [], { env: env({ DIB_LOCAL_IMAGE: join(dir, 'none.qcow2') }), encoding: 'utf8' });
-      expect(r.stderr).toBe(`cloud-image: ERROR: DIB_LOCAL_IMAGE=${join(dir, 'none.qcow2')} does not exist or is not a file\n`);
+      expect(r.stderr).toBe(`cloud-image: ERROR: DIB_LOCAL_IMAGE=${join(dir, 'none.qcow2')} does not exist or is not a file or an OCI layout folder\n`);
       writeFileSync(join(dir, 'text.img'), 'hello\n');
       r = spawnSync(HOOK, [], { env: env({ DIB_LOCAL_IMAGE: join(dir, 'text.img') }), encoding: 'utf8' });
       expect([r.status, r.stderr.split('\n')[0]]).toEqual([2, `cloud-image: ${join(dir, 'text.img')} is not a disk image: it has no qcow2 header, partition table or ext4/XFS/btrfs filesystem`]);

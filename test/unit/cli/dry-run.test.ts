@@ -89,7 +89,7 @@ describe('bad input: one line, a hint, exit code 2, no stack trace', () => {
     ['missing flavours', [], /missing required argument 'flavours'/],
     ['bad size', ['--image-size', '2X', 'app'], /^disk-image-create: --image-size "2X" is not a size\nhint: .*2G, 1500M, 2GiB/],
     ['unknown output type', ['-t', 'qcow2,iso', 'app'], /unknown output type "iso".*qcow2, raw, vhd, vmdk, vdi, tar, tgz, tar\.zst, squashfs/],
-    ['unknown arch', ['-a', 'sparc', 'app'], /unknown architecture "sparc" for -a/],
+    ['unknown arch', ['-a', 'sparc', 'app'], /unknown architecture "sparc" for --arch/],
     ['bad qemu-img options', ['--qemu-img-options', 'cluster_size', 'app'], /--qemu-img-options "cluster_size": "cluster_size" is not key=value/],
     ['missing flavour with a suggestion', ['ap'], /flavour "ap" not found; searched .*\nhint: did you mean "app"/],
     ['two operating systems', ['app', 'other-os'], /"operating-system" is provided by both "os" and "other-os"|"operating-system" is provided by both "other-os" and "os"/],

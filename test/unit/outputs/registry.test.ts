@@ -7,7 +7,7 @@ describe('output format registry', () => {
     const kinds = Object.fromEntries(OUTPUT_FORMATS.map((f) => [f.name, f.kind]));
     expect(kinds).toEqual({
       qcow2: 'image', raw: 'image', vhd: 'image', vmdk: 'image', vdi: 'image',
-      tar: 'tree', tgz: 'tree', 'tar.zst': 'tree', squashfs: 'tree',
+      tar: 'tree', tgz: 'tree', 'tar.zst': 'tree', squashfs: 'tree', oci: 'tree', 'oci-archive': 'tree', docker: 'tree',
     });
   });
 
@@ -17,6 +17,9 @@ describe('output format registry', () => {
     expect(outputPath('/out/img', 'squashfs')).toBe('/out/img.squashfs');
     expect(outputPath('/out/img', 'vhd')).toBe('/out/img.vhd');
     expect(outputPath('/out/img', 'tgz')).toBe('/out/img.tgz');
+    expect(outputPath('/out/img', 'oci')).toBe('/out/img.oci');
+    expect(outputPath('/out/img', 'oci-archive')).toBe('/out/img.oci.tar');
+    expect(outputPath('/out/img', 'docker')).toBe('/out/img.docker.tar');
   });
 
   it('lists the tools each format needs', () => {
