@@ -69,6 +69,7 @@ describe.skipIf(!isRoot)('third-party elements on kiln\'s library flavours (e2e,
     expect(files).toContain('./usr/lib/systemd/system/hello-app.service');
     expect(files).toContain('./etc/systemd/system/multi-user.target.wants/hello-app.service');
     expect(tarFile('etc/hello-app/init-system')).toBe('init: systemd systemd\n');
+    expect(tarFile('etc/hello-app/contract')).toBe('/tmp/in_target.d/.kiln/bin/dib-run-parts function function\n');
     expect(tarFile('etc/hello-app/static.conf')).toBe('greeting from static\n');
     expect(tarFile('etc/dib-manifests/dib-manifest-git-app')).toMatch(/^hello-app git \/opt\/hello-app .*hello-app\.git [0-9a-f]{40}\n$/);
   });
