@@ -148,6 +148,21 @@ export class InterruptedError extends KilnError {
   }
 }
 
+/** kiln-write-disk will not write a device: every reason found is listed. Exit code 2. */
+export class DeviceRefusedError extends KilnError {
+  readonly device: string;
+  readonly reasons: string[];
+  constructor(device: string, reasons: string[], hint?: string) {
+    super(`refusing to write ${device}; nothing was written:`, { exitCode: 2, ...(hint === undefined ? {} : { hint }) });
+    this.device = device;
+    this.reasons = reasons;
+  }
+
+  override details(): string[] {
+    return this.reasons.map((r) => `  ${r}`);
+  }
+}
+
 /** A bug in kiln itself. */
 export class InternalError extends KilnError {
   constructor(message: string, cause?: unknown) {

@@ -1,48 +1,23 @@
 // The output cache: when nothing that shapes the outputs changed since a build, the outputs of
 // that build are copied from the cache instead of being built again (an unchanged rebuild takes
-// seconds and gives the same files). The key extends the last root layer's key with everything
-// the disk and output steps read: their hooks, the block-device config, the output options.
-import { createHash } from 'node:crypto';
+// seconds and gives the same files). The key is the plan's (plan/cache-keys.ts outputKey).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
-import { optionKeyLines } from '../config/field-views.js';
 import type { LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
 import { withCacheLock } from './lock.js';
 import { installFolder } from '../outputs/container.js';
 import type { Firmware } from '../boot-test/qemu.js';
 
-/** Phases that run after the root is complete: their hooks shape the outputs. */
-const OUTPUT_PHASES = ['block-device-size', 'block-device', 'pre-finalise', 'finalise', 'cleanup'];
-
-function fileHash(path: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch {
-    return 'absent';
-  }
-}
-
-/** The key of a build's outputs, from the finished root's layer key and the output inputs. */
-export function outputKey(plan: BuildPlan, rootKey: string, blockDeviceConfigText: string): string {
-  const lines = [
-    'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
-    `block-device ${blockDeviceConfigText}`,
-    // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
-    `container ${JSON.stringify(plan.container ?? null)}`,
-    ...OUTPUT_PHASES.flatMap((name) => (plan.phases.find((p) => p.name === name)?.hooks ?? []).map((h) => `hook ${name}/${h.name} ${h.flavour} ${fileHash(h.path)}`)),
-  ];
-  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
-}
-
 const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'outputs', key);
+/** The file a format is kept in (formats such as `fs-image:/boot` hold a slash). */
+const entryName = (format: string): string => encodeURIComponent(format);
 
 /** The cached files for `key`, by format, if every one of `formats` is there. */
 export function findOutputs(cacheDir: string, key: string, formats: readonly string[]): Map<string, string> | undefined {
   const dir = setDir(cacheDir, key);
-  const found = new Map(formats.map((f) => [f, join(dir, f)]));
+  const found = new Map(formats.map((f) => [f, join(dir, entryName(f))]));
   return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
 }
 
@@ -65,7 +40,7 @@ export async function storeOutputs(cacheDir: string, key: string, outputs: reado
   const partial = `${dir}.${process.pid}.partial`;
   await mkdir(partial, { recursive: true });
   try {
-    for (const o of outputs) await copyFile(o.path, join(partial, o.format), log);
+    for (const o of outputs) await copyFile(o.path, join(partial, entryName(o.format)), log);
     await writeFile(join(partial, 'meta.json'), JSON.stringify({ key, createdMs: Date.now(), lastUsedMs: Date.now(), formats: outputs.map((o) => o.format), firmwares }));
     await withCacheLock(cacheDir, async () => {
       await rm(dir, { recursive: true, force: true });

@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { flagName, type AnyField } from '../config/field-spec.js';
 import { FIELDS, type FieldKey } from '../config/fields.js';
-import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/options.js';
-import type { BuildKind, BuildRequest } from '../config/request.js';
-import { PHASES } from '../plan/phases.js';
+import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/parse-options.js';
+import type { BuildKind, BuildRequest } from '../config/build-request.js';
+import { PHASES } from '../flavours/phases.js';
+import { loadSpec } from '../spec/load.js';
+import { specRequest } from '../spec/request.js';
 
 /** kiln's version, from package.json. */
 export function kilnVersion(): string {
@@ -32,6 +34,7 @@ export interface CommandFlags {
   dryRun?: boolean;
   json?: boolean;
   debug?: boolean;
+  spec?: string;
 }
 
 /** The commander option of a field: counts and lists accumulate, as DIB's -x and -p do. */
@@ -53,7 +56,8 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
     .description(description)
     .version(kilnVersion(), '--version', 'print the kiln version and exit')
     .helpOption('-h, --help', 'show this help and exit')
-    .argument('<flavours...>', 'flavours to mix into the image (an operating-system flavour is required)');
+    .argument('[flavours...]', 'flavours to mix into the image (an operating-system flavour is required)')
+    .option('--spec <file>', 'take the build from a spec (JSON or YAML file, - for standard input); options given here win');
   for (const { option } of commandFields(kind)) program.addOption(option);
   program
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
@@ -79,6 +83,11 @@ export function parseBuildArgs(program: Command, kind: BuildKind, argv: string[]
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
-  const request = { ...buildRequest(kind, program.args, cliValues(program, kind), process.env, process.cwd()), argv };
+  const values = cliValues(program, kind);
+  if (flags.spec !== undefined) {
+    const cli = { values, flavours: program.args };
+    return { flags, request: { ...specRequest(loadSpec(flags.spec), { kind, env: process.env, cwd: process.cwd(), cli }), argv } };
+  }
+  const request = { ...buildRequest(kind, program.args, values, process.env, process.cwd()), argv };
   return { flags, request };
 }

@@ -1,10 +1,10 @@
 // disk-image-create: build an image from flavours.
-import { renderDryRun } from './plan-report.js';
-import { loadAndPlan } from '../plan/load.js';
-import { completePlan } from '../plan/host-facts.js';
+import { renderDryRun } from '../plan/print.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { executeBuild } from '../engine/execute.js';
 import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
+import { assertBuildable } from '../spec/request.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
   disk-image-create -t raw,qcow2 -o web debian vm block-device-efi my-web
@@ -19,11 +19,12 @@ export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
     const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = await completePlan(loadAndPlan(request));
+    const plan = await resolveBuild(request);
     if (flags.dryRun) {
-      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
+    assertBuildable(request);
     return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
   });
 }

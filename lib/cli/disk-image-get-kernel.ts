@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { FileLog, nullLog, type LogSink } from '../log.js';
 import { getKernel } from '../image-read/get-kernel.js';
-import { checkImageReadTools } from '../image-read/tools.js';
+import { checkImageReadTools } from '../image-read/image-read-tools.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 import { resolveHostPath, resolveParent } from '../resources/safe-path.js';

@@ -4,7 +4,7 @@
 // an entry here (see lib/config/field-spec.ts for what each property means). Order = help order.
 // Precedence for a value: the command-line flag, then the build spec, then the environment
 // variable, then the default. Pure.
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
@@ -57,6 +57,20 @@ export function parseJournalMiB(raw: string, where: string): number {
   return parseNumberOption(where, raw, { unit: 'MiB', min: 1, integer: true, example: '64' });
 }
 
+/** Default memory of the build VM, MiB. */
+export const DEFAULT_VM_MEMORY_MIB = 2048;
+
+function parseVmMemory(raw: string, where: string): number {
+  const mib = Math.floor(parseSizeOption(where, raw, 'GiB') / 1048576);
+  if (mib < 512) throw new UsageError(`${where} "${raw}" is too small`, 'the build VM needs at least 512M; 2G (the default) or more is comfortable');
+  return mib;
+}
+
+function vmAccel(raw: string, where: string): 'auto' | 'kvm' | 'tcg' {
+  if (raw !== 'auto' && raw !== 'kvm' && raw !== 'tcg') throw new UsageError(`${where} "${raw}" is not an accelerator`, `use ${where}=auto (default), kvm or tcg`);
+  return raw;
+}
+
 /** Every option, in help order. */
 export const FIELDS = [
   field({
@@ -75,7 +89,7 @@ export const FIELDS = [
     key: 'arch', spec: 'arch', type: 'text', cli: { flags: '-a, --arch <arch>' },
     help: 'target architecture (amd64, i386, arm64, ...) (default amd64)',
     default: () => 'amd64', parse: (raw, where) => parseArch(raw, where),
-    cache: 'tree', hook: { name: 'ARCH', value: same }, examples: ['amd64', 'arm64'],
+    cache: 'tree', hook: { name: 'ARCH', value: same }, examples: ['amd64', 'i386'],
   }),
   field({
     key: 'debugTrace', spec: 'trace', type: 'count', cli: { flags: '-x, --trace' }, env: 'DIB_DEBUG_TRACE',
@@ -187,6 +201,27 @@ export const FIELDS = [
     key: 'ramdiskCompression', spec: 'compress', type: 'text', cli: { flags: '--compress <method>', commands: ['ramdisk'] },
     help: 'initramfs compression: zstd (default) or gzip',
     default: (): 'zstd' | 'gzip' => 'zstd', parse: compression, cache: 'outputs', examples: ['zstd', 'gzip'],
+  }),
+  field({
+    key: 'vm', spec: 'vm', type: 'flag', cli: { flags: '--vm' }, env: 'KILN_VM',
+    help: 'build inside a throwaway VM booted from kiln\'s builder image: no root needed here, a kernel with LVM (KVM when it works)',
+    default: no, parse: same, cache: 'none', examples: [false, true],
+  }),
+  field({
+    key: 'vmMemoryMiB', spec: 'vmMemory', type: 'text', cli: { flags: '--vm-memory <size>' }, env: 'KILN_VM_MEMORY',
+    help: `memory of the build VM (default ${DEFAULT_VM_MEMORY_MIB / 1024}G; bare number = GiB)`,
+    default: () => DEFAULT_VM_MEMORY_MIB, parse: parseVmMemory, cache: 'none', examples: ['2G', '4096M'],
+  }),
+  field({
+    key: 'vmCpus', spec: 'vmCpus', type: 'text', cli: { flags: '--vm-cpus <n>' }, env: 'KILN_VM_CPUS',
+    help: 'CPUs of the build VM (default: this machine\'s, at most 8)',
+    default: () => Math.min(availableParallelism(), 8),
+    parse: (raw, where) => parseNumberOption(where, raw, { unit: 'CPUs', min: 1, integer: true, example: '2' }), cache: 'none', examples: ['1', '2'],
+  }),
+  field({
+    key: 'vmAccel', spec: 'vmAccel', type: 'text', env: 'KILN_VM_ACCEL',
+    help: 'accelerator of the build VM: auto (KVM if a test guest runs on it, else software emulation), kvm or tcg',
+    default: (): 'auto' | 'kvm' | 'tcg' => 'auto', parse: vmAccel, cache: 'none', examples: ['auto', 'tcg'],
   }),
   field({
     key: 'journalSizeMiB', spec: 'mkfsJournalSize', type: 'text', cli: { flags: '--mkfs-journal-size <MiB>', commands: ['disk'] }, env: 'DIB_JOURNAL_SIZE',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CommandFailedError, HookFailedError } from '../errors.js';
 import { run, SYSTEM_PATH, type RunResult } from '../exec/run.js';
 import type { Hook } from '../flavours/hooks.js';
-import { phase as phaseSpec, type PhaseSpec } from '../plan/phases.js';
+import { phase as phaseSpec, type PhaseSpec } from '../flavours/phases.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { chrootBaseEnv, chrootRun } from '../resources/chroot.js';
 import { mount } from '../resources/mount.js';

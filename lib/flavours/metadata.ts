@@ -4,7 +4,7 @@
 // and resolve.ts decide what the listings mean.
 import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PHASES } from '../plan/phases.js';
+import { PHASES } from './phases.js';
 import type { FoundFlavour } from './discover.js';
 import { CONTAINER_CONFIG_FILE } from './container-config.js';
 

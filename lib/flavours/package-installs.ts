@@ -16,10 +16,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { PACKAGE_INSTALL_PHASES } from './phases.js';
 
-/** Phases package-installs can target (without `.d`). */
-export const PACKAGE_PHASES = ['pre-install', 'install', 'post-install'] as const;
-export type PackagePhase = (typeof PACKAGE_PHASES)[number];
+/** Phases package-installs can target (without `.d`): the chroot phases of the root. */
+export const PACKAGE_PHASES = PACKAGE_INSTALL_PHASES;
 
 /** [package, flavour] pairs to install and to uninstall in one phase. */
 export interface PhasePackages {
@@ -27,8 +27,8 @@ export interface PhasePackages {
   uninstall: [string, string][];
 }
 
-/** [package, flavour] pairs per phase. */
-export type PackageInstallPlan = Record<PackagePhase, PhasePackages>;
+/** [package, flavour] pairs per phase (every one of PACKAGE_PHASES). */
+export type PackageInstallPlan = Record<string, PhasePackages>;
 
 /** One rule for one package, as written in the YAML (keys are checked by parsePackageInstalls). */
 export type PackageRule = Record<string, unknown>;
@@ -142,7 +142,7 @@ export function applyRule(lists: PhasePackages, pkg: string, flavour: string, ru
 }
 
 function emptyPlan(): PackageInstallPlan {
-  return { 'pre-install': { install: [], uninstall: [] }, install: { install: [], uninstall: [] }, 'post-install': { install: [], uninstall: [] } };
+  return Object.fromEntries(PACKAGE_PHASES.map((phase) => [phase, { install: [], uninstall: [] }]));
 }
 
 /** Merges every flavour's packages, in order, into per-phase lists (pure). */
@@ -151,7 +151,7 @@ export function mergePackageInstalls(files: readonly FlavourPackages[], env: Rec
   for (const { flavour, file, packages } of files) {
     for (const [pkg, rules] of Object.entries(packages)) {
       for (const rule of rules) {
-        if (ruleApplies(rule, flavour, env, arch, file)) applyRule(plan[rulePhase(rule) as PackagePhase], pkg, flavour, rule);
+        if (ruleApplies(rule, flavour, env, arch, file)) applyRule(plan[rulePhase(rule)]!, pkg, flavour, rule);
       }
     }
   }
@@ -175,7 +175,7 @@ export function renderPackageInstallFiles(plan: PackageInstallPlan): Record<stri
   const files: Record<string, string> = {};
   for (const phase of PACKAGE_PHASES) {
     for (const kind of ['install', 'uninstall'] as const) {
-      files[`package-installs/${phase}.${kind}`] = plan[phase][kind].map(([pkg, flavour]) => `${pkg} ${flavour}\n`).join('');
+      files[`package-installs/${phase}.${kind}`] = (plan[phase]?.[kind] ?? []).map(([pkg, flavour]) => `${pkg} ${flavour}\n`).join('');
     }
   }
   return files;

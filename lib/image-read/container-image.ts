@@ -5,9 +5,9 @@
 // root, whiteouts, owners, modes, device nodes and xattrs included. No container engine is needed.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MissingToolsError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { haveTool } from '../exec/tools.js';
+import { checkTools, requiredTools } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { ociPlatform } from '../outputs/oci-documents.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';
@@ -59,8 +59,7 @@ export function skopeoCopyArgv(source: ContainerSource, tag: string | undefined,
 
 /** Fails with the packages to install when skopeo or umoci is missing. */
 export function checkContainerTools(): void {
-  const missing = [['skopeo', 'skopeo'], ['umoci', 'umoci']].filter(([tool]) => !haveTool(tool!));
-  if (missing.length) throw new MissingToolsError(missing.map(([tool, pkg]) => ({ tool: tool!, debianPackage: pkg!, reason: 'to read container images' })));
+  checkTools(requiredTools({ tools: new Map([['skopeo', 'to read container images'], ['umoci', 'to unpack container images']]) }));
 }
 
 /** What to unpack where. */

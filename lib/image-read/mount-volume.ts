@@ -12,15 +12,20 @@ import { makeTempDir } from '../resources/temp-dir.js';
 import type { FilesystemType } from './detect.js';
 import type { Volume } from './open-image.js';
 
-/** Mount options that keep a filesystem exactly as it is (no journal or log replay; pure). */
+/**
+ * Mount options that keep a filesystem exactly as it is (no journal or log replay) and make its
+ * content inert on the host: images come from users, and a setuid binary or a device node in
+ * one must never work outside it (pure).
+ */
 export function readOnlyMountOptions(fstype: FilesystemType): string[] {
+  const inert = ['nosuid', 'nodev', 'noexec'];
   switch (fstype) {
     case 'ext4':
-      return ['ro', 'noload'];
+      return ['ro', ...inert, 'noload'];
     case 'xfs':
-      return ['ro', 'norecovery'];
+      return ['ro', ...inert, 'norecovery'];
     case 'btrfs':
-      return ['ro', 'rescue=nologreplay'];
+      return ['ro', ...inert, 'rescue=nologreplay'];
   }
 }
 

@@ -10,7 +10,7 @@ import type { ResourceStack } from '../resources/disposable-stack.js';
 import { makeTempDir } from '../resources/temp-dir.js';
 import { detectImage, filesystemAt, HEAD_BYTES, type FilesystemType, type ImageKind } from './detect.js';
 import { candidatePartitions, readPartitions } from './partitions.js';
-import { checkQemuImg } from './tools.js';
+import { checkQemuImg } from './image-read-tools.js';
 
 /** A filesystem inside a raw image. */
 export interface Volume {

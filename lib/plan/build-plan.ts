@@ -1,20 +1,21 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
-// outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+// outputs and every warning. Pure: everything it needs was read beforehand (plan/load-flavours.ts).
+import { dirname } from 'node:path';
 import { optionVariables } from '../config/field-views.js';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
 import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { defaultOsNote, expandRequest, resolveFlavours } from '../flavours/resolve.js';
-import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
+import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
 import { dibVariables } from './dib-environment.js';
 import { chooseInstallTypes } from '../flavours/install-types.js';
-import { exportedValues, mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
-import { PHASES, type PhaseWhere } from './phases.js';
-import { planContainer, type ContainerPlan } from './container.js';
+import { exportedValues, mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './hook-environment.js';
+import { PHASES, type PhaseWhere } from '../flavours/phases.js';
+import { planContainer, type ContainerPlan } from './container-plan.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -96,7 +97,8 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     ...unusedFlavourWarnings(inputs.catalogue, resolution.names),
   ];
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
-  const environment = mergeEnvironment(envFiles, userVariables(request.env), kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  const user = [...userVariables(request.env), ...(request.specVariables ?? [])];
+  const environment = mergeEnvironment(envFiles, user, kilnVariables(request, resolution.names, inputs.searchPath, flavours));
   const installTypes = resolution.names.includes('install-types') ? chooseInstallTypes(flavours, exportedValues(environment)) : [];
   const phases = PHASES.map((spec) => {
     const entries = (f: FlavourMetadata) => [
@@ -114,7 +116,7 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
     environment,
     envFiles,
     outputs: plannedOutputs(request),
-    warnings,
+    warnings: [...(request.specNotes ?? []), ...warnings],
     searchPath: inputs.searchPath,
     ramdisk: ramdiskParts(flavours),
     cacheMounts: flavours.flatMap((f) => f.cacheMounts.map((m) => ({ flavour: f.name, ...m }))),
@@ -132,7 +134,14 @@ function plannedOutputs(request: BuildRequest): { format: string; path: string }
       { format: 'initramfs', path: `${request.imageName}.initramfs` },
     ];
   }
-  return request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const outputs = request.types.map((format) => ({ format, path: outputPath(request.imageName, format) }));
+  const images = request.filesystemImages;
+  if (!images) return outputs;
+  return [
+    ...outputs,
+    ...images.images.map((i) => ({ format: `fs-image:${i.mountPoint}`, path: i.path })),
+    { format: 'fs-metadata', path: images.metadataPath },
+  ];
 }
 
 function ramdiskParts(flavours: readonly FlavourMetadata[]): BuildPlan['ramdisk'] {
@@ -156,5 +165,7 @@ function kilnVariables(
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
+    // The kiln that runs the build (kiln-builder installs it into the image).
+    kiln('KILN_HOME', dirname(builtInFlavoursDir())),
   ];
 }

@@ -2,21 +2,21 @@
 // variables kiln sets anyway (ARCH, IMAGE_NAME, IMAGE_ELEMENT, ...), so that its own elements and
 // third-party ones run unchanged. Two halves:
 // - dibVariables(): the values that follow from the request alone (pure);
-// - completeDibContract(): what needs the disk or the host, run on the finished plan: the hook
-//   tree must merge and the pkg-map and svc-map files must parse (the dry run raises what the
-//   build would), and a host Python that can import diskimage_builder is found when a flavour's
-//   hooks use $DIB_PYTHON_EXEC.
+// - completeDibContract(): what needs the host, run on the finished plan (the dry run too): a
+//   host Python that can import diskimage_builder, found when a flavour's hooks use
+//   $DIB_PYTHON_EXEC.
+// The hook tree's merge (plan/hook-tree-sources.ts) and the pkg-map and svc-map tables
+// (flavours/name-maps.ts) are checked by resolveBuild() with the rest.
 // The shell side (the $_LIB library, die, get_image_element_array, dib-run-parts on the PATH)
 // is in lib/dib/ and in the hook wrapper (engine/hook-tree.ts).
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { checkHookTree, type FlavourTree } from '../engine/hook-tree.js';
-import { nameMapFiles } from '../flavours/name-maps.js';
+import fg from 'fast-glob';
 import type { BuildPlan } from './build-plan.js';
-import type { EnvVar } from './environment.js';
+import type { EnvVar } from './hook-environment.js';
 
 const SOURCE = 'kiln (diskimage-builder contract)';
 
@@ -51,10 +51,11 @@ export function dibVariables(request: BuildRequest): EnvVar[] {
 }
 
 /** Flavours whose hooks or helpers run $DIB_PYTHON_EXEC (DIB's package-installs, for one). */
-export function flavoursUsingDibPython(trees: readonly FlavourTree[]): string[] {
-  return trees
-    .filter((tree) => [...tree.files.values()].some((file) => readFileSync(file, 'latin1').includes('DIB_PYTHON_EXEC')))
-    .map((tree) => tree.flavour);
+export function flavoursUsingDibPython(flavours: readonly { name: string; path: string }[]): string[] {
+  const files = (path: string) => fg.sync('*/**/*', { cwd: path, absolute: true, onlyFiles: true, followSymbolicLinks: true, ignore: ['tests/**', '__pycache__/**', '**/*.pyc'] });
+  return flavours
+    .filter((flavour) => files(flavour.path).some((file) => readFileSync(file, 'latin1').includes('DIB_PYTHON_EXEC')))
+    .map((flavour) => flavour.name);
 }
 
 /** Python interpreters to try, in order: $DIB_PYTHON_EXEC, each python3 on PATH, Debian's own. */
@@ -83,14 +84,11 @@ export async function findDibPython(candidates: readonly string[]): Promise<stri
 }
 
 /**
- * Completes a plan with what DIB's contract needs from the disk and the host: checks that the
- * hook tree merges and finds DIB_PYTHON_EXEC when a flavour needs it. Throws UsageError (also
- * in a dry run) when the build could not work.
+ * Completes a plan with what DIB's contract needs from the host: DIB_PYTHON_EXEC when a
+ * flavour needs it. Throws UsageError (also in a dry run) when the build could not work.
  */
 export async function completeDibContract(plan: BuildPlan, pythons = dibPythonCandidates(plan.request.env)): Promise<BuildPlan> {
-  const trees = checkHookTree(plan.flavours);
-  nameMapFiles(plan.flavours);
-  const users = flavoursUsingDibPython(trees);
+  const users = flavoursUsingDibPython(plan.flavours);
   if (!users.length) return plan;
   const python = await findDibPython(pythons);
   const who = users.map((name) => `"${name}"`).join(', ');

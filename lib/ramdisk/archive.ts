@@ -3,7 +3,7 @@
 // compressed with zstd (all cores) or gzip. With the tree's times pinned, two builds of the
 // same tree give the same bytes.
 import { run } from '../exec/run.js';
-import { haveTool } from '../exec/tools.js';
+import { haveTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 
 /** Ramdisk compression. */

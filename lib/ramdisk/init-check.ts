@@ -3,7 +3,7 @@
 // parses what the ramdisk will run; without it on the host, bash -n is the next best parser.
 import { ConfigError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { findTool } from '../exec/tools.js';
+import { findTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 
 /** The argv that checks the syntax of `file` (pure apart from looking for busybox). */

@@ -43,6 +43,8 @@ export async function mount(stack: ResourceStack, spec: MountSpec): Promise<void
 export interface MountEntry {
   point: string;
   source: string;
+  /** `major:minor` of the mounted filesystem's device (0:N for virtual filesystems and btrfs). */
+  device: string;
 }
 
 /** The mount table (from /proc/self/mountinfo). */
@@ -50,8 +52,9 @@ export function mountTable(mountinfo = readFileSync('/proc/self/mountinfo', 'utf
   const entries: MountEntry[] = [];
   for (const line of mountinfo.split('\n')) {
     const [fields, superblock] = line.split(' - ');
-    const point = fields?.split(' ')[4];
-    if (point) entries.push({ point: decodeMountPath(point), source: superblock?.split(' ')[1] ?? '' });
+    const columns = fields?.split(' ') ?? [];
+    const point = columns[4];
+    if (point) entries.push({ point: decodeMountPath(point), source: decodeMountPath(superblock?.split(' ')[1] ?? ''), device: columns[2] ?? '' });
   }
   return entries;
 }

@@ -173,7 +173,7 @@ describe('source-repositories', () => {
     const online = run({ DIB_REPOREF_app: 'v1' });
     expect(online.code).toBe(1);
     expect(online.out).toMatch(/cannot fetch .*upstream for app/);
-  });
+  }, 90_000);
 });
 
 describe('manifests', () => {

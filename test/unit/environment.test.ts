@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyEnvFile, isPlainEnvFile, mergeEnvironment, orderEnvFiles, shellAssignments, userVariables } from '../../lib/plan/environment.js';
+import { classifyEnvFile, isPlainEnvFile, mergeEnvironment, orderEnvFiles, shellAssignments, userVariables } from '../../lib/plan/hook-environment.js';
 
 describe('environment.d files', () => {
   it('recognises plain KEY=VALUE files and parses them with dotenv', () => {

@@ -4,10 +4,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRequest } from '../../lib/config/options.js';
-import { blockDeviceConfig } from '../../lib/engine/block-device-config.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
+import { resolveDisk } from '../../lib/plan/disk-plan.js';
 import { checkTargetArch, hostArch, runnableArches } from '../../lib/exec/host-arch.js';
-import { loadAndPlan } from '../../lib/plan/load.js';
+import { loadAndPlan } from '../../lib/plan/load-flavours.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
 
 describe('architectures this machine can build', () => {
@@ -46,7 +46,7 @@ describe('root filesystem options', () => {
       flavoursPath: join(tmp.path, 'fl'), skipBase: true, imageCache: join(tmp.path, 'cache'), maxOnlineResize: '16777216', journalSizeMiB: '32',
     }, {}, tmp.path));
     expect(plan.environment.find((v) => v.name === 'MAX_ONLINE_RESIZE')?.value).toBe('16777216');
-    const root = blockDeviceConfig(plan).config.filesystems.find((f) => f.name === 'mkfs_root');
+    const root = resolveDisk(plan)?.config.filesystems.find((f) => f.name === 'mkfs_root');
     expect(root?.opts.join(' ')).toBe('-E resize=16777216 -i 4096 -J size=32');
   });
 });

@@ -96,7 +96,7 @@ describe('leftovers of a killed kiln', () => {
       '42 22 7:4 / /tmp/kiln-image-mount.5.ghijkl rw - xfs /dev/loop4 ro',
       '43 22 7:9 / /srv/other rw - ext4 /dev/loop9 rw',
     ].join('\n');
-    expect(mountTable(info)[1]).toEqual({ point: '/tmp/kiln-build.5.abcdef/mnt', source: '/dev/loop3p1' });
+    expect(mountTable(info)[1]).toEqual({ point: '/tmp/kiln-build.5.abcdef/mnt', source: '/dev/loop3p1', device: '7:3' });
     expect(loopDevicesAmong(mountSourcesBelow('/tmp/kiln-build.5.abcdef', info))).toEqual(['/dev/loop3']);
     expect(loopDevicesAmong(mountSourcesBelow('/tmp/kiln-image-mount.5.ghijkl', info))).toEqual(['/dev/loop4']);
     expect(loopDevicesAmong(['proc', 'tmpfs', '/dev/sda1', '/dev/loop12', '/dev/loop12p2'])).toEqual(['/dev/loop12']);

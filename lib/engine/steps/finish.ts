@@ -47,8 +47,11 @@ async function writeImageOutputs(ctx: BuildContext, raw: string, types: string[]
   }
 }
 
+/** What the boot test needs of a build (a host build's context, or the --vm runner's). */
+export type BootTestContext = Pick<BuildContext, 'plan' | 'signal' | 'emit'> & { paths: { work: string } };
+
 /** --boot-test: boots the finished image with each firmware its layout supports. */
-export async function bootTest(ctx: BuildContext, firmwares: Firmware[]): Promise<void> {
+export async function bootTest(ctx: BootTestContext, firmwares: Firmware[]): Promise<void> {
   const { request } = ctx.plan;
   const types = request.types.filter((t) => outputFormat(t).kind === 'image');
   if (!request.bootTest || !types.length) return;

@@ -6,7 +6,7 @@ import { writeTreeOutput } from '../../outputs/tree.js';
 import { writeChecksums } from '../../outputs/checksum.js';
 import { isContainerFormat, writeContainerOutputs } from '../../outputs/container.js';
 import { outputBytes } from '../../outputs/output-size.js';
-import { containerEpoch } from '../../plan/container.js';
+import { containerEpoch } from '../../plan/container-plan.js';
 import { InternalError } from '../../errors.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
