@@ -23,7 +23,7 @@ const SOURCE = 'kiln (diskimage-builder contract)';
 /** The contract's variables that never shape the image tree (snapshots of the invocation, host
  * paths, output settings), kept out of layer keys: DIB_ENV's DIB_ variables are in the keys one
  * by one already. */
-export const DIB_KEY_NEUTRAL_VARIABLES = ['DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE', 'DIB_CHECKSUM'] as const;
+export const DIB_KEY_NEUTRAL_VARIABLES = ['_LIB', 'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE', 'DIB_CHECKSUM'] as const;
 
 /** `export | grep DIB_` of the user's environment, as DIB records it for the manifests (DIB_ENV). */
 export function dibEnvSnapshot(env: Record<string, string | undefined>): string {
@@ -38,6 +38,8 @@ export function dibEnvSnapshot(env: Record<string, string | undefined>): string 
 export function dibVariables(request: BuildRequest): EnvVar[] {
   const env = request.env;
   const vars: [string, string][] = [
+    // Set by the hook wrapper (engine/hook-tree.ts), valid on the host and in the chroot.
+    ['_LIB', '${TMP_HOOKS_PATH}/.kiln/lib'],
     ['DIB_ARGS', (request.argv ?? request.flavours).join(' ')],
     ['DIB_ENV', dibEnvSnapshot(env)],
     ['DIB_MIN_TMPFS', String(Math.max(1, Math.round(request.minTmpfsBytes / 2 ** 30)))],

@@ -74,7 +74,7 @@ describe.skipIf(!isRoot)('cloud-guest: the seed\'s base image (e2e, QEMU TCG, SS
       firmware: 'bios',
       marker: /login:/,
       failure: /Kernel panic|You are in emergency mode/,
-      timeoutMs: 1_500_000,
+      timeoutMs: 2_400_000,
       consoleLog: join(out, `${name}.console.log`),
       forwards: [{ hostPort: port, guestPort: 22 }],
       whileRunning: async () => {
@@ -114,5 +114,5 @@ describe.skipIf(!isRoot)('cloud-guest: the seed\'s base image (e2e, QEMU TCG, SS
       expect(machine.console).toMatch(/growroot: /);
     }
     expect(one.facts.hostkey).not.toBe(two.facts.hostkey);
-  });
+  }, 3_600_000);
 });
