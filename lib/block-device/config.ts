@@ -45,7 +45,7 @@ export function parseBlockDeviceConfig(text: string, source: string, root: RootP
 }
 
 /** Node names kiln accepts: DIB's own names all fit, "Root Part" (gpt_efi.yaml) included. */
-export const NODE_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.+ -]{0,62}[A-Za-z0-9_.+-])?$/;
+const NODE_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.+ -]{0,62}[A-Za-z0-9_.+-])?$/;
 
 function nodeParams(type: string, params: Record<string, unknown>, origin: Origin): NodeParams {
   const name = params.name;

@@ -15,7 +15,7 @@ import { makeImageDir, writeImageFile } from '../resources/root-files.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { DiskLayout } from './layout-types.js';
 import { createVolumes } from './lvm-volumes.js';
-import { addPartitionDevices } from './partition-devices.js';
+import { addPartitionDevices } from '../resources/partition-devices.js';
 import type { FsType } from './types.js';
 import { copyIntoFat, emptyFolder } from './vfat-staging.js';
 
@@ -109,7 +109,7 @@ function deviceFor(disk: AttachedDisk, node: string): string {
 }
 
 /** Makes every filesystem of the layout, in call order. */
-export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
+async function makeFilesystems(disk: AttachedDisk): Promise<void> {
   const { log, signal } = diskStacks.get(disk)!;
   for (const fs of disk.layout.filesystems) {
     const device = deviceFor(disk, fs.device);
@@ -119,7 +119,7 @@ export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
 }
 
 /** Mounts the filesystems in mount order under the mount base; vfat ones become plain folders. */
-export async function mountFilesystems(disk: AttachedDisk): Promise<void> {
+async function mountFilesystems(disk: AttachedDisk): Promise<void> {
   const { stack, log } = diskStacks.get(disk)!;
   for (const m of disk.layout.mounts) {
     const device = disk.filesystemDevices[m.filesystem]!;

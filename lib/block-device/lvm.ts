@@ -10,7 +10,7 @@ import type { LogicalVolume, LvmNode } from './types.js';
 
 const LV_TYPES = ['thin', 'thin-pool'] as const;
 /** LVM's default extent size: DIB floors sizes to it so lvcreate never rounds up. */
-export const EXTENT_BYTES = 4 * 1024 * 1024;
+const EXTENT_BYTES = 4 * 1024 * 1024;
 
 type Item = Record<string, unknown>;
 
@@ -79,7 +79,7 @@ export function lvmGraphNodes(lvm: LvmNode): GraphNode[] {
 }
 
 /** The device-mapper name of a logical volume: dashes in either name are doubled (LVM's rule). */
-export function dmName(vg: string, lv: string): string {
+function dmName(vg: string, lv: string): string {
   return `${vg.replace(/-/g, '--')}-${lv.replace(/-/g, '--')}`;
 }
 

@@ -52,7 +52,7 @@ export interface StageKey {
 }
 
 /** Bumped whenever the layer format or key recipe changes. */
-export const CACHE_FORMAT = 'kiln-layer-v3';
+const CACHE_FORMAT = 'kiln-layer-v3';
 
 /** sha256 of text, hex. */
 export function sha256(text: string | Buffer): string {

@@ -1,8 +1,8 @@
 // disk-image-create: build an image from flavours.
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
-import { executeBuild } from '../engine/execute.js';
-import { defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { runBuild, withVmSummary } from '../vm/run-build.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 import { assertBuildable } from '../spec/request.js';
 
@@ -19,12 +19,12 @@ export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
     const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = await resolveBuild(request);
+    const plan = withVmSummary(await resolveBuild(request));
     if (flags.dryRun) {
       process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
     assertBuildable(request);
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

@@ -7,7 +7,7 @@ import { listOutputSets } from '../cache/output-cache.js';
 import { buildRequest } from '../config/parse-options.js';
 import { parseSizeOption } from '../config/values.js';
 import { formatBytes } from '../config/size.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 function folderBytes(dir: string): number {

@@ -1,7 +1,7 @@
 // What the user asked for, after parsing and validation: the input of planning. The option
 // properties come from the option table (lib/config/fields.ts); this file adds what is not an
 // option.
-import type { EnvVar } from '../plan/hook-environment.js';
+import type { OptionVariable } from './field-views.js';
 import type { OptionValues } from './fields.js';
 
 /** Kind of build: a disk/tree image, or a kernel + ramdisk pair. */
@@ -19,7 +19,7 @@ export interface RequestBase {
   env: Record<string, string | undefined>;
   cwd: string;
   /** Variables a build spec sets for the hooks; they win over the user's environment. */
-  specVariables?: EnvVar[];
+  specVariables?: OptionVariable[];
   /** One filesystem image per mount point instead of a disk image (build specs). */
   filesystemImages?: FilesystemImagesRequest;
   /** How a build spec and the command line were combined (shown with the plan). */

@@ -3,7 +3,8 @@
 // in a real build alike; each failure is one UsageError line that says where the bad value came
 // from, what is wrong and how to fix it. Pure.
 import { UsageError } from '../errors.js';
-import { stripTypeSuffix } from '../outputs/registry.js';
+import { outputFormat, outputPath, stripTypeSuffix } from '../outputs/registry.js';
+import { checkOutputFiles } from './output-paths.js';
 import { flagName, type AnyField, type FieldContext, type FieldType } from './field-spec.js';
 import { FIELDS, type FieldKey, type OptionValues } from './fields.js';
 import type { BuildKind, BuildRequest } from './build-request.js';
@@ -103,7 +104,14 @@ export function buildRequest(
   const options = values as OptionValues;
   // DIB: with exactly one type, `-o foo.qcow2 -t qcow2` writes foo.qcow2, not foo.qcow2.qcow2.
   options.imageName = stripTypeSuffix(options.imageName, options.types);
+  checkOutputFiles(outputFiles(kind, options.imageName, options.types), origins.imageName ?? '-o');
   const request: BuildRequest = { kind, flavours, origins, env, cwd, ...options };
   checkRules(request);
   return request;
+}
+
+/** The files a build writes (pure): NAME.EXT per format, or NAME.kernel and NAME.initramfs. */
+function outputFiles(kind: BuildKind, imageName: string, types: readonly string[]): { path: string; folder: boolean }[] {
+  if (kind === 'ramdisk') return ['kernel', 'initramfs'].map((ext) => ({ path: `${imageName}.${ext}`, folder: false }));
+  return types.map((t) => ({ path: outputPath(imageName, t), folder: outputFormat(t).extension === 'oci' }));
 }

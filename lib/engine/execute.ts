@@ -18,6 +18,7 @@ import { bootTest, finishBuild } from './steps/finish.js';
 import { findOutputs, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
 import { writeChecksums } from '../outputs/checksum.js';
 import { outputBytes } from '../outputs/output-size.js';
+import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 
@@ -34,29 +35,30 @@ export interface ExecuteOptions {
   logMirror?: LogSink;
 }
 
-/** Runs a resolved build, on this host or (--vm) in a build VM; resolves to the exit code (errors are thrown as KilnErrors). */
+/** Runs a resolved build on this host; resolves to the exit code (errors are thrown as KilnErrors).
+ * vm/run-build.ts runs a --vm build in the build VM instead. */
 export async function executeBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
-  if (plan.request.vm) {
-    // Loaded only for --vm builds; the VM runner itself runs the builder image's build through here.
-    const { runInVm } = await import('../vm/run-in-vm.js');
-    return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
-  }
   return reportedBuild(plan, options, async (emit, log) => {
     await preflight(plan, log);
     await runSteps(plan, options, emit, log);
   });
 }
 
-/** The frame of every build: progress on the terminal, the log file, timings, interruptions. */
-async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
+/** The frame of every build (here or in the build VM): progress on the terminal, the log file,
+ * timings, interruptions. */
+export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions, body: (emit: EventSink, log: FileLog) => Promise<void>): Promise<number> {
   const started = Date.now();
   const reporter = new ConsoleReporter(options.stream ?? process.stderr);
   const timing = new TimingCollector();
   const emit = fanOut(reporter.sink, timing.sink, ...(options.sinks ?? []));
+  // The output name is locked before anything is written under it (NAME.log included); the
+  // outputs are staged beside it and put in place together once the whole build has succeeded.
+  await using outputs = await OutputSet.open(plan.request.imageName);
   const log = new FileLog(plan.request.logfile ?? `${plan.request.imageName}.log`, options.logMirror);
   try {
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
-    await body(emit, log);
+    await outputs.run(() => body(emit, log));
+    await outputs.commit();
     reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
@@ -73,7 +75,7 @@ async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
   if (!ctx.plan.request.checksum) return;
   for (const o of ctx.plan.outputs) {
     // A folder output (the oci layout) is content-addressed already: its blobs are named by digest.
-    if ((await outputBytes(o.path)).folder) continue;
+    if ((await outputBytes(currentOutput(o.path))).folder) continue;
     await timed(ctx, `checksum ${o.format}`, () => writeChecksums(o.path));
   }
 }
@@ -99,7 +101,7 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
   const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format)) : undefined;
   if (outputKey && cached) {
     await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, plan.outputs, log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(o.path)).bytes });
+    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });
     await writeChecksumsIfAsked(ctx);
     await bootTest(ctx, cachedFirmwares);
     return;

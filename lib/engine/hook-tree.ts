@@ -13,15 +13,15 @@ import type { HookTreeSource } from '../plan/hook-tree-sources.js';
 export const KILN_DIR = '.kiln';
 
 /** Files of kiln's $_LIB (lib/dib/), the shell library DIB elements source. */
-export const DIB_LIB_FILES = ['die', 'common-defaults', 'img-defaults', 'common-functions', 'img-functions'] as const;
+const DIB_LIB_FILES = ['die', 'common-defaults', 'img-defaults', 'common-functions', 'img-functions'] as const;
 
 /** The folder of kiln's DIB shell library (works from lib/ sources and from dist/). */
-export function dibLibDir(): string {
+function dibLibDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib', 'dib');
 }
 
 /** Wrapper that gives a hook diskimage-builder's shell environment, then runs it (host and chroot alike). */
-export const RUN_HOOK_SCRIPT = `#!/bin/bash
+const RUN_HOOK_SCRIPT = `#!/bin/bash
 # Written by kiln. Usage: run-hook HOOK. Gives the hook what diskimage-builder gives elements:
 # $_LIB (its shell library), dib-run-parts on the PATH, the exported functions die and
 # get_image_element_array; then sources the environment.d shell snippets named in KILN_ENV_FILES

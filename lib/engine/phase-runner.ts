@@ -21,7 +21,7 @@ import { mkdir } from 'node:fs/promises';
 export const IN_TARGET = '/tmp/in_target.d';
 
 /** Values printed by hooks for the phase's outputs; the last printed value wins. */
-export function collectOutputs(spec: PhaseSpec, lines: readonly string[]): Record<string, string> {
+function collectOutputs(spec: PhaseSpec, lines: readonly string[]): Record<string, string> {
   const found: Record<string, string> = {};
   for (const line of lines) {
     const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());

@@ -4,7 +4,6 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { MissingToolsError } from '../errors.js';
-import { OUTPUT_FORMATS } from '../outputs/registry.js';
 
 /** Tool → Debian (bookworm) package that ships it. */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
@@ -51,8 +50,8 @@ export type ToolFeature =
 
 /** What a build uses, as far as host tools are concerned. */
 export interface ToolNeeds {
-  /** Output formats (-t). */
-  formats?: readonly string[];
+  /** Output formats (-t) with the tools each runs (outputs/registry.ts OUTPUT_FORMATS entries). */
+  formats?: readonly { name: string; tools: readonly string[]; anyOf: readonly (readonly string[])[] }[];
   /** Filesystem types the layout makes (ext4, xfs, btrfs, vfat, swap, ...). */
   filesystems?: readonly string[];
   features?: readonly ToolFeature[];
@@ -70,7 +69,7 @@ export interface RequiredTool {
   alternatives?: { tool: string; debianPackage: string }[];
 }
 
-type Rule = { tools?: string[]; anyOf?: string[][]; reason: string };
+type Rule = { tools?: readonly string[]; anyOf?: readonly (readonly string[])[]; reason: string };
 
 const FEATURES: Readonly<Record<ToolFeature, Rule>> = {
   chroot: { tools: ['mount', 'umount', 'chroot'], reason: 'to run chroot-phase hooks inside the image' },
@@ -93,10 +92,7 @@ const FILESYSTEMS: Readonly<Record<string, string[]>> = {
 /** Every rule that applies to `needs`, in a stable order. */
 function rulesFor(needs: ToolNeeds): Rule[] {
   const rules: Rule[] = (needs.features ?? []).map((f) => FEATURES[f]);
-  for (const name of needs.formats ?? []) {
-    const format = OUTPUT_FORMATS.find((f) => f.name === name);
-    if (format) rules.push({ tools: format.tools, anyOf: format.anyOf, reason: `for the ${name} output` });
-  }
+  for (const format of needs.formats ?? []) rules.push({ tools: format.tools, anyOf: format.anyOf, reason: `for the ${format.name} output` });
   for (const fs of needs.filesystems ?? []) rules.push({ tools: FILESYSTEMS[fs] ?? [`mkfs.${fs}`], reason: `for the ${fs} filesystem` });
   for (const [tool, reason] of needs.tools ?? []) rules.push({ tools: [tool], reason });
   for (const group of needs.anyOf ?? []) rules.push({ anyOf: [group.tools], reason: group.reason });
@@ -120,7 +116,7 @@ export function requiredTools(needs: ToolNeeds): RequiredTool[] {
 }
 
 /** Folders searched besides PATH: sbin is often missing from an ordinary user's PATH. */
-export const TOOL_DIRS: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const TOOL_DIRS: readonly string[] = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** Absolute path of `tool` on PATH or in the system folders, or undefined. */
 export function findTool(tool: string, path = process.env.PATH ?? ''): string | undefined {

@@ -19,7 +19,7 @@ import { ConfigError } from '../errors.js';
 import { PACKAGE_INSTALL_PHASES } from './phases.js';
 
 /** Phases package-installs can target (without `.d`): the chroot phases of the root. */
-export const PACKAGE_PHASES = PACKAGE_INSTALL_PHASES;
+const PACKAGE_PHASES = PACKAGE_INSTALL_PHASES;
 
 /** [package, flavour] pairs to install and to uninstall in one phase. */
 export interface PhasePackages {
@@ -91,7 +91,7 @@ function rulePhase(rule: PackageRule): string {
 }
 
 /** Evaluates a `when` condition list (AND); an unset variable is an error, as in DIB. */
-export function whenHolds(when: unknown, env: Record<string, string>, where: string): boolean {
+function whenHolds(when: unknown, env: Record<string, string>, where: string): boolean {
   const conditions = Array.isArray(when) ? when : [when];
   return conditions.every((condition) => {
     const match = /^\s*(\w+)\s*(!=|=)\s*(.*?)\s*$/.exec(String(condition));
@@ -104,12 +104,12 @@ export function whenHolds(when: unknown, env: Record<string, string>, where: str
 }
 
 /** The install type of a flavour: DIB_INSTALLTYPE_<flavour> or DIB_DEFAULT_INSTALLTYPE, default `source`. */
-export function installTypeOf(flavour: string, env: Record<string, string>): string {
+function installTypeOf(flavour: string, env: Record<string, string>): string {
   return env[`DIB_INSTALLTYPE_${flavour.replace(/-/g, '_')}`] ?? env.DIB_DEFAULT_INSTALLTYPE ?? 'source';
 }
 
 /** True if the rule applies to this build; the filters run in DIB's order. */
-export function ruleApplies(rule: PackageRule, flavour: string, env: Record<string, string>, arch: string, where: string): boolean {
+function ruleApplies(rule: PackageRule, flavour: string, env: Record<string, string>, arch: string, where: string): boolean {
   const list = (v: unknown) => String(v).split(',').map((s) => s.trim());
   if ('installtype' in rule && String(rule.installtype) !== installTypeOf(flavour, env)) return false;
   if ('arch' in rule && !list(rule.arch).includes(arch)) return false;
@@ -121,7 +121,7 @@ export function ruleApplies(rule: PackageRule, flavour: string, env: Record<stri
 }
 
 /** Adds one applicable rule to a phase's lists with DIB's precedence (collect_data). */
-export function applyRule(lists: PhasePackages, pkg: string, flavour: string, rule: PackageRule): void {
+function applyRule(lists: PhasePackages, pkg: string, flavour: string, rule: PackageRule): void {
   const entry: [string, string] = [pkg, flavour];
   const removing = 'uninstall' in rule || 'build-only' in rule;
   if (!removing) {

@@ -133,7 +133,7 @@ export const RAMDISK_EXTRAS = [
 ] as const;
 
 /** Looks up a phase by name (`install`) or directory (`install.d`). */
-export function phaseByName(name: string): PhaseSpec | undefined {
+function phaseByName(name: string): PhaseSpec | undefined {
   return PHASES.find((p) => p.name === name || p.dir === name);
 }
 

@@ -37,7 +37,7 @@ export interface ExtractedKernel {
 }
 
 /** Kernel files in a mounted volume: in boot/, or at the top when the volume is a /boot. */
-export function bootFolder(mountPoint: string): { dir: string; names: string[] } {
+function bootFolder(mountPoint: string): { dir: string; names: string[] } {
   for (const dir of [join(mountPoint, 'boot'), mountPoint]) {
     try {
       if (!statSync(dir).isDirectory()) continue;
@@ -54,7 +54,7 @@ export function bootFolder(mountPoint: string): { dir: string; names: string[] }
  * The host path of a file of the image, resolved inside the mounted volume (a link to
  * /etc/shadow means the image's own /etc/shadow, never the host's); it must be a regular file.
  */
-export function fileInVolume(image: string, mountPoint: string, path: string): string {
+function fileInVolume(image: string, mountPoint: string, path: string): string {
   const host = resolveInRoot(mountPoint, path);
   let isFile = false;
   try {

@@ -35,7 +35,7 @@ export function losetupArgv(file: string, offset: number, size: number): string[
 }
 
 /** Attaches a read-only loop device over part of `file`; its detach is registered first. */
-export async function attachReadOnly(stack: ResourceStack, file: string, offset: number, size: number, log: LogSink, signal?: AbortSignal): Promise<string> {
+async function attachReadOnly(stack: ResourceStack, file: string, offset: number, size: number, log: LogSink, signal?: AbortSignal): Promise<string> {
   // Devices someone else attached to the same file are not ours to detach.
   const before = new Set(loopDevicesOf(file));
   stack.defer(`detach the loop device over ${file} at ${offset}`, async () => {

@@ -51,7 +51,7 @@ export async function readHead(file: string, offset = 0, length = HEAD_BYTES): P
 }
 
 /** Checks that `image` is a readable regular file; a UsageError says what is wrong. */
-export async function checkReadable(image: string): Promise<number> {
+async function checkReadable(image: string): Promise<number> {
   try {
     const s = await stat(image);
     if (!s.isFile()) throw new UsageError(`${image} is not a file`, 'give the path of a raw or qcow2 disk image');

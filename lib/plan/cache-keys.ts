@@ -5,8 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
 import { exportedValues } from './hook-environment.js';
-import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { invokingHome } from '../environment.js';
 import fg from 'fast-glob';
 import type { BuildPlan } from './build-plan.js';
 import { firstBootPhases, OUTPUT_PHASES, PHASES, ROOT_STAGES } from '../flavours/phases.js';
@@ -28,12 +28,6 @@ function flavourFiles(name: string, dir: string): string[] {
     .filter((file) => !PHASE_DIRS.has(file.split('/')[0]!))
     .sort();
   return files.map((file) => `file ${name}/${file} ${fileHash(join(dir, file))}`);
-}
-
-/** Home of the user who runs the build (the sudo caller, if any). */
-function invokingHome(env: Record<string, string | undefined>): string {
-  if (env.SUDO_USER && env.SUDO_USER !== 'root') return `/home/${env.SUDO_USER}`;
-  return env.HOME ?? homedir() ?? `/home/${userInfo().username}`;
 }
 
 /** Above this size a host input is fingerprinted by size and modification time, not hashed:
@@ -59,7 +53,8 @@ function expandHostInputs(patterns: string[], env: Record<string, string | undef
   const home = invokingHome(env);
   return patterns.map((pattern) => {
     const expanded = expandVariables(pattern, values).replace(/^~(?=\/|$)/, home);
-    return { pattern, expanded, matches: expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true }).sort() : [] };
+    // suppressErrors: a pattern below a file (${DIB_LOCAL_IMAGE}/index.json for an archive) matches nothing.
+    return { pattern, expanded, matches: expanded.trim() ? fg.sync(expanded, { dot: true, onlyFiles: true, suppressErrors: true }).sort() : [] };
   });
 }
 

@@ -18,6 +18,7 @@ import { selectConfigSource } from '../block-device/source.js';
 import type { BlockDeviceConfig, PartitionNode } from '../block-device/types.js';
 import { parseJournalMiB } from '../config/fields.js';
 import { formatBytes } from '../config/size.js';
+import { definedOnly } from '../environment.js';
 import { UsageError } from '../errors.js';
 import { outputFormat } from '../outputs/registry.js';
 import { resolveHostPath } from '../resources/safe-path.js';
@@ -75,12 +76,8 @@ export interface ResolvedDisk {
   bootloader: string[];
 }
 
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
 /** True if the build writes a disk image (not only trees, not a ramdisk). */
-export function buildsDisk(plan: BuildPlan): boolean {
+function buildsDisk(plan: BuildPlan): boolean {
   return plan.request.kind === 'disk' && plan.request.types.some((t) => outputFormat(t).kind === 'image');
 }
 

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { PlannedFlavour } from './build-plan.js';
 
 /** Folders of a flavour that are never part of the hook tree. */
-export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['tests', 'test-elements', '__pycache__', '.git']);
+const SKIPPED_DIRS: ReadonlySet<string> = new Set(['tests', 'test-elements', '__pycache__', '.git']);
 
 /** What one flavour puts into the hook tree. */
 export interface HookTreeSource {
@@ -57,7 +57,7 @@ function folderFiles(source: HookTreeSource): string[] {
 
 /** Throws if two flavours ship a file at the same place in a folder of the tree, or one ships a
  * file where another has a folder (folders themselves merge). */
-export function checkCollisions(sources: readonly HookTreeSource[], files: (s: HookTreeSource) => string[] = folderFiles): void {
+function checkCollisions(sources: readonly HookTreeSource[], files: (s: HookTreeSource) => string[] = folderFiles): void {
   const listed = sources.map((source) => ({ source, files: files(source) }));
   const folderOwner = new Map<string, string>();
   for (const { source, files: list } of listed) {

@@ -33,7 +33,7 @@ export interface ImageSize {
 
 const KIB = 1024;
 /** Extra space DIB adds for an EFI system partition (its ESP is 550 MiB). */
-export const ESP_EXTRA_KIB = 525 * 1024;
+const ESP_EXTRA_KIB = 525 * 1024;
 
 /** Computes the image size from the tree size and the options. */
 export function imageSize(inputs: SizeInputs): ImageSize {

@@ -9,7 +9,7 @@ import { classifyEnvFile, ENV_FILE_NAME, type EnvFile } from './hook-environment
 import { planBuild, type BuildPlan, type PlanInputs } from './build-plan.js';
 
 /** Reads everything planning needs for `request`. */
-export function loadPlanInputs(request: BuildRequest, builtIn?: string): PlanInputs {
+function loadPlanInputs(request: BuildRequest, builtIn?: string): PlanInputs {
   const entries = searchPath({ cliPath: request.flavoursPath, env: request.env, cwd: request.cwd, ...(builtIn ? { builtIn } : {}) });
   const discovery = discoverFlavours(entries);
   const catalogue = new Map<string, FlavourMetadata & { origin: string }>();

@@ -3,7 +3,7 @@
 import { containerLines } from './container-plan.js';
 import { diskToText, table } from './print-disk.js';
 import type { ResolvedBuild } from './resolved-build.js';
-import { vmSummaryText } from '../vm/vm-plan.js';
+import { vmSummaryText } from './vm-summary.js';
 
 /** The stable JSON interface of `--dry-run --json`. */
 export interface PlanJson {
@@ -16,12 +16,12 @@ export interface PlanJson {
 }
 
 /** Passwords (KILN_ROOT_PASSWORD, ...) reach the hooks but are never shown. */
-export function shownValue(name: string, value: string): string {
+function shownValue(name: string, value: string): string {
   return /PASSWORD/i.test(name) ? '(hidden)' : value;
 }
 
 /** The resolved build as the JSON document of `--dry-run --json`. */
-export function planToJson(plan: ResolvedBuild): PlanJson {
+function planToJson(plan: ResolvedBuild): PlanJson {
   const { cache } = plan;
   return {
     flavours: plan.flavours.map(({ name, path }) => ({ name, path })),
@@ -51,7 +51,7 @@ function phaseNotes(plan: ResolvedBuild): Map<string, string> {
 }
 
 /** The resolved build as text for a person. */
-export function planToText(plan: ResolvedBuild): string {
+function planToText(plan: ResolvedBuild): string {
   const lines: string[] = [];
   const notes = phaseNotes(plan);
   const kind = plan.request.kind === 'ramdisk' ? 'kernel + ramdisk' : plan.request.types.join(', ');

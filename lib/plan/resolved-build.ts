@@ -25,7 +25,7 @@ import { completePlan } from './host-facts.js';
 import { nameMapFiles } from '../flavours/name-maps.js';
 import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
 import { toolNeeds } from './tool-needs.js';
-import type { VmSummary } from '../vm/vm-plan.js';
+import type { VmSummary } from './vm-summary.js';
 
 /** What the layer and output caches give this build. */
 export interface ResolvedCache {
@@ -55,8 +55,8 @@ export interface ResolvedBuild extends BuildPlan {
   /** Host tools the build runs (preflight checks they are there). */
   tools: RequiredTool[];
   cache: ResolvedCache;
-  /** The build VM of a --vm build (what the dry run says about it). */
-  vm: VmSummary | undefined;
+  /** The build VM of a --vm build, added by the commands (vm/vm-plan.ts; the VM layer sits above planning). */
+  vm?: VmSummary;
 }
 
 /** How to resolve: flavours put first (ramdisk builds), kiln's own flavours folder (tests), the time. */
@@ -92,7 +92,5 @@ export async function resolveBuild(request: BuildRequest, options: ResolveOption
   const disk = resolveDisk(plan);
   const tools = requiredTools(toolNeeds(plan, disk));
   const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now());
-  // Loaded only for --vm builds (the VM layer sits above planning).
-  const vm = request.vm ? (await import('../vm/vm-plan.js')).vmSummary(plan) : undefined;
-  return { ...plan, packageLists, nameMaps, hookTree, disk, tools, cache, vm };
+  return { ...plan, packageLists, nameMaps, hookTree, disk, tools, cache };
 }

@@ -3,6 +3,7 @@
 // for the formats that need it, QEMU only for --boot-test, the ramdisk tools only for ramdisks.
 import { isRoot } from '../exec/run.js';
 import type { ToolFeature, ToolNeeds } from '../exec/host-tools.js';
+import { outputFormat } from '../outputs/registry.js';
 import type { BuildPlan } from './build-plan.js';
 import { ramdiskTools } from '../ramdisk/ramdisk-tools.js';
 import type { ResolvedDisk } from './disk-plan.js';
@@ -13,7 +14,7 @@ export function toolNeeds(plan: BuildPlan, disk: ResolvedDisk | undefined, root 
   const features: ToolFeature[] = ['chroot', 'hooks', 'layer-cache'];
   if (!root) features.push('sudo');
   if (plan.flavours.some((f) => f.name === 'debian')) features.push('debian-bootstrap');
-  const needs: ToolNeeds = { features, formats: request.kind === 'ramdisk' ? [] : request.types };
+  const needs: ToolNeeds = { features, formats: request.kind === 'ramdisk' ? [] : request.types.map(outputFormat) };
   if (request.kind === 'ramdisk') {
     features.push('ramdisk');
     needs.tools = ramdiskTools(request.ramdiskCompression);

@@ -7,7 +7,7 @@ import { findTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 
 /** The argv that checks the syntax of `file` (pure apart from looking for busybox). */
-export function syntaxCheckArgv(file: string, busybox = findTool('busybox')): string[] {
+function syntaxCheckArgv(file: string, busybox = findTool('busybox')): string[] {
   return busybox ? [busybox, 'sh', '-n', file] : ['bash', '-n', file];
 }
 

@@ -24,7 +24,7 @@ function shown(value: unknown): string {
 }
 
 /** The plan's notes for every option and the flavours the command line takes over from the spec. */
-export function overrideNotes(loaded: LoadedSpec, cli: CommandLineOverrides): string[] {
+function overrideNotes(loaded: LoadedSpec, cli: CommandLineOverrides): string[] {
   const notes: string[] = [];
   for (const f of FIELDS as readonly AnyField[]) {
     const ours = cli.values[f.key as keyof CliValues];

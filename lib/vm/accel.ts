@@ -16,7 +16,7 @@ export interface AccelChoice {
 }
 
 /** The exit status of QEMU when the probe guest ran to its end ((1 << 1) | 1). */
-export const PROBE_EXIT_STATUS = 3;
+const PROBE_EXIT_STATUS = 3;
 
 /** The probe's boot sector: `mov al,1; out 0xf4,al; hlt; jmp $-1`, then the 0x55AA signature (pure). */
 export function probeBootSector(): Buffer {

@@ -18,9 +18,9 @@ import type { EventSink } from '../report/events.js';
 import { kilnRoot, packageEntries } from './kiln-bundle.js';
 
 /** Root filesystem label of the builder image (the VM boots root=LABEL=...). */
-export const BUILDER_ROOT_LABEL = 'kiln-builder';
+const BUILDER_ROOT_LABEL = 'kiln-builder';
 /** The flavours the builder image is built from. */
-export const BUILDER_FLAVOURS = ['debian', 'vm', 'kiln-builder'];
+const BUILDER_FLAVOURS = ['debian', 'vm', 'kiln-builder'];
 /** Bumped when the way kiln boots the builder changes in a way its files do not show. */
 const BUILDER_FORMAT = 1;
 
@@ -62,7 +62,7 @@ export function findBuilder(cacheDir: string, key: string): BuilderImage | undef
 const BUILDER_ENV = /^(DIB_DISTRIBUTION_MIRROR|DIB_DEBIAN_DISTRIBUTION_MIRROR|DIB_DEBIAN_SECURITY_MIRROR|http_proxy|https_proxy|no_proxy|HTTP_PROXY|HTTPS_PROXY|NO_PROXY|HOME|USER|SUDO_USER|XDG_CACHE_HOME|PATH)$/;
 
 /** The request that builds the builder of `key` into a partial folder of `request`'s cache. */
-export function builderRequest(request: BuildRequest, partialDir: string): BuildRequest {
+function builderRequest(request: BuildRequest, partialDir: string): BuildRequest {
   const env = Object.fromEntries(Object.entries(request.env).filter(([name]) => BUILDER_ENV.test(name)));
   return buildRequest('disk', BUILDER_FLAVOURS, {
     imageName: join(partialDir, 'disk'), types: ['qcow2'], rootLabel: BUILDER_ROOT_LABEL, imageCache: request.imageCache,

@@ -5,7 +5,7 @@
 // moves them into its cache under the cache lock. Deletions in the guest (whiteouts) and files
 // still being written (partial names, the lock) never cross. The host's cache is therefore
 // never written by the guest directly: a guest killed halfway leaves nothing half-stored.
-import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withCacheLock } from '../cache/lock.js';
 import type { LogSink } from '../log.js';
@@ -16,7 +16,7 @@ export function transient(name: string): boolean {
 }
 
 /** Relative paths of the regular files below `dir`, skipping transient names (whiteouts are devices). */
-export async function regularFiles(dir: string, prefix = ''): Promise<string[]> {
+async function regularFiles(dir: string, prefix = ''): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
     if (transient(entry.name)) continue;
@@ -70,9 +70,4 @@ export async function writableFolder(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Size of a file, or 0. */
-export async function sizeOf(path: string): Promise<number> {
-  return lstat(path).then((s) => s.size, () => 0);
 }

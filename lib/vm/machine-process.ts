@@ -27,7 +27,7 @@ export interface RunningMachine {
 }
 
 /** The environment variable that ties a QEMU process to its kiln temp folder (leftovers). */
-export const VM_FOLDER_VARIABLE = 'KILN_VM_FOLDER';
+const VM_FOLDER_VARIABLE = 'KILN_VM_FOLDER';
 
 /** Starts QEMU for `spec` in `dir` (its working folder) and connects to the agent channel. */
 export async function startMachine(stack: ResourceStack, spec: MachineSpec, dir: string, log: LogSink): Promise<RunningMachine> {

@@ -9,9 +9,9 @@ import type { LogSink } from '../log.js';
 import { writeAtomically } from '../outputs/partial.js';
 
 /** The files of the output share that are outputs (not a partial file left by an interrupted writer). */
-export async function sharedOutputs(outDir: string): Promise<string[]> {
+async function sharedOutputs(outDir: string): Promise<string[]> {
   const entries = await readdir(outDir, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && !e.name.endsWith('.kiln-partial')).map((e) => e.name).sort();
+  return entries.filter((e) => e.isFile() && !/\.kiln-(partial|lock)/.test(e.name)).map((e) => e.name).sort();
 }
 
 /** Moves (or, across filesystems, copies keeping holes) `from` to `to`. */

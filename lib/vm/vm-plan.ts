@@ -4,20 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildPlan } from '../plan/build-plan.js';
+import type { VmSummary } from '../plan/vm-summary.js';
 import { kvmDeviceProblem } from './accel.js';
 import { builderImage, builderKey, findBuilder } from './builder-image.js';
 import { workDiskBytes } from './work-disk.js';
-
-/** The VM part of the plan (JSON: the `vm` section of `--dry-run --json`). */
-export interface VmSummary {
-  memoryMiB: number;
-  cpus: number;
-  /** What the build will run on, as far as can be told without starting QEMU. */
-  accel: string;
-  builder: { dir: string; present: boolean };
-  scratchDiskBytes: number;
-  shared: string[];
-}
 
 function expectedAccel(plan: BuildPlan): string {
   const { vmAccel, imageCache } = plan.request;
@@ -49,17 +39,4 @@ export function vmSummary(plan: BuildPlan): VmSummary | undefined {
       'the files flavours list in cache-inputs (read-only)',
     ],
   };
-}
-
-/** The VM section as text. */
-export function vmSummaryText(vm: VmSummary): string {
-  const gib = (bytes: number): string => `${Math.round(bytes / 1024 ** 3)} GiB`;
-  return [
-    '', 'Build VM (--vm): every phase runs inside it; outputs, log and progress come back here:',
-    `  memory ${vm.memoryMiB} MiB, ${vm.cpus} CPU${vm.cpus > 1 ? 's' : ''}, scratch disk ${gib(vm.scratchDiskBytes)} (sparse)`,
-    `  accelerator: ${vm.accel}`,
-    `  builder image: ${vm.builder.dir}${vm.builder.present ? '' : ' (not there yet: built first, once, as root)'}`,
-    '  shared with it:',
-    ...vm.shared.map((s) => `    ${s}`),
-  ].join('\n');
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MissingToolsError } from '../../lib/errors.js';
 import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/host-tools.js';
-import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
+import { OUTPUT_FORMATS, outputFormat } from '../../lib/outputs/registry.js';
 import { ramdiskTools } from '../../lib/ramdisk/ramdisk-tools.js';
 import { toolNeeds } from '../../lib/plan/tool-needs.js';
 import { buildRequest } from '../../lib/config/parse-options.js';
@@ -33,7 +33,7 @@ describe('tool → Debian package table', () => {
   it('has a package for every tool any feature, filesystem or format can ask for', () => {
     const everything = requiredTools({
       features: ALL_FEATURES,
-      formats: OUTPUT_FORMATS.map((f) => f.name),
+      formats: OUTPUT_FORMATS,
       filesystems: ['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'swap'],
     });
     const tools = everything.flatMap((t) => [t.tool, ...(t.alternatives ?? []).map((a) => a.tool)]);
@@ -50,15 +50,15 @@ describe('tool → Debian package table', () => {
 
 describe('requiredTools', () => {
   it('asks only for what the plan uses', () => {
-    const tools = requiredTools({ formats: ['tar'], features: ['chroot'] }).map((t) => t.tool);
+    const tools = requiredTools({ formats: ['tar'].map(outputFormat), features: ['chroot'] }).map((t) => t.tool);
     expect(tools).toEqual(['mount', 'umount', 'chroot', 'tar']);
-    expect(requiredTools({ formats: ['raw'] })).toEqual([]);
+    expect(requiredTools({ formats: ['raw'].map(outputFormat) })).toEqual([]);
   });
 
   it('derives tools from formats, filesystems and features, each once with the first reason', () => {
     const required = requiredTools({
       features: ['disk-image', 'gpt'],
-      formats: ['qcow2', 'vmdk', 'tar.zst'],
+      formats: ['qcow2', 'vmdk', 'tar.zst'].map(outputFormat),
       filesystems: ['ext4', 'vfat'],
     });
     expect(required.map((t) => t.tool)).toEqual([
@@ -69,7 +69,7 @@ describe('requiredTools', () => {
   });
 
   it('turns "one of" groups into a tool with alternatives', () => {
-    const required = requiredTools({ features: ['debian-bootstrap'], formats: ['tgz'] });
+    const required = requiredTools({ features: ['debian-bootstrap'], formats: ['tgz'].map(outputFormat) });
     expect(required).toEqual([
       { tool: 'mmdebstrap', debianPackage: 'mmdebstrap', reason: 'to bootstrap the Debian root', alternatives: [{ tool: 'debootstrap', debianPackage: 'debootstrap' }] },
       { tool: 'tar', debianPackage: 'tar', reason: 'for the tgz output' },
@@ -87,7 +87,7 @@ describe('requiredTools', () => {
 });
 
 describe('checkTools', () => {
-  const required = requiredTools({ features: ['disk-image', 'debian-bootstrap'], formats: ['qcow2', 'tgz'], filesystems: ['xfs'] });
+  const required = requiredTools({ features: ['disk-image', 'debian-bootstrap'], formats: ['qcow2', 'tgz'].map(outputFormat), filesystems: ['xfs'] });
 
   it('passes when everything is there', () => {
     expect(() => checkTools(required, () => true)).not.toThrow();

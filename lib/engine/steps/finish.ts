@@ -8,6 +8,7 @@ import type { Firmware } from '../../boot-test/qemu.js';
 import { outputFormat, outputPath } from '../../outputs/registry.js';
 import { writeImageOutput } from '../../outputs/image.js';
 import { writeChecksums } from '../../outputs/checksum.js';
+import { currentOutput } from '../../outputs/partial.js';
 import type { BuildContext } from '../context.js';
 import { runPhase } from '../phase-runner.js';
 import { buildDiskImage } from './disk-image.js';
@@ -43,7 +44,7 @@ async function writeImageOutputs(ctx: BuildContext, raw: string, types: string[]
     await timed(ctx, `write ${format}`, () =>
       writeImageOutput({ format, raw, path, compress: !request.uncompressed, userOptions: request.qemuImgOptions, log: ctx.log, signal: ctx.signal }, format === 'raw'));
     if (request.checksum) await timed(ctx, `checksum ${format}`, () => writeChecksums(path));
-    ctx.emit({ type: 'output', format, path, bytes: statSync(path).size });
+    ctx.emit({ type: 'output', format, path, bytes: statSync(currentOutput(path)).size });
   }
 }
 
@@ -59,7 +60,8 @@ export async function bootTest(ctx: BootTestContext, firmwares: Firmware[]): Pro
   const hasFirstBoot = (ctx.plan.phases.find((p) => p.name === 'first-boot')?.hooks.length ?? 0) > 0;
   const results = await timed(ctx, `boot test (${firmwares.join(', ')})`, () =>
     bootTestImage({
-      image: outputPath(request.imageName, format), format: format === 'raw' ? 'raw' : format, firmwares, hasFirstBoot,
+      // Staged until the build, boot test included, has succeeded.
+      image: currentOutput(outputPath(request.imageName, format)), format: format === 'raw' ? 'raw' : format, firmwares, hasFirstBoot,
       workDir: ctx.paths.work, consoleLogPrefix: request.imageName, signal: ctx.signal,
     }));
   for (const r of results) ctx.emit({ type: 'info', message: `boot test: ${r.firmware} boot reached the login prompt in ${r.seconds.toFixed(0)} s` });

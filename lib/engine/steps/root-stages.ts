@@ -17,7 +17,7 @@ import { timed } from './timed.js';
 
 /** Storing a layer costs about as much as a short stage: one is kept at a stage's end when the
  * work since the last layer took at least this long... */
-export const STORE_AFTER_MS = 1500;
+const STORE_AFTER_MS = 1500;
 // ...and after a hook inside a stage (which means leaving and re-entering the chroot) when the
 // work since the last layer took at least KILN_CHECKPOINT_SECONDS (request.checkpointSeconds).
 

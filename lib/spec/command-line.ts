@@ -1,23 +1,21 @@
-// The command line shared by disk-image-create and ramdisk-image-create: the commander options,
-// derived from the option table (lib/config/fields.ts), help with examples and the phase table.
-import { readFileSync } from 'node:fs';
+// The command line of disk-image-create and ramdisk-image-create, and of the jobs the build service
+// checks: the commander options derived from the option table (lib/config/fields.ts), --spec, help
+// with examples and the phase table. Beside the build spec: both turn into the same request.
 import { Command, Option } from 'commander';
+import { kilnVersion } from '../version.js';
 import { flagName, type AnyField } from '../config/field-spec.js';
 import { FIELDS, type FieldKey } from '../config/fields.js';
 import { buildRequest, fieldApplies, type CliValue, type CliValues } from '../config/parse-options.js';
 import type { BuildKind, BuildRequest } from '../config/build-request.js';
 import { PHASES } from '../flavours/phases.js';
-import { loadSpec } from '../spec/load.js';
-import { specRequest } from '../spec/request.js';
-
-/** kiln's version, from package.json. */
-export function kilnVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { UsageError } from '../errors.js';
+import type { EventSink } from '../report/events.js';
+import { jsonLinesSink, parseProgressFd } from '../report/json-lines.js';
+import { loadSpec } from './load.js';
+import { specRequest } from './request.js';
 
 /** The phase table as help text. */
-export function phaseHelp(): string {
+function phaseHelp(): string {
   const width = Math.max(...PHASES.map((p) => p.dir.length));
   return PHASES.map((p) => `  ${p.dir.padEnd(width)}  ${p.where.padEnd(6)}  ${p.purpose}`).join('\n');
 }
@@ -34,6 +32,7 @@ export interface CommandFlags {
   dryRun?: boolean;
   json?: boolean;
   debug?: boolean;
+  progressFd?: string;
   spec?: string;
 }
 
@@ -62,7 +61,8 @@ export function defineBuildCommand(name: string, kind: BuildKind, description: s
   program
     .option('--dry-run', 'print the build plan and exit: needs no root and changes nothing')
     .option('--json', 'with --dry-run: print the plan as one JSON document')
-    .option('--debug', 'show stack traces and the exact commands kiln runs');
+    .option('--debug', 'show stack traces and the exact commands kiln runs')
+    .option('--progress-fd <fd>', 'also write every build event as one JSON line to this open file descriptor (for programs driving kiln)');
   const help = [`Variables (read when no flag sets the option):\n${variableHelp(kind)}`, `Phases (hooks run in this order; numbers in hook names order them):\n${phaseHelp()}`, `Examples:\n${examples}`];
   return program.addHelpText('after', `\n${help.join('\n\n')}\n`);
 }
@@ -78,16 +78,30 @@ function cliValues(program: Command, kind: BuildKind): CliValues {
   return values;
 }
 
-/** Parses argv into flags and a request (throws CommanderError or UsageError). */
-export function parseBuildArgs(program: Command, kind: BuildKind, argv: string[]): { flags: CommandFlags; request: BuildRequest } {
+/** The extra event sinks the flags ask for (`--progress-fd`). */
+export function progressSinks(flags: CommandFlags): EventSink[] {
+  if (flags.progressFd === undefined) return [];
+  const fd = parseProgressFd(flags.progressFd);
+  if (fd === undefined) throw new UsageError(`--progress-fd "${flags.progressFd}" is not a file descriptor number`, 'pass the number of a descriptor you opened, e.g. --progress-fd 3');
+  return [jsonLinesSink(fd)];
+}
+
+/** Parses argv into flags and a request (throws CommanderError or UsageError); the build service passes a job's own environment. */
+export function parseBuildArgs(
+  program: Command,
+  kind: BuildKind,
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): { flags: CommandFlags; request: BuildRequest } {
   program.exitOverride().configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   program.parse(argv, { from: 'user' });
   const flags = program.opts<CommandFlags>();
   const values = cliValues(program, kind);
   if (flags.spec !== undefined) {
     const cli = { values, flavours: program.args };
-    return { flags, request: { ...specRequest(loadSpec(flags.spec), { kind, env: process.env, cwd: process.cwd(), cli }), argv } };
+    return { flags, request: { ...specRequest(loadSpec(flags.spec), { kind, env, cwd, cli }), argv } };
   }
-  const request = { ...buildRequest(kind, program.args, values, process.env, process.cwd()), argv };
+  const request = { ...buildRequest(kind, program.args, values, env, cwd), argv };
   return { flags, request };
 }

@@ -8,10 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
-import type { ResourceStack } from '../resources/disposable-stack.js';
+import type { ResourceStack } from './disposable-stack.js';
 
 /** Partition numbers the kernel currently knows for `loopDevice` (from sysfs). */
-export function kernelPartitions(loopDevice: string): number[] {
+function kernelPartitions(loopDevice: string): number[] {
   const name = basename(loopDevice);
   try {
     return readdirSync(`/sys/block/${name}`)
@@ -25,7 +25,7 @@ export function kernelPartitions(loopDevice: string): number[] {
 }
 
 /** The device node of partition `number` of `loopDevice`. */
-export function partitionDevice(loopDevice: string, number: number): string {
+function partitionDevice(loopDevice: string, number: number): string {
   return `${loopDevice}p${number}`;
 }
 
