@@ -5,7 +5,6 @@
 // the rest of the hook tree (bin/, static/, top-level files) and declared host inputs.
 import { createHash } from 'node:crypto';
 import { KEY_NEUTRAL_OPTION_VARIABLES } from '../config/field-views.js';
-import { DIB_KEY_NEUTRAL_VARIABLES } from '../plan/dib-environment.js';
 import type { RootStage } from '../flavours/phases.js';
 
 /** One hook of a stage: `install.d/50-foo` and its `hook ... sha256` key line. */
@@ -109,6 +108,11 @@ function stageCheckpoints(start: string, inputs: StageInputs, blocked: string | 
 function hash(lines: readonly string[]): string {
   return sha256(lines.join('\n')).slice(0, 32);
 }
+
+/** Variables of diskimage-builder's contract (lib/plan/dib-environment.ts) that never shape the
+ * image tree (snapshots of the invocation, host paths, output settings); DIB_ENV's DIB_ variables
+ * are in the keys one by one already. */
+const DIB_KEY_NEUTRAL_VARIABLES = ['_LIB', 'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE', 'DIB_CHECKSUM'] as const;
 
 /** Variables that never change the image's content and so stay out of keys: those of options that
  * do not shape the tree (IMAGE_NAME: the same build under another -o reuses its layers), and the

@@ -20,11 +20,6 @@ import type { EnvVar } from './hook-environment.js';
 
 const SOURCE = 'kiln (diskimage-builder contract)';
 
-/** The contract's variables that never shape the image tree (snapshots of the invocation, host
- * paths, output settings), kept out of layer keys: DIB_ENV's DIB_ variables are in the keys one
- * by one already. */
-export const DIB_KEY_NEUTRAL_VARIABLES = ['_LIB', 'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE', 'DIB_CHECKSUM'] as const;
-
 /** `export | grep DIB_` of the user's environment, as DIB records it for the manifests (DIB_ENV). */
 export function dibEnvSnapshot(env: Record<string, string | undefined>): string {
   return Object.entries(env)
