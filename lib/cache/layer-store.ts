@@ -8,7 +8,7 @@ import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { withCacheLock } from './lock.js';
-import { readMetadata, type MetadataProblem } from './metadata.js';
+import { readMetadata, type MetadataProblem } from './entry-metadata.js';
 
 /** What is known about one stored layer. */
 export interface LayerInfo {

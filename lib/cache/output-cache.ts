@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { withCacheLock } from './lock.js';
-import { readMetadata, type CacheTimes, type MetadataProblem } from './metadata.js';
+import { readMetadata, type CacheTimes, type MetadataProblem } from './entry-metadata.js';
 import { currentOutput, writeAtomically } from '../outputs/partial.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { Firmware } from '../boot-test/qemu.js';
