@@ -18,14 +18,14 @@ export interface RequestBase {
   /** The user's environment (DIB_* and friends are taken from it). */
   env: Record<string, string | undefined>;
   cwd: string;
-  /** The command's arguments as given (the manifests record them, as DIB's dib_arguments does). */
-  argv?: string[];
   /** Variables a build spec sets for the hooks; they win over the user's environment. */
   specVariables?: OptionVariable[];
   /** One filesystem image per mount point instead of a disk image (build specs). */
   filesystemImages?: FilesystemImagesRequest;
   /** How a build spec and the command line were combined (shown with the plan). */
   specNotes?: string[];
+  /** The command's arguments as given (diskimage-builder's DIB_ARGS; the dib-manifests' dib_arguments), when known. */
+  argv?: readonly string[];
 }
 
 /** One filesystem image of a per-mount-point build. */
