@@ -4,7 +4,6 @@ import { loadAndPlan } from '../plan/load.js';
 import { executeBuild } from '../engine/execute.js';
 import { defineBuildCommand, parseBuildArgs } from './build-command.js';
 import { runCommand } from './main.js';
-import { assertBuildable } from '../spec/request.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
   disk-image-create -t raw,qcow2 -o web debian vm block-device-efi my-web
@@ -24,7 +23,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    assertBuildable(request);
     return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
   });
 }

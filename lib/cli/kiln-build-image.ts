@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { executeBuild } from '../engine/execute.js';
 import { loadAndPlan } from '../plan/load.js';
 import { loadSpec } from '../spec/load.js';
-import { assertBuildable, specRequest } from '../spec/request.js';
+import { specRequest } from '../spec/request.js';
 import { kilnVersion } from './build-command.js';
 import { runCommand } from './main.js';
 import { renderDryRun } from './plan-report.js';
@@ -49,7 +49,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(await renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    assertBuildable(request);
     return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
   });
 }

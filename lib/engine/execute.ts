@@ -16,6 +16,7 @@ import { stageKeys } from '../cache/stage-inputs.js';
 import { timed } from './steps/timed.js';
 import { decideTmpfs, makeWorkDir, memTotal } from './work-dir.js';
 import { bootTest, finishBuild } from './steps/finish.js';
+import { filesystemImagesUpToDate } from './steps/filesystem-images.js';
 import { cachedFirmwares, findOutputs, outputKey, restoreOutputs, storeOutputs } from '../cache/output-cache.js';
 import type { StageKey } from '../cache/keys.js';
 import { packageListFiles } from './steps/hook-tree.js';
@@ -94,6 +95,11 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   };
   const keys = stageKeys(plan, await packageListFiles(plan));
   const outputs = outputCacheEntry(plan, keys);
+  const images = plan.request.filesystemImages;
+  if (outputs && images && (await filesystemImagesUpToDate(images, outputs.key))) {
+    emit({ type: 'info', message: `nothing to do: ${images.metadataPath} lists images built from these same inputs, and they are all there` });
+    return;
+  }
   const cached = outputs ? findOutputs(plan.request.imageCache, outputs.key, plan.outputs.map((o) => o.format)) : undefined;
   if (outputs && cached) {
     await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputs.key, cached, plan.outputs, log));
@@ -104,7 +110,7 @@ async function runSteps(plan: BuildPlan, options: ExecuteOptions, emit: EventSin
   }
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx, keys);
-  const firmwares = await finishBuild(ctx);
+  const firmwares = await finishBuild(ctx, outputs?.key);
   if (outputs) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputs.key, plan.outputs, log, firmwares));
   await bootTest(ctx, firmwares);
 }

@@ -7,6 +7,8 @@ import { outputFormat } from '../outputs/registry.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import { ramdiskTools } from '../ramdisk/tools.js';
 import type { BlockDeviceConfig } from '../block-device/types.js';
+import type { FilesystemImagesRequest } from '../config/request.js';
+import { haveTool } from '../exec/tools.js';
 import { blockDeviceConfig } from './block-device-config.js';
 
 /** The tools `plan` will run; `layout` is its block-device config (read when not given). */
@@ -21,6 +23,7 @@ export function toolNeeds(plan: BuildPlan, root = isRoot(), layout?: BlockDevice
     needs.tools = ramdiskTools(request.ramdiskCompression);
     return needs;
   }
+  if (request.filesystemImages) addFilesystemImageTools(needs, request.filesystemImages);
   if (request.types.some((t) => outputFormat(t).kind === 'image')) {
     const config = layout ?? blockDeviceConfig(plan).config;
     features.push('disk-image');
@@ -29,4 +32,21 @@ export function toolNeeds(plan: BuildPlan, root = isRoot(), layout?: BlockDevice
     needs.filesystems = [...new Set(config.filesystems.map((f) => f.type))];
   }
   return needs;
+}
+
+/** Per-mount-point images: each format's mkfs, resize2fs and debugfs for ext, a loop device for
+ * xfs, and each container's compressor. */
+function addFilesystemImageTools(needs: ToolNeeds, images: FilesystemImagesRequest): void {
+  const formats = [...new Set(images.images.map((i) => i.format))];
+  needs.filesystems = [...new Set([...(needs.filesystems ?? []), ...formats])];
+  const tools = (needs.tools ??= new Map());
+  if (formats.some((f) => f !== 'xfs')) {
+    tools.set('resize2fs', 'to shrink ext filesystem images to their content');
+    tools.set('debugfs', 'to set the mode of an ext filesystem image\'s root');
+  }
+  if (formats.includes('xfs')) needs.features = [...(needs.features ?? []), 'disk-image'];
+  for (const container of new Set(images.images.map((i) => i.container))) {
+    if (container === 'gzip' && !haveTool('pigz')) tools.set('gzip', 'for gzip image containers');
+    if (container === 'zstd') tools.set('zstd', 'for zstd image containers');
+  }
 }

@@ -11,12 +11,13 @@ import { writeChecksums } from '../../outputs/checksum.js';
 import type { BuildContext } from '../context.js';
 import { runPhase } from '../phase-runner.js';
 import { buildDiskImage } from './disk-image.js';
+import { buildFilesystemImages } from './filesystem-images.js';
 import { buildRamdiskOutputs } from './ramdisk.js';
 import { timed } from './timed.js';
 import { writeTreeOutputs } from './tree-outputs.js';
 
 /** Finishes a build whose image root is complete; returns the firmwares a disk image boots with. */
-export async function finishBuild(ctx: BuildContext): Promise<Firmware[]> {
+export async function finishBuild(ctx: BuildContext, inputsKey?: string): Promise<Firmware[]> {
   const { request } = ctx.plan;
   if (request.kind === 'ramdisk') {
     await runPhase(ctx, 'cleanup');
@@ -27,6 +28,7 @@ export async function finishBuild(ctx: BuildContext): Promise<Firmware[]> {
   if (!imageTypes.length) {
     await runPhase(ctx, 'cleanup');
     await writeTreeOutputs(ctx, ctx.paths.root);
+    if (request.filesystemImages) await buildFilesystemImages(ctx, request.filesystemImages, inputsKey);
     return [];
   }
   const { raw, firmwares } = await buildDiskImage(ctx);
