@@ -43,6 +43,7 @@ function addFilesystemImageTools(needs: ToolNeeds, images: FilesystemImagesReque
   if (formats.some((f) => f !== 'xfs')) {
     tools.set('resize2fs', 'to shrink ext filesystem images to their content');
     tools.set('debugfs', 'to set the mode of an ext filesystem image\'s root');
+    tools.set('dumpe2fs', 'to measure ext filesystem images');
   }
   if (formats.includes('xfs')) needs.features = [...(needs.features ?? []), 'disk-image'];
   for (const container of new Set(images.images.map((i) => i.container))) {

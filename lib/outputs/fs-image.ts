@@ -56,6 +56,19 @@ export function mkfsFromFolderArgv(fs: PlannedFilesystem, folder: string, image:
     '-E', `root_owner=${owner.uid}:${owner.gid}`, '-d', folder, image];
 }
 
+/** Blocks an ext image uses (dumpe2fs) and the fewest it can be shrunk to (resize2fs -P). */
+async function measureExt(job: FsImageJob): Promise<[used: number, minimum: number]> {
+  const { fs, log, signal } = job;
+  const what = `measuring the ${fs.mountPoint} filesystem`;
+  const header = (await run(['dumpe2fs', '-h', job.image], { log, signal, what })).stdout;
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(header)?.[1]);
+  const estimate = await run(['resize2fs', '-P', job.image], { log, signal, what });
+  const used = field('Block count') - field('Free blocks');
+  const minimum = Number(/minimum size of the filesystem:\s*(\d+)/.exec(estimate.stdout)?.[1]);
+  if (!(used > 0) || !(minimum > 0)) throw new KilnError(`cannot measure the ${fs.mountPoint} image (dumpe2fs, resize2fs -P): ${estimate.stdout.trim()}`);
+  return [used, minimum];
+}
+
 /** Makes the image of an ext filesystem; returns its size in bytes. */
 async function makeExtImage(job: FsImageJob): Promise<number> {
   const { fs, log, signal } = job;
@@ -70,10 +83,7 @@ async function makeExtImage(job: FsImageJob): Promise<number> {
     log.line('kiln', `the ${fs.mountPoint} image needs more than ${bytes} bytes; trying again larger`);
     bytes = Math.ceil((bytes * 1.6) / (1024 * 1024)) * 1024 * 1024;
   }
-  const estimate = await run(['resize2fs', '-P', job.image], { log, signal, what: `measuring the ${fs.mountPoint} filesystem` });
-  const minimum = Number(/minimum size of the filesystem:\s*(\d+)/.exec(estimate.stdout)?.[1]);
-  if (!Number.isFinite(minimum) || minimum <= 0) throw new KilnError(`resize2fs -P gave no minimum size for the ${fs.mountPoint} image: ${estimate.stdout.trim()}`);
-  const target = shrunkImageBytes(minimum, BLOCK_SIZE);
+  const target = shrunkImageBytes(...(await measureExt(job)), BLOCK_SIZE);
   if (target < bytes) {
     await run(['resize2fs', job.image, `${target / 1024}K`], { log, signal, what: `shrinking the ${fs.mountPoint} filesystem` });
   }

@@ -16,10 +16,16 @@ export interface PlannedFilesystem extends FilesystemImageRequest {
 
 const MiB = 1024 * 1024;
 
+const depth = (m: string): number => (m === '/' ? 0 : m.split('/').length);
+
 /** Deepest mount points first: each part leaves the tree before its parent's does. */
 export function splitOrder<T extends { mountPoint: string }>(images: readonly T[]): T[] {
-  const depth = (m: string): number => (m === '/' ? 0 : m.split('/').length);
   return [...images].sort((a, b) => depth(b.mountPoint) - depth(a.mountPoint) || a.mountPoint.localeCompare(b.mountPoint));
+}
+
+/** Parents first ("/", then /boot, /var, then /var/log): the order to mount them in. */
+export function mountOrder<T extends { mountPoint: string }>(images: readonly T[]): T[] {
+  return [...images].sort((a, b) => depth(a.mountPoint) - depth(b.mountPoint) || a.mountPoint.localeCompare(b.mountPoint));
 }
 
 /** The label of a filesystem: the root label for "/", else the mount point's last name (cut to the format's limit). */
@@ -36,7 +42,7 @@ export function planFilesystems(images: readonly FilesystemImageRequest[], rootL
 
 /** /etc/fstab of the image: every filesystem by UUID, parents before children; "/" is checked first. */
 export function imagesFstab(filesystems: readonly PlannedFilesystem[]): string {
-  const ordered = splitOrder(filesystems).reverse();
+  const ordered = mountOrder(filesystems);
   const lines = ordered.map((f) => ({
     uuid: f.uuid,
     mountPoint: f.mountPoint,
@@ -55,8 +61,9 @@ export function initialImageBytes(contentBytes: number, format: FilesystemImageR
   return format === 'xfs' ? Math.max(bytes, 300 * MiB) : bytes;
 }
 
-/** The size an ext image is shrunk to: resize2fs's minimum plus a tenth and 16 MiB of free space; whole MiB. */
-export function shrunkImageBytes(minimumBlocks: number, blockSize: number): number {
-  const minimum = minimumBlocks * blockSize;
-  return Math.ceil((minimum * 1.1 + 16 * MiB) / MiB) * MiB;
+/** The size an ext image is shrunk to: what it uses plus a twentieth and 16 MiB of free space, but
+ * never below the smallest size resize2fs can shrink it to; whole MiB. */
+export function shrunkImageBytes(usedBlocks: number, minimumBlocks: number, blockSize: number): number {
+  const wanted = usedBlocks * blockSize * 1.05 + 16 * MiB;
+  return Math.ceil(Math.max(wanted, minimumBlocks * blockSize) / MiB) * MiB;
 }

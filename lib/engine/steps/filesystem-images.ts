@@ -17,32 +17,42 @@ import { imageRecord, installedPackages, metadataText, readMetadata, type ImageR
 import { writeAtomically } from '../../outputs/partial.js';
 import { writeChecksums } from '../../outputs/checksum.js';
 import { imagePath, makeImageDir, makeRootDir, writeImageFile, type ImageTree } from '../../resources/root-files.js';
+import type { LogSink } from '../../log.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
 
 /** Disk usage of a root-owned folder in bytes (du -x). */
-async function folderBytes(ctx: BuildContext, folder: string): Promise<number> {
-  const result = await run(['du', '-s', '-x', '-B1', folder], { privileged: true, log: ctx.log });
+export async function folderBytes(folder: string, log: LogSink): Promise<number> {
+  const result = await run(['du', '-s', '-x', '-B1', folder], { privileged: true, log });
   return Number(result.stdout.trim().split(/\s+/)[0]);
 }
 
-/** Moves the content of every mount point but "/" into a folder of its own; returns folder and owner per mount point. */
-async function splitTree(ctx: BuildContext, filesystems: readonly PlannedFilesystem[]): Promise<Map<string, { folder: string; owner: FolderOwner }>> {
-  const tree: ImageTree = { root: ctx.paths.root, log: ctx.log };
-  const parts = join(ctx.paths.work, 'fs-parts');
-  await makeRootDir(parts, ctx.log);
-  const split = new Map<string, { folder: string; owner: FolderOwner }>();
+/** One part of the split tree: the folder with a filesystem's content and the owner its root gets. */
+export interface TreePart {
+  folder: string;
+  owner: FolderOwner;
+}
+
+/**
+ * Moves the content of every mount point but "/" out of the image tree `root` into a folder of its
+ * own below `parts` (deepest first, so /var/log leaves /var before /var does; the mount point
+ * stays, empty); "/" is the rest of the tree. Returns the part of every mount point.
+ */
+export async function splitTree(root: string, parts: string, filesystems: readonly PlannedFilesystem[], log: LogSink): Promise<Map<string, TreePart>> {
+  const tree: ImageTree = { root, log };
+  await makeRootDir(parts, log);
+  const split = new Map<string, TreePart>();
   for (const [index, fs] of splitOrder(filesystems).entries()) {
-    const source = fs.mountPoint === '/' ? ctx.paths.root : await makeImageDir(tree, fs.mountPoint);
+    const source = fs.mountPoint === '/' ? root : await makeImageDir(tree, fs.mountPoint);
     const { mode, uid, gid } = await lstat(source);
     if (fs.mountPoint === '/') {
       split.set(fs.mountPoint, { folder: source, owner: { mode, uid, gid } });
       continue;
     }
     const folder = join(parts, String(index));
-    await makeRootDir(folder, ctx.log);
+    await makeRootDir(folder, log);
     await run(['find', source, '-mindepth', '1', '-maxdepth', '1', '-exec', 'mv', '-t', folder, '--', '{}', '+'], {
-      privileged: true, log: ctx.log, what: `moving ${fs.mountPoint} out of the root tree`,
+      privileged: true, log, what: `moving ${fs.mountPoint} out of the root tree`,
     });
     split.set(fs.mountPoint, { folder, owner: { mode, uid, gid } });
   }
@@ -61,12 +71,12 @@ export async function buildFilesystemImages(ctx: BuildContext, spec: FilesystemI
   const filesystems = planFilesystems(spec.images, request.rootLabel, cryptoRandom);
   await writeImageFile({ root: ctx.paths.root, log: ctx.log }, '/etc/fstab', imagesFstab(filesystems));
   const allPackages = await imagePackages(ctx);
-  const split = await timed(ctx, 'split the tree by mount point', () => splitTree(ctx, filesystems));
+  const split = await timed(ctx, 'split the tree by mount point', () => splitTree(ctx.paths.root, join(ctx.paths.work, 'fs-parts'), filesystems, ctx.log));
   const records: ImageRecord[] = [];
   for (const [index, fs] of filesystems.entries()) {
     const { folder, owner } = split.get(fs.mountPoint)!;
     const image = join(ctx.paths.work, `fs-image-${index}.raw`);
-    const contentBytes = await folderBytes(ctx, folder);
+    const contentBytes = await folderBytes(folder, ctx.log);
     await timed(ctx, `make the ${fs.format} filesystem of ${fs.mountPoint}`, () =>
       makeFilesystemImage({ fs, folder, owner, contentBytes, image, scratch: join(ctx.paths.work, `fs-mnt-${index}`), log: ctx.log, signal: ctx.signal }));
     const facts = await timed(ctx, `write ${basename(fs.path)} (${fs.container})`, () => writeContainer(image, fs.path, fs.container, ctx.log, ctx.signal));
