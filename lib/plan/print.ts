@@ -13,9 +13,15 @@ export interface PlanJson {
   [extra: string]: unknown;
 }
 
-/** Passwords (KILN_ROOT_PASSWORD, ...) reach the hooks but are never shown. */
+/** True for variables that hold a secret (KILN_ROOT_PASSWORD, ...): never shown, never given to
+ * chroot hooks (their environment is on the chroot command line, which every user can read). */
+export function isSecretVariable(name: string): boolean {
+  return /PASSWORD/i.test(name);
+}
+
+/** A variable's value as plans show it. */
 export function shownValue(name: string, value: string): string {
-  return /PASSWORD/i.test(name) ? '(hidden)' : value;
+  return isSecretVariable(name) ? '(hidden)' : value;
 }
 
 /** The plan as the JSON document of `--dry-run --json`. Extra sections may be added by callers. */
