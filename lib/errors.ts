@@ -57,7 +57,7 @@ export class MissingToolsError extends KilnError {
 }
 
 /** Describes how a process ended: exit code or signal. */
-export function describeExit(exitCode: number | undefined, signal: string | undefined): string {
+function describeExit(exitCode: number | undefined, signal: string | undefined): string {
   if (signal) return `was killed with ${signal}${signalDescription(signal)}`;
   return `exited with code ${exitCode ?? 'unknown'}`;
 }

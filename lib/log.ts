@@ -47,7 +47,8 @@ export interface LogSink {
 /** Appends labelled, timestamped lines to a file. Synchronous so nothing is lost on a crash. */
 export class FileLog implements LogSink {
   private fd: number | undefined;
-  constructor(readonly path: string) {
+  /** `mirror` gets every line too (the build VM forwards its log to the host this way). */
+  constructor(readonly path: string, private readonly mirror?: LogSink) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'a');
   }
@@ -55,6 +56,7 @@ export class FileLog implements LogSink {
   line(label: string, text: string): void {
     if (this.fd === undefined) return;
     appendFileSync(this.fd, `${new Date().toISOString()} ${label} | ${text}\n`);
+    this.mirror?.line(label, text);
   }
 
   close(): void {

@@ -44,10 +44,18 @@ export function parseBlockDeviceConfig(text: string, source: string, root: RootP
   return config;
 }
 
+/** Node names kiln accepts: DIB's own names all fit, "Root Part" (gpt_efi.yaml) included. */
+const NODE_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.+ -]{0,62}[A-Za-z0-9_.+-])?$/;
+
 function nodeParams(type: string, params: Record<string, unknown>, origin: Origin): NodeParams {
   const name = params.name;
   if (typeof name !== 'string' || name === '') {
     throw new ConfigError(`${type} node: "name" must be a non-empty string, got ${JSON.stringify(name)}`, where(origin.source, origin.line));
+  }
+  // Names become file names (local_loop) and IMAGE_BLOCK_DEVICES, which hooks `eval`: plain words only.
+  if (!NODE_NAME.test(name)) {
+    throw new ConfigError(`${type} node: name ${JSON.stringify(name)} may only hold letters, digits, spaces and . _ + - (at most 64, not starting with . - or a space)`,
+      where(origin.source, origin.line), 'rename it, e.g. "root" or "image0"');
   }
   return new NodeParams(type, name, params, origin);
 }

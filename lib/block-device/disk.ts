@@ -14,7 +14,8 @@ import { isMounted, mount } from '../resources/mount.js';
 import { makeImageDir, writeImageFile } from '../resources/root-files.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { DiskLayout } from './layout-types.js';
-import { addPartitionDevices } from './partition-devices.js';
+import { createVolumes } from './lvm-volumes.js';
+import { addPartitionDevices } from '../resources/partition-devices.js';
 import type { FsType } from './types.js';
 import { copyIntoFat, emptyFolder } from './vfat-staging.js';
 
@@ -47,6 +48,8 @@ export interface AttachedDisk {
   loopDevice: string;
   /** Partition node name → /dev/loopNpM. */
   partitionDevices: Record<string, string>;
+  /** Logical volume name → /dev/mapper/<vg>-<lv> (LVM layouts, in the build VM). */
+  volumeDevices: Record<string, string>;
   /** mkfs node name → the device it is on. */
   filesystemDevices: Record<string, string>;
   mountBase: string;
@@ -72,8 +75,9 @@ export async function createDisk(stack: ResourceStack, layout: DiskLayout, optio
   }
   const loopDevice = await attachLoop(own, imagePath, { log, signal });
   const partitionDevices = await attachPartitions(own, layout, loopDevice, log, signal);
+  const volumeDevices = layout.lvm ? await createVolumes(own, layout.lvm, partitionDevices, { log, signal }) : {};
   const disk: AttachedDisk = {
-    layout, imagePath, loopDevice, partitionDevices, filesystemDevices: {}, mountBase: options.mountBase, mounts: [],
+    layout, imagePath, loopDevice, partitionDevices, volumeDevices, filesystemDevices: {}, mountBase: options.mountBase, mounts: [],
     fstab: layout.fstab, rootUuid: layout.root.uuid,
   };
   diskStacks.set(disk, { stack: own, log, signal });
@@ -101,11 +105,11 @@ async function attachPartitions(stack: ResourceStack, layout: DiskLayout, loopDe
 }
 
 function deviceFor(disk: AttachedDisk, node: string): string {
-  return node === disk.layout.imageName ? disk.loopDevice : disk.partitionDevices[node]!;
+  return node === disk.layout.imageName ? disk.loopDevice : disk.partitionDevices[node] ?? disk.volumeDevices[node]!;
 }
 
 /** Makes every filesystem of the layout, in call order. */
-export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
+async function makeFilesystems(disk: AttachedDisk): Promise<void> {
   const { log, signal } = diskStacks.get(disk)!;
   for (const fs of disk.layout.filesystems) {
     const device = deviceFor(disk, fs.device);
@@ -115,7 +119,7 @@ export async function makeFilesystems(disk: AttachedDisk): Promise<void> {
 }
 
 /** Mounts the filesystems in mount order under the mount base; vfat ones become plain folders. */
-export async function mountFilesystems(disk: AttachedDisk): Promise<void> {
+async function mountFilesystems(disk: AttachedDisk): Promise<void> {
   const { stack, log } = diskStacks.get(disk)!;
   for (const m of disk.layout.mounts) {
     const device = disk.filesystemDevices[m.filesystem]!;

@@ -7,6 +7,8 @@ export interface DiskFacts {
   layout: DiskLayout;
   loopDevice: string;
   partitionDevices: Record<string, string>;
+  /** Logical volumes (LVM layouts); absent means none. */
+  volumeDevices?: Record<string, string>;
   filesystemDevices: Record<string, string>;
 }
 
@@ -19,8 +21,8 @@ export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> 
   const { layout } = disk;
   const esp = layout.mounts.find((m) => m.mountPoint === '/boot/efi' && m.type === 'vfat');
   // DIB's `getval image-block-devices` format, read with: eval DEVICES=( $IMAGE_BLOCK_DEVICES )
-  const devices = [[layout.imageName, disk.loopDevice], ...Object.entries(disk.partitionDevices)]
-    .map(([name, device]) => `[${name}]=${device}`)
+  const devices = [[layout.imageName, disk.loopDevice] as const, ...Object.entries(disk.partitionDevices), ...Object.entries(disk.volumeDevices ?? {})]
+    .map(([name, device]) => `[${evalSafe(name)}]=${device}`)
     .join(' ');
   return {
     IMAGE_BLOCK_DEVICE: disk.loopDevice,
@@ -33,4 +35,9 @@ export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> 
     KILN_MOUNT_POINTS: layout.mounts.map((m) => m.mountPoint).join('|'),
     KILN_ESP_DEVICE: esp ? (disk.filesystemDevices[esp.filesystem] ?? '') : '',
   };
+}
+
+/** A node name as eval reads it back: names with a space are single-quoted (names hold no quote; config.ts). */
+function evalSafe(name: string): string {
+  return /^[A-Za-z0-9_.+-]+$/.test(name) ? name : `'${name}'`;
 }

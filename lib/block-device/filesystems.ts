@@ -10,7 +10,7 @@ export const LABEL_MAX: Readonly<Record<FsType, number>> = {
 };
 
 /** The program that makes each filesystem type. */
-export const MKFS_PROGRAM: Readonly<Record<FsType, string>> = {
+const MKFS_PROGRAM: Readonly<Record<FsType, string>> = {
   ext2: 'mkfs.ext2', ext3: 'mkfs.ext3', ext4: 'mkfs.ext4', xfs: 'mkfs.xfs', btrfs: 'mkfs.btrfs', vfat: 'mkfs.vfat', swap: 'mkswap',
 };
 

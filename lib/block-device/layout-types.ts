@@ -1,6 +1,6 @@
 // The disk layout: what planDiskLayout() computes from a config and a size, and what the
 // executor (disk.ts) carries out. Pure data; sizes in 512-byte sectors and bytes.
-import type { FsType } from './types.js';
+import type { FsType, LvmNode } from './types.js';
 
 /** Bytes per sector; kiln writes tables for 512-byte sectors only. */
 export const SECTOR = 512;
@@ -77,4 +77,6 @@ export interface DiskLayout {
   root: { filesystem: string; type: FsType; label: string; uuid: string };
   /** Label of the filesystem mounted at /boot, if there is one (DIB_BOOT_LABEL). */
   bootLabel: string | undefined;
+  /** Physical volumes, volume groups and logical volumes made on the partitions (built only in the build VM). */
+  lvm: LvmNode | undefined;
 }

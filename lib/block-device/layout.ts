@@ -5,7 +5,6 @@
 import { sortMounts } from './config.js';
 import { fstabText, type FstabLine } from './fstab.js';
 import { placeGptPartitions } from './gpt.js';
-import { checkKernelSupport } from './kernel-support.js';
 import { MIB, SECTOR, type DiskLayout, type PartitionTable, type PlannedFilesystem, type PlannedMount } from './layout-types.js';
 import { placeMbrPartitions } from './mbr.js';
 import { mkfsCommand, uuidFromBytes } from './filesystems.js';
@@ -16,9 +15,14 @@ import { where } from './yaml-tree.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes } from '../config/size.js';
 
+/** How the disk's filesystems can be reached where it is built. */
+export interface LayoutOptions {
+  /** The kernel can mount FAT (kiln's build VM): no staging of vfat content as folders. */
+  mountVfat?: boolean;
+}
+
 /** Plans the disk for `config`; `imageSizeBytes` is used unless the local_loop fixes a size. */
-export function planDiskLayout(config: BlockDeviceConfig, imageSizeBytes: number, random: RandomSource): DiskLayout {
-  checkKernelSupport(config, undefined);
+export function planDiskLayout(config: BlockDeviceConfig, imageSizeBytes: number, random: RandomSource, options: LayoutOptions = {}): DiskLayout {
   const requested = config.loop.sizeBytes ?? imageSizeBytes;
   const sizeBytes = Math.ceil(requested / SECTOR) * SECTOR;
   const table = config.partitioning ? planTable(config.partitioning, sizeBytes, random) : undefined;
@@ -28,7 +32,7 @@ export function planDiskLayout(config: BlockDeviceConfig, imageSizeBytes: number
   const mounts: PlannedMount[] = sortMounts(config.mounts)
     .map((m) => ({ mountPoint: m.mountPoint, filesystem: m.base, type: byName.get(m.base)!.type }))
     .filter((m) => m.type !== 'swap')
-    .map((m) => ({ ...m, staged: m.type === 'vfat' }));
+    .map((m) => ({ ...m, staged: m.type === 'vfat' && !options.mountVfat }));
   const rootMount = mounts.find((m) => m.mountPoint === '/')!;
   const root = byName.get(rootMount.filesystem)!;
   const boot = mounts.find((m) => m.mountPoint === '/boot');
@@ -37,6 +41,7 @@ export function planDiskLayout(config: BlockDeviceConfig, imageSizeBytes: number
     fstab: fstabText(fstabLines(config, byName)),
     root: { filesystem: root.name, type: root.type, label: root.label, uuid: root.uuid },
     bootLabel: boot ? byName.get(boot.filesystem)!.label : undefined,
+    lvm: config.lvm[0],
   };
 }
 

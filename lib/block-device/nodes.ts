@@ -15,8 +15,17 @@ export function loopNode(p: NodeParams): LoopNode {
   return {
     kind: 'local_loop', name: p.name, blockSize, origin: p.origin,
     sizeBytes: size?.spec.kind === 'bytes' ? size.spec.bytes : undefined,
-    directory: p.optionalString('directory'),
+    directory: loopDirectory(p),
   };
+}
+
+/** local_loop `directory`: an absolute folder (checked to exist when the disk is made). */
+function loopDirectory(p: NodeParams): string | undefined {
+  const directory = p.optionalString('directory');
+  if (directory !== undefined && (!directory.startsWith('/') || directory.includes('\0'))) {
+    p.fail(`directory "${directory}" must be an absolute path`, 'e.g. "directory: /var/tmp/images"');
+  }
+  return directory;
 }
 
 /** A partitioning node with its partitions. */

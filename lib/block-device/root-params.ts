@@ -19,18 +19,18 @@ export interface RootParams {
 }
 
 /** Name of the node that receives the root parameters. */
-export const ROOT_MKFS_NODE = 'mkfs_root';
+const ROOT_MKFS_NODE = 'mkfs_root';
 
 /** Default ext4 journal size in MiB (disk-image-create DIB_JOURNAL_SIZE). */
-export const DEFAULT_JOURNAL_MIB = 64;
+const DEFAULT_JOURNAL_MIB = 64;
 
 /** The label DIB gives the root filesystem when none is set. */
-export function defaultRootLabel(fsType: string): string {
+function defaultRootLabel(fsType: string): string {
   return fsType === 'xfs' ? 'img-rootfs' : 'cloudimg-rootfs';
 }
 
 /** Root mkfs options as disk-image-create builds them: ext4 gets 4 KiB per inode and a sized journal. */
-export function rootMkfsOptions(fsType: string, root: RootParams): string {
+function rootMkfsOptions(fsType: string, root: RootParams): string {
   const user = root.mkfsOptions?.trim() ?? '';
   const parts: string[] = [];
   if (root.maxOnlineResize !== undefined && fsType.startsWith('ext')) parts.push(`-E resize=${root.maxOnlineResize}`);

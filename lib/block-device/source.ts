@@ -51,7 +51,7 @@ export function selectConfigSource(options: {
 }
 
 /** The config file a flavour carries for `arch`, if any (ppc64le and ppc64el share one). */
-export function flavourConfig(dir: string, arch: string): string | undefined {
+function flavourConfig(dir: string, arch: string): string | undefined {
   const archName = arch === 'ppc64le' || arch === 'ppc64el' ? 'ppc64el' : arch;
   for (const name of [`block-device-${archName}.yaml`, 'block-device-default.yaml']) {
     const path = join(dir, name);

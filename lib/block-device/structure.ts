@@ -13,9 +13,8 @@ function fail(origin: Origin, message: string, hint?: string): never {
 /** Throws a ConfigError for the first structural problem of `config`. */
 export function checkStructure(config: BlockDeviceConfig, loops: LoopNode[], tables: PartitioningNode[]): void {
   if (loops.length > 1) fail(loops[1]!.origin, `local_loop "${loops[1]!.name}": kiln builds one disk image; only one local_loop is supported`);
-  // An LVM config is refused as a whole (kernel-support.ts); its lv bases would not fit these rules.
-  if (config.lvm.length) return;
   checkTables(config.loop, tables);
+  checkLvm(config);
   checkFilesystems(config);
   checkMounts(config);
   checkFstab(config);
@@ -29,15 +28,31 @@ function checkTables(loop: LoopNode, tables: PartitioningNode[]): void {
   }
 }
 
+/** One lvm node, its physical volumes on partitions, and no partition holding both a PV and a filesystem. */
+function checkLvm(config: BlockDeviceConfig): void {
+  const [lvm, second] = config.lvm;
+  if (second) fail(second.origin, `lvm "${second.name}": only one lvm node is supported; put all volumes in one`);
+  if (!lvm) return;
+  const partitions = new Set(config.partitioning?.partitions.map((p) => p.name) ?? []);
+  for (const pv of lvm.pvs) {
+    if (!partitions.has(pv.base)) fail(lvm.origin, `lvm "${lvm.name}": pv "${pv.name}" is on "${pv.base}", which is not a partition`);
+    const fs = config.filesystems.find((f) => f.base === pv.base);
+    if (fs) fail(fs.origin, `mkfs "${fs.name}": partition "${pv.base}" is the physical volume "${pv.name}"; make the filesystem on a logical volume`);
+  }
+}
+
 function checkFilesystems(config: BlockDeviceConfig): void {
   const partitions = new Set(config.partitioning?.partitions.map((p) => p.name) ?? []);
+  const volumes = new Set(config.lvm.flatMap((l) => l.lvs.filter((lv) => lv.type !== 'thin-pool').map((lv) => lv.name)));
   const used = new Map<string, string>();
   for (const fs of config.filesystems) {
     const at = `mkfs "${fs.name}"`;
     if (fs.base === config.loop.name && config.partitioning) {
       fail(fs.origin, `${at}: "${fs.base}" has a partition table; make the filesystem on one of its partitions`);
     }
-    if (fs.base !== config.loop.name && !partitions.has(fs.base)) fail(fs.origin, `${at}: base "${fs.base}" is not a partition or the local_loop`);
+    if (fs.base !== config.loop.name && !partitions.has(fs.base) && !volumes.has(fs.base)) {
+      fail(fs.origin, `${at}: base "${fs.base}" is not a partition, a logical volume or the local_loop`);
+    }
     const other = used.get(fs.base);
     if (other) fail(fs.origin, `${at}: "${fs.base}" already holds the filesystem of mkfs "${other}"`);
     used.set(fs.base, fs.name);

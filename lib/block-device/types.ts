@@ -100,10 +100,26 @@ export interface FstabNode {
 export interface LvmNode {
   kind: 'lvm';
   name: string;
-  pvs: { name: string; base: string }[];
-  vgs: { name: string; base: string[] }[];
-  lvs: { name: string; base: string }[];
+  /** Physical volumes: `base` is a partition; `options` go to pvcreate. */
+  pvs: { name: string; base: string; options: string[] }[];
+  /** Volume groups on physical volumes; `options` go to vgcreate. */
+  vgs: { name: string; base: string[]; options: string[] }[];
+  lvs: LogicalVolume[];
   origin: Origin;
+}
+
+/** One logical volume of an lvm node, in config order (the order lvcreate runs). */
+export interface LogicalVolume {
+  name: string;
+  /** The volume group. */
+  base: string;
+  /** `size`, in bytes, floored to the 4 MiB extent (DIB); or `extents` (`28%VG`, `100%FREE`) verbatim. */
+  size: { bytes: number } | { extents: string };
+  /** `thin-pool` or `thin` (then `thinPool` names the pool). */
+  type: 'thin' | 'thin-pool' | undefined;
+  thinPool: string | undefined;
+  /** Extra lvcreate arguments. */
+  options: string[];
 }
 
 /** The whole validated configuration. */

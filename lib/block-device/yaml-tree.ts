@@ -25,7 +25,7 @@ export interface ParsedGraph {
 type Plain = Record<string, unknown>;
 
 /** True if `key` names a node type (a DIB plugin). */
-export function isNodeType(key: string): key is NodeType {
+function isNodeType(key: string): key is NodeType {
   return (NODE_TYPES as readonly string[]).includes(key);
 }
 
@@ -87,7 +87,7 @@ function isPlain(value: unknown): value is Plain {
 }
 
 /** Flattens top-level entries (tree or graph) into graph entries, in DIB's order. */
-export function treeToGraph(list: unknown[], at: (value: object | undefined) => string, lines: WeakMap<object, number>): GraphEntry[] {
+function treeToGraph(list: unknown[], at: (value: object | undefined) => string, lines: WeakMap<object, number>): GraphEntry[] {
   const output: GraphEntry[] = [];
   for (const entry of list) {
     if (!isPlain(entry)) {

@@ -4,16 +4,13 @@
 import { join } from 'node:path';
 import { boot, type Firmware } from './qemu.js';
 
-/** The console line kiln's first-boot runner prints when it is done. */
-export const FIRST_BOOT_DONE = /first-boot: first-boot hooks done/;
-
 /** What the boot test waits for. */
-export function bootMarker(hasFirstBoot: boolean): RegExp {
+function bootMarker(hasFirstBoot: boolean): RegExp {
   return hasFirstBoot ? /first-boot: first-boot hooks done[\s\S]*login:/ : /login:/;
 }
 
 /** Console text that ends a boot test at once. */
-export const BOOT_FAILURE = /Kernel panic|You are in emergency mode|Give root password for maintenance|grub rescue>|No bootable device/;
+const BOOT_FAILURE = /Kernel panic|You are in emergency mode|Give root password for maintenance|grub rescue>|No bootable device/;
 
 /** Boots `image` once per firmware; returns seconds per boot. */
 export async function bootTestImage(opts: {

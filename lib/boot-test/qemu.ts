@@ -41,11 +41,11 @@ export interface BootResult {
 }
 
 /** OVMF firmware files on Debian (package ovmf). */
-export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /** The qemu-system-x86_64 argv for a boot (pure apart from the firmware paths). */
-export function qemuCommand(request: BootRequest): string[] {
+function qemuCommand(request: BootRequest): string[] {
   const argv = ['qemu-system-x86_64', '-accel', 'tcg', '-m', String(request.memoryMiB ?? 1024), '-smp', '2', '-nographic', '-no-reboot', '-serial', 'mon:stdio', '-nic', 'user,model=virtio-net-pci'];
   if (request.firmware === 'uefi') {
     argv.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${request.varsPath}`);

@@ -5,7 +5,7 @@
 // the rest of the hook tree (bin/, static/, top-level files) and declared host inputs.
 import { createHash } from 'node:crypto';
 import { KEY_NEUTRAL_OPTION_VARIABLES } from '../config/field-views.js';
-import type { StageSpec } from './stages.js';
+import type { RootStage } from '../flavours/phases.js';
 
 /** One hook of a stage: `install.d/50-foo` and its `hook ... sha256` key line. */
 export interface StageHook {
@@ -15,7 +15,7 @@ export interface StageHook {
 
 /** What shapes one stage. */
 export interface StageInputs {
-  stage: StageSpec;
+  stage: RootStage;
   /** The stage's hooks in run order. */
   hooks: StageHook[];
   /** Other inputs as text (package lists, first-boot hooks, -p packages). */
@@ -39,7 +39,7 @@ export interface Checkpoint {
 
 /** A stage with its key and whether a stored layer may be reused. */
 export interface StageKey {
-  stage: StageSpec;
+  stage: RootStage;
   key: string;
   /** Why this stage can never come from the cache, if it cannot. */
   uncacheable: string | undefined;
@@ -51,7 +51,7 @@ export interface StageKey {
 }
 
 /** Bumped whenever the layer format or key recipe changes. */
-export const CACHE_FORMAT = 'kiln-layer-v3';
+const CACHE_FORMAT = 'kiln-layer-v3';
 
 /** sha256 of text, hex. */
 export function sha256(text: string | Buffer): string {
@@ -112,4 +112,4 @@ function hash(lines: readonly string[]): string {
 /** Variables that never change the image's content and so stay out of keys: those of options that
  * do not shape the tree (IMAGE_NAME: the same build under another -o reuses its layers), and the
  * flavours' folders (their contents are in the keys: another checkout reuses the layers). */
-export const KEY_NEUTRAL_VARIABLES: ReadonlySet<string> = new Set([...KEY_NEUTRAL_OPTION_VARIABLES, 'ELEMENTS_PATH', 'IMAGE_ELEMENT_YAML']);
+export const KEY_NEUTRAL_VARIABLES: ReadonlySet<string> = new Set([...KEY_NEUTRAL_OPTION_VARIABLES, 'ELEMENTS_PATH', 'IMAGE_ELEMENT_YAML', 'KILN_HOME']);

@@ -20,9 +20,6 @@ export interface LayerInfo {
   path: string;
 }
 
-/** Layers older than this are not reused: the mirror has moved on (override: KILN_CACHE_MAX_AGE_DAYS). */
-export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-
 const layersDir = (cacheDir: string): string => join(cacheDir, 'layers');
 
 /** Reads a layer's metadata, if the layer exists. */

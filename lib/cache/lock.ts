@@ -1,37 +1,22 @@
 // A lock on the cache folder, so that builds sharing one --image-cache never see a half-stored
-// layer or a layer being pruned. The lock is a file created exclusively; a lock left by a
-// process that no longer exists is taken over.
-import { open, readFile, rm, mkdir } from 'node:fs/promises';
+// layer, a layer being pruned, or a layer chosen by one build and pruned by another before it
+// is restored. The lock is a file created exclusively that records its holder's identity (pid,
+// boot id, start time, pid namespace: resources/file-lock.ts); a lock whose holder is provably
+// gone is taken over, and a wait that times out says who holds it.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../resources/leftovers.js';
+import { acquireLock } from '../resources/file-lock.js';
 
-async function tryLock(path: string): Promise<boolean> {
-  try {
-    const handle = await open(path, 'wx');
-    await handle.writeFile(String(process.pid));
-    await handle.close();
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const owner = Number(await readFile(path, 'utf8').catch(() => ''));
-    if (owner && !processAlive(owner)) await rm(path, { force: true });
-    return false;
-  }
-}
+/** How long a build waits for another build's cache work (storing or restoring a layer). */
+export const CACHE_LOCK_TIMEOUT_MS = 600_000;
 
-/** Runs `body` holding the cache lock (waits up to `timeoutMs` for it). */
-export async function withCacheLock<T>(cacheDir: string, body: () => Promise<T>, timeoutMs = 600_000): Promise<T> {
+/** Runs `body` holding the cache lock (waits up to `timeoutMs` for it, then fails naming the holder). */
+export async function withCacheLock<T>(cacheDir: string, body: () => Promise<T>, timeoutMs = CACHE_LOCK_TIMEOUT_MS): Promise<T> {
   await mkdir(cacheDir, { recursive: true });
-  const path = join(cacheDir, '.lock');
-  const deadline = Date.now() + timeoutMs;
-  while (!(await tryLock(path))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the cache lock ${path}`);
-    await sleep(100);
-  }
+  const lock = await acquireLock(join(cacheDir, '.lock'), `the cache ${cacheDir}`, timeoutMs);
   try {
     return await body();
   } finally {
-    await rm(path, { force: true });
+    await lock.release();
   }
 }

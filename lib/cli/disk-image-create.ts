@@ -1,8 +1,8 @@
 // disk-image-create: build an image from flavours.
-import { renderDryRun } from './plan-report.js';
-import { loadAndPlan } from '../plan/load.js';
-import { executeBuild } from '../engine/execute.js';
-import { defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { renderDryRun } from '../plan/print.js';
+import { resolveBuild } from '../plan/resolved-build.js';
+import { runBuild, withVmSummary } from '../vm/run-build.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
@@ -18,11 +18,11 @@ export function main(argv: string[]): Promise<number> {
   return runCommand('disk-image-create', argv, async (interrupts) => {
     const program = defineBuildCommand('disk-image-create', 'disk', 'Build an operating-system image by mixing flavours.', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
-    const plan = loadAndPlan(request);
+    const plan = withVmSummary(await resolveBuild(request));
     if (flags.dryRun) {
-      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

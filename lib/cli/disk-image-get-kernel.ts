@@ -4,16 +4,17 @@
 // Ctrl-C or SIGTERM.
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { FileLog, nullLog, type LogSink } from '../log.js';
 import { getKernel } from '../image-read/get-kernel.js';
-import { checkImageReadTools } from '../image-read/tools.js';
+import { OutputSet } from '../outputs/partial.js';
+import { checkImageReadTools } from '../image-read/image-read-tools.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
 import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  disk-image-get-kernel -i web.qcow2                 writes ./web-vmlinuz and ./web-initrd
@@ -76,7 +77,10 @@ export function main(argv: string[]): Promise<number> {
     for (const cleared of await clearLeftovers(tmpdir(), log)) process.stderr.write(`disk-image-get-kernel: warning: ${describeCleared(cleared)}\n`);
     const stack = new ResourceStack();
     try {
-      const found = await getKernel({ image: options.image, outDir: options.outDir, prefix: options.prefix, log, signal, stack });
+      // The kernel and the initrd appear together, once both are complete.
+      await using outputs = await OutputSet.open(join(options.outDir, options.prefix), log);
+      const found = await outputs.run(() => getKernel({ image: options.image, outDir: options.outDir, prefix: options.prefix, log, signal, stack }));
+      await outputs.commit();
       process.stdout.write(`${found.kernel}\n${found.initrd}\n`);
       process.stderr.write(`disk-image-get-kernel: kernel ${found.version} from ${found.volume} of ${options.image}\n`);
       return 0;

@@ -3,13 +3,13 @@
 // filesystem images). Made for programs (deployment tools, CI jobs, kiln's build service): no
 // other option changes what is built.
 import { Command } from 'commander';
-import { executeBuild } from '../engine/execute.js';
-import { loadAndPlan } from '../plan/load.js';
+import { runBuild, withVmSummary } from '../vm/run-build.js';
+import { renderDryRun } from '../plan/print.js';
+import { resolveBuild } from '../plan/resolved-build.js';
 import { loadSpec } from '../spec/load.js';
 import { specRequest } from '../spec/request.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
-import { renderDryRun } from './plan-report.js';
 
 const EXAMPLES = `  kiln-build-image web.yaml                          build what web.yaml describes
   kiln-build-image '{"flavours": ["debian", "vm"], "name": "demo"}'
@@ -44,11 +44,11 @@ export function main(argv: string[]): Promise<number> {
     const flags = program.opts<Flags>();
     const loaded = loadSpec(program.args[0]!);
     const request = specRequest(loaded, { env: process.env, cwd: process.cwd() });
-    const plan = loadAndPlan(request, request.kind === 'ramdisk' ? { prepend: ['ramdisk'] } : {});
+    const plan = withVmSummary(await resolveBuild(request, request.kind === 'ramdisk' ? { prepend: ['ramdisk'] } : {}));
     if (flags.dryRun) {
-      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false });
   });
 }

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { layerEntries, listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
 import { listOutputSets } from '../cache/output-cache.js';
-import { buildRequest } from '../config/options.js';
+import { buildRequest } from '../config/parse-options.js';
 import { parseSizeOption } from '../config/values.js';
 import { formatBytes } from '../config/size.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 function folderBytes(dir: string): number {

@@ -5,7 +5,7 @@ import { formatBytes } from '../config/size.js';
 import { FileLog, nullLog, type LogSink } from '../log.js';
 import type { Progress } from '../write-disk/copy.js';
 import { writeDisk } from '../write-disk/write-disk.js';
-import { kilnVersion } from './build-command.js';
+import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
 const NAME = 'kiln-write-disk';

@@ -10,6 +10,12 @@ export interface Interrupts {
   forceSignal: AbortSignal;
 }
 
+/**
+ * A command whose reader went away (the build service's worker was killed, an ssh session
+ * dropped, `| head`) gets EPIPE on its output: it must still finish or clean up, not crash.
+ */
+function ignoreBrokenPipe(): void {}
+
 /** Runs a command body with signal handling and error reporting; resolves to the exit code. */
 export async function runCommand(name: string, argv: string[], body: (interrupts: Interrupts) => Promise<number | void>): Promise<number> {
   const graceful = new AbortController();
@@ -28,6 +34,9 @@ export async function runCommand(name: string, argv: string[], body: (interrupts
   const onTerm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  for (const stream of [process.stdout, process.stderr]) {
+    if (!stream.listeners('error').includes(ignoreBrokenPipe)) stream.on('error', ignoreBrokenPipe);
+  }
   try {
     return (await body({ signal: graceful.signal, forceSignal: force.signal })) ?? 0;
   } catch (error) {

@@ -1,9 +1,9 @@
 // ramdisk-image-create: build a kernel + initramfs pair from flavours (the `ramdisk` flavour is
 // added first, as diskimage-builder does).
-import { renderDryRun } from './plan-report.js';
-import { loadAndPlan } from '../plan/load.js';
-import { executeBuild } from '../engine/execute.js';
-import { defineBuildCommand, parseBuildArgs } from './build-command.js';
+import { renderDryRun } from '../plan/print.js';
+import { resolveBuild } from '../plan/resolved-build.js';
+import { runBuild, withVmSummary } from '../vm/run-build.js';
+import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
 
 const EXAMPLES = `  ramdisk-image-create -o deploy debian deploy        deploy ramdisk: deploy.kernel + deploy.initramfs
@@ -15,11 +15,11 @@ export function main(argv: string[]): Promise<number> {
   return runCommand('ramdisk-image-create', argv, async (interrupts) => {
     const program = defineBuildCommand('ramdisk-image-create', 'ramdisk', 'Build a kernel and ramdisk pair for bare-metal maintenance (deploy, inventory).', EXAMPLES);
     const { flags, request } = parseBuildArgs(program, 'ramdisk', argv);
-    const plan = loadAndPlan(request, { prepend: ['ramdisk'] });
+    const plan = withVmSummary(await resolveBuild(request, { prepend: ['ramdisk'] }));
     if (flags.dryRun) {
-      process.stdout.write(await renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(renderDryRun(plan, flags.json ?? false));
       return 0;
     }
-    return executeBuild(plan, { ...interrupts, debug: flags.debug ?? false });
+    return runBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

@@ -1,7 +1,7 @@
 // The shape of one entry of the option table (lib/config/fields.ts), and the views derived from a
 // whole table: the environment variables it owns, the variables hooks get, the cache-key lines.
 // Pure.
-import type { BuildKind } from './request.js';
+import type { BuildKind } from './build-request.js';
 
 /** How an option's raw value looks: text, a yes/no flag, a repeat count (-xx), a list (-p a -p b). */
 export type FieldType = 'text' | 'flag' | 'count' | 'list';

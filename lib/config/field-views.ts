@@ -4,7 +4,7 @@
 // Pure.
 import type { AnyField, CacheEffect } from './field-spec.js';
 import { FIELDS } from './fields.js';
-import type { BuildRequest } from './request.js';
+import type { BuildRequest } from './build-request.js';
 
 const ALL = FIELDS as readonly AnyField[];
 

@@ -4,10 +4,11 @@
 // an entry here (see lib/config/field-spec.ts for what each property means). Order = help order.
 // Precedence for a value: the command-line flag, then the build spec, then the environment
 // variable, then the default. Pure.
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { resolveHostPath, resolveParent } from '../resources/safe-path.js';
+import { parseLogFile, parseOutputName } from './output-paths.js';
 import { parseImageReference } from '../outputs/image-reference.js';
 import { checkQemuImgOptions } from '../outputs/qemu-img.js';
 import { OUTPUT_FORMATS, parseOutputTypes } from '../outputs/registry.js';
@@ -15,15 +16,20 @@ import { field, type FieldContext, type FieldValues } from './field-spec.js';
 import { parseArch, parseNumberOption, parseSizeOption, splitList } from './values.js';
 
 /** Default of KILN_CHECKPOINT_SECONDS: a hook this slow is worth a layer of its own. */
-export const DEFAULT_CHECKPOINT_SECONDS = 8;
+const DEFAULT_CHECKPOINT_SECONDS = 8;
 /** Default of KILN_CACHE_MAX_AGE_DAYS: older layers are not reused (the mirror moved on). */
-export const DEFAULT_CACHE_MAX_AGE_DAYS = 7;
+const DEFAULT_CACHE_MAX_AGE_DAYS = 7;
 
 const GiB = 1024 ** 3;
-// Paths are resolved once, to real paths (safe-path.ts): outputs, their temporary names and
-// locks, the mount table and the cache checks must all see the same path. A file's own name is
-// kept (a symlink there is not followed); a folder is resolved completely.
-const path = (raw: string, _where: string, ctx: FieldContext): string => resolveParent(raw, ctx.cwd);
+const MiB = 1024 ** 2;
+
+/** A size below `min` bytes is refused (an image of a few bytes holds no partition table). */
+function atLeast(where: string, raw: string, bytes: number, min: number): number {
+  if (bytes < min) throw new UsageError(`${where} "${raw}" is ${bytes} bytes, less than ${min / MiB} MiB`, 'a disk image needs room for a partition table and a filesystem: give e.g. 2G');
+  return bytes;
+}
+// Paths are resolved once, to real paths (safe-path.ts, output-paths.ts): outputs, their
+// staging folder and lock, the mount table and the cache checks must all see the same path.
 const folder = (raw: string, _where: string, ctx: FieldContext): string => resolveHostPath(raw, ctx.cwd);
 const text = (raw: string): string => raw;
 const same = <T>(raw: T): T => raw;
@@ -57,13 +63,27 @@ export function parseJournalMiB(raw: string, where: string): number {
   return parseNumberOption(where, raw, { unit: 'MiB', min: 1, integer: true, example: '64' });
 }
 
+/** Default memory of the build VM, MiB. */
+const DEFAULT_VM_MEMORY_MIB = 2048;
+
+function parseVmMemory(raw: string, where: string): number {
+  const mib = Math.floor(parseSizeOption(where, raw, 'GiB') / 1048576);
+  if (mib < 512) throw new UsageError(`${where} "${raw}" is too small`, 'the build VM needs at least 512M; 2G (the default) or more is comfortable');
+  return mib;
+}
+
+function vmAccel(raw: string, where: string): 'auto' | 'kvm' | 'tcg' {
+  if (raw !== 'auto' && raw !== 'kvm' && raw !== 'tcg') throw new UsageError(`${where} "${raw}" is not an accelerator`, `use ${where}=auto (default), kvm or tcg`);
+  return raw;
+}
+
 /** Every option, in help order. */
 export const FIELDS = [
   field({
     key: 'imageName', spec: 'output', type: 'text', cli: { flags: '-o, --output <name>' },
     help: 'output base name, may include a folder (default "image")',
-    default: (ctx) => resolveParent('image', ctx.cwd), parse: path,
-    cache: 'none', hook: { name: 'IMAGE_NAME', value: same }, examples: ['one', 'two'],
+    default: (ctx) => resolveParent('image', ctx.cwd), parse: parseOutputName,
+    cache: 'none', hook: { name: 'IMAGE_NAME', value: same }, examples: ['image-one', 'image-two'],
   }),
   field({
     key: 'types', spec: 'types', type: 'list', cli: { flags: '-t, --type <types>', commands: ['disk'] },
@@ -108,7 +128,7 @@ export const FIELDS = [
   field({
     key: 'imageSizeBytes', spec: 'imageSize', type: 'text', cli: { flags: '--image-size <size>', commands: ['disk'] }, env: 'DIB_IMAGE_SIZE',
     help: 'disk image size, e.g. 2G, 1500M, 2GiB (bare number = GiB); default: from the built tree',
-    default: unset<number>(), parse: (raw, where) => parseSizeOption(where, raw, 'GiB'),
+    default: unset<number>(), parse: (raw, where) => atLeast(where, raw, parseSizeOption(where, raw, 'GiB'), MiB),
     cache: 'outputs', examples: ['2G', '3G'],
   }),
   field({
@@ -160,7 +180,7 @@ export const FIELDS = [
   field({
     key: 'logfile', spec: 'logfile', type: 'text', cli: { flags: '--logfile <file>' },
     help: 'write the full build log here (default: NAME.log beside the outputs)',
-    default: unset<string>(), parse: path, cache: 'none', examples: ['one.log', 'two.log'],
+    default: unset<string>(), parse: parseLogFile, cache: 'none', examples: ['one.log', 'two.log'],
   }),
   field({
     key: 'offline', spec: 'offline', type: 'flag', cli: { flags: '--offline' }, env: 'DIB_OFFLINE',
@@ -187,6 +207,27 @@ export const FIELDS = [
     key: 'ramdiskCompression', spec: 'compress', type: 'text', cli: { flags: '--compress <method>', commands: ['ramdisk'] },
     help: 'initramfs compression: zstd (default) or gzip',
     default: (): 'zstd' | 'gzip' => 'zstd', parse: compression, cache: 'outputs', examples: ['zstd', 'gzip'],
+  }),
+  field({
+    key: 'vm', spec: 'vm', type: 'flag', cli: { flags: '--vm' }, env: 'KILN_VM',
+    help: 'build inside a throwaway VM booted from kiln\'s builder image: no root needed here, a kernel with LVM (KVM when it works)',
+    default: no, parse: same, cache: 'none', examples: [false, true],
+  }),
+  field({
+    key: 'vmMemoryMiB', spec: 'vmMemory', type: 'text', cli: { flags: '--vm-memory <size>' }, env: 'KILN_VM_MEMORY',
+    help: `memory of the build VM (default ${DEFAULT_VM_MEMORY_MIB / 1024}G; bare number = GiB)`,
+    default: () => DEFAULT_VM_MEMORY_MIB, parse: parseVmMemory, cache: 'none', examples: ['2G', '4096M'],
+  }),
+  field({
+    key: 'vmCpus', spec: 'vmCpus', type: 'text', cli: { flags: '--vm-cpus <n>' }, env: 'KILN_VM_CPUS',
+    help: 'CPUs of the build VM (default: this machine\'s, at most 8)',
+    default: () => Math.min(availableParallelism(), 8),
+    parse: (raw, where) => parseNumberOption(where, raw, { unit: 'CPUs', min: 1, integer: true, example: '2' }), cache: 'none', examples: ['1', '2'],
+  }),
+  field({
+    key: 'vmAccel', spec: 'vmAccel', type: 'text', env: 'KILN_VM_ACCEL',
+    help: 'accelerator of the build VM: auto (KVM if a test guest runs on it, else software emulation), kvm or tcg',
+    default: (): 'auto' | 'kvm' | 'tcg' => 'auto', parse: vmAccel, cache: 'none', examples: ['auto', 'tcg'],
   }),
   field({
     key: 'journalSizeMiB', spec: 'mkfsJournalSize', type: 'text', env: 'DIB_JOURNAL_SIZE',

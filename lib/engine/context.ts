@@ -1,8 +1,8 @@
-// The state one build carries through its steps: the plan (read-only), the paths, where events
+// The state one build carries through its steps: the resolved build (read-only), the paths, where events
 // and log lines go, the abort signals, and the stack of resources to release.
 import type { LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { exportedValues } from '../plan/environment.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
+import { exportedValues } from '../plan/hook-environment.js';
 import type { EventSink } from '../report/events.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';
 import { isRoot } from '../exec/run.js';
@@ -20,7 +20,7 @@ export interface BuildPaths {
 
 /** Everything a build step needs. */
 export interface BuildContext {
-  readonly plan: BuildPlan;
+  readonly plan: ResolvedBuild;
   readonly paths: BuildPaths;
   readonly log: LogSink;
   readonly emit: EventSink;

@@ -7,10 +7,10 @@ import type { LogSink } from '../log.js';
 import { installImageFile, linkImageFile, writeImageFile } from '../resources/root-files.js';
 
 /** Where the hooks live inside the image. */
-export const FIRST_BOOT_DIR = '/etc/first-boot.d';
+const FIRST_BOOT_DIR = '/etc/first-boot.d';
 
 /** The runner installed as /usr/local/sbin/kiln-first-boot. */
-export function firstBootRunner(): string {
+function firstBootRunner(): string {
   return `#!/bin/bash
 # Installed by kiln: runs the hooks in ${FIRST_BOOT_DIR} once, at the first boot, in the order
 # \`LC_ALL=C sort -n\` gives. Output goes to the console and /var/log/first-boot.d.log. A failing
@@ -37,7 +37,7 @@ exit 0
 }
 
 /** The systemd unit: once, after local filesystems and network, before getty and rc.local. */
-export const FIRST_BOOT_UNIT = `[Unit]
+const FIRST_BOOT_UNIT = `[Unit]
 Description=kiln first-boot hooks (${FIRST_BOOT_DIR})
 After=local-fs.target network.target systemd-networkd.service
 Wants=network.target

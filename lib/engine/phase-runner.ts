@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CommandFailedError, HookFailedError } from '../errors.js';
 import { run, SYSTEM_PATH, type RunResult } from '../exec/run.js';
 import type { Hook } from '../flavours/hooks.js';
-import { phase as phaseSpec, type PhaseSpec } from '../plan/phases.js';
+import { phase as phaseSpec, type PhaseSpec } from '../flavours/phases.js';
 import { isSecretVariable } from '../plan/print.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { chrootBaseEnv, chrootRun } from '../resources/chroot.js';
@@ -22,7 +22,7 @@ import { mkdir } from 'node:fs/promises';
 export const IN_TARGET = '/tmp/in_target.d';
 
 /** Values printed by hooks for the phase's outputs; the last printed value wins. */
-export function collectOutputs(spec: PhaseSpec, lines: readonly string[]): Record<string, string> {
+function collectOutputs(spec: PhaseSpec, lines: readonly string[]): Record<string, string> {
   const found: Record<string, string> = {};
   for (const line of lines) {
     const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());

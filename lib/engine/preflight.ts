@@ -4,9 +4,8 @@ import { KilnError } from '../errors.js';
 import { isRoot, run } from '../exec/run.js';
 import { systemPath } from '../exec/privileged.js';
 import type { LogSink } from '../log.js';
-import type { BuildPlan } from '../plan/build-plan.js';
-import { checkTools, requiredTools } from '../exec/tools.js';
-import { toolNeeds } from './tool-needs.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
+import { checkTools } from '../exec/host-tools.js';
 
 /** Fails early, with a hint, when kiln can neither be root nor use its sudo rules. */
 export async function checkPrivilege(log: LogSink): Promise<void> {
@@ -21,7 +20,7 @@ export async function checkPrivilege(log: LogSink): Promise<void> {
 }
 
 /** All checks, in order. */
-export async function preflight(plan: BuildPlan, log: LogSink): Promise<void> {
-  checkTools(requiredTools(toolNeeds(plan)));
+export async function preflight(plan: ResolvedBuild, log: LogSink): Promise<void> {
+  checkTools(plan.tools);
   await checkPrivilege(log);
 }

@@ -45,7 +45,7 @@ export const PRIVILEGED_PROGRAMS: Readonly<Record<string, { path: string; why: s
 };
 
 /** Folders searched for privileged programs: sudo matches absolute paths. */
-export const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** True if `program` is on kiln's list. */
 export function isPrivilegedProgram(program: string): boolean {

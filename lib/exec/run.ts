@@ -1,6 +1,7 @@
 // The one place where kiln starts external commands. Arguments are always argv arrays, the
 // environment is explicit, privilege is added here only (sudo -n for a non-root user), every
 // output line goes to the build log with a label, and the last lines are kept for the error.
+import { definedOnly } from '../environment.js';
 import { execa } from 'execa';
 import { CommandFailedError, InternalError, KilnError } from '../errors.js';
 import { isPrivilegedProgram, systemPath } from './privileged.js';
@@ -57,7 +58,7 @@ export function isRoot(): boolean {
 }
 
 /** The argv actually executed: sudo -n is prepended for privileged commands of a non-root user. */
-export function commandLine(argv: readonly string[], privileged: boolean, root = isRoot()): string[] {
+function commandLine(argv: readonly string[], privileged: boolean, root = isRoot()): string[] {
   if (argv.length === 0) throw new KilnError('internal error: empty command');
   if (!privileged || root) return [...argv];
   const [program, ...args] = argv as [string, ...string[]];
@@ -69,7 +70,7 @@ export function commandLine(argv: readonly string[], privileged: boolean, root =
 }
 
 /** Quotes an argv for display, so it can be pasted into a shell. */
-export function shellQuote(argv: readonly string[]): string {
+function shellQuote(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
@@ -162,11 +163,6 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   return outcome;
 }
 
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
-}
 
 /** Sends `signal` to a whole process group, ignoring groups that are already gone. */
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -37,7 +37,7 @@ export function compareHookNames(a: string, b: string): number {
 }
 
 /** Why a file in a phase folder does not run, or undefined if it does. */
-export function skipReason(entry: DirEntryInfo): string | undefined {
+function skipReason(entry: DirEntryInfo): string | undefined {
   if (!entry.isFile) return 'not a regular file';
   if (!HOOK_NAME.test(entry.name)) {
     return entry.name.includes('.') ? 'its name has a dot (hook names allow only 0-9 A-Z a-z _ -)' : 'its name has characters other than 0-9 A-Z a-z _ -';

@@ -4,7 +4,7 @@
 // and resolve.ts decide what the listings mean.
 import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PHASES } from '../plan/phases.js';
+import { PHASES } from './phases.js';
 import type { FoundFlavour } from './discover.js';
 import { CONTAINER_CONFIG_FILE } from './container-config.js';
 
@@ -48,7 +48,7 @@ export interface FlavourMetadata {
 }
 
 /** Parses a one-name-per-line list: whitespace trimmed, blank lines and `#` comments ignored. */
-export function parseNameList(text: string): string[] {
+function parseNameList(text: string): string[] {
   return text
     .split('\n')
     .map((line) => line.replace(/#.*$/, '').trim())
@@ -94,7 +94,7 @@ function isLink(path: string): boolean {
 }
 
 /** Describes one directory entry: file or link to file, and executable for its owner/us. */
-export function describeEntry(dir: string, name: string): DirEntryInfo {
+function describeEntry(dir: string, name: string): DirEntryInfo {
   const path = join(dir, name);
   let isFile = false;
   try {
@@ -115,7 +115,7 @@ export function describeEntry(dir: string, name: string): DirEntryInfo {
 }
 
 /** Lists a folder's entries, sorted by name; empty if the folder is absent. */
-export function listEntries(dir: string): DirEntryInfo[] {
+function listEntries(dir: string): DirEntryInfo[] {
   try {
     if (!statSync(dir).isDirectory()) return [];
   } catch {
@@ -143,7 +143,7 @@ const CACHE_DIR = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+-][A-Za-z0-9._+
 const RESERVED_IN_IMAGE = ['/', '/proc', '/sys', '/dev', '/tmp/in_target.d'];
 
 /** Why a `cache-mounts` line is refused, or undefined when it is fine (pure). */
-export function cacheMountProblem(line: string): string | undefined {
+function cacheMountProblem(line: string): string | undefined {
   const fields = line.split(/\s+/);
   if (fields.length !== 2) return `"${line}" must be two fields: a cache sub-folder and an absolute folder in the image`;
   const [cacheDir = '', imagePath = ''] = fields;

@@ -16,10 +16,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { PACKAGE_INSTALL_PHASES } from './phases.js';
 
-/** Phases package-installs can target (without `.d`). */
-export const PACKAGE_PHASES = ['pre-install', 'install', 'post-install'] as const;
-export type PackagePhase = (typeof PACKAGE_PHASES)[number];
+/** Phases package-installs can target (without `.d`): the chroot phases of the root. */
+const PACKAGE_PHASES = PACKAGE_INSTALL_PHASES;
 
 /** [package, flavour] pairs to install and to uninstall in one phase. */
 export interface PhasePackages {
@@ -27,8 +27,8 @@ export interface PhasePackages {
   uninstall: [string, string][];
 }
 
-/** [package, flavour] pairs per phase. */
-export type PackageInstallPlan = Record<PackagePhase, PhasePackages>;
+/** [package, flavour] pairs per phase (every one of PACKAGE_PHASES). */
+export type PackageInstallPlan = Record<string, PhasePackages>;
 
 /** One rule for one package, as written in the YAML (keys are checked by parsePackageInstalls). */
 export type PackageRule = Record<string, unknown>;
@@ -91,7 +91,7 @@ function rulePhase(rule: PackageRule): string {
 }
 
 /** Evaluates a `when` condition list (AND); an unset variable is an error, as in DIB. */
-export function whenHolds(when: unknown, env: Record<string, string>, where: string): boolean {
+function whenHolds(when: unknown, env: Record<string, string>, where: string): boolean {
   const conditions = Array.isArray(when) ? when : [when];
   return conditions.every((condition) => {
     const match = /^\s*(\w+)\s*(!=|=)\s*(.*?)\s*$/.exec(String(condition));
@@ -104,12 +104,12 @@ export function whenHolds(when: unknown, env: Record<string, string>, where: str
 }
 
 /** The install type of a flavour: DIB_INSTALLTYPE_<flavour> or DIB_DEFAULT_INSTALLTYPE, default `source`. */
-export function installTypeOf(flavour: string, env: Record<string, string>): string {
+function installTypeOf(flavour: string, env: Record<string, string>): string {
   return env[`DIB_INSTALLTYPE_${flavour.replace(/-/g, '_')}`] ?? env.DIB_DEFAULT_INSTALLTYPE ?? 'source';
 }
 
 /** True if the rule applies to this build; the filters run in DIB's order. */
-export function ruleApplies(rule: PackageRule, flavour: string, env: Record<string, string>, arch: string, where: string): boolean {
+function ruleApplies(rule: PackageRule, flavour: string, env: Record<string, string>, arch: string, where: string): boolean {
   const list = (v: unknown) => String(v).split(',').map((s) => s.trim());
   if ('installtype' in rule && String(rule.installtype) !== installTypeOf(flavour, env)) return false;
   if ('arch' in rule && !list(rule.arch).includes(arch)) return false;
@@ -121,7 +121,7 @@ export function ruleApplies(rule: PackageRule, flavour: string, env: Record<stri
 }
 
 /** Adds one applicable rule to a phase's lists with DIB's precedence (collect_data). */
-export function applyRule(lists: PhasePackages, pkg: string, flavour: string, rule: PackageRule): void {
+function applyRule(lists: PhasePackages, pkg: string, flavour: string, rule: PackageRule): void {
   const entry: [string, string] = [pkg, flavour];
   const removing = 'uninstall' in rule || 'build-only' in rule;
   if (!removing) {
@@ -142,7 +142,7 @@ export function applyRule(lists: PhasePackages, pkg: string, flavour: string, ru
 }
 
 function emptyPlan(): PackageInstallPlan {
-  return { 'pre-install': { install: [], uninstall: [] }, install: { install: [], uninstall: [] }, 'post-install': { install: [], uninstall: [] } };
+  return Object.fromEntries(PACKAGE_PHASES.map((phase) => [phase, { install: [], uninstall: [] }]));
 }
 
 /** Merges every flavour's packages, in order, into per-phase lists (pure). */
@@ -151,7 +151,7 @@ export function mergePackageInstalls(files: readonly FlavourPackages[], env: Rec
   for (const { flavour, file, packages } of files) {
     for (const [pkg, rules] of Object.entries(packages)) {
       for (const rule of rules) {
-        if (ruleApplies(rule, flavour, env, arch, file)) applyRule(plan[rulePhase(rule) as PackagePhase], pkg, flavour, rule);
+        if (ruleApplies(rule, flavour, env, arch, file)) applyRule(plan[rulePhase(rule)]!, pkg, flavour, rule);
       }
     }
   }
@@ -175,7 +175,7 @@ export function renderPackageInstallFiles(plan: PackageInstallPlan): Record<stri
   const files: Record<string, string> = {};
   for (const phase of PACKAGE_PHASES) {
     for (const kind of ['install', 'uninstall'] as const) {
-      files[`package-installs/${phase}.${kind}`] = plan[phase][kind].map(([pkg, flavour]) => `${pkg} ${flavour}\n`).join('');
+      files[`package-installs/${phase}.${kind}`] = (plan[phase]?.[kind] ?? []).map(([pkg, flavour]) => `${pkg} ${flavour}\n`).join('');
     }
   }
   return files;

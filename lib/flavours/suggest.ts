@@ -1,7 +1,7 @@
 // "Did you mean" suggestions for mistyped names.
 
 /** Edit distance between two strings (Levenshtein). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diagonal = row[0]!;

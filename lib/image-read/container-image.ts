@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { checkTools, requiredTools } from '../exec/tools.js';
+import { checkTools, requiredTools } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { ociPlatform } from '../outputs/oci-documents.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';
@@ -42,7 +42,7 @@ export async function containerSource(path: string, isTar: boolean, log: LogSink
 }
 
 /** skopeo's name of the image to copy: `TRANSPORT:PATH[:TAG]` (pure). */
-export function skopeoReference(source: ContainerSource, tag: string | undefined): string {
+function skopeoReference(source: ContainerSource, tag: string | undefined): string {
   return `${source.transport}:${source.path}${tag ? `:${tag}` : ''}`;
 }
 
@@ -58,7 +58,7 @@ export function skopeoCopyArgv(source: ContainerSource, tag: string | undefined,
 }
 
 /** Fails with the packages to install when skopeo or umoci is missing. */
-export function checkContainerTools(): void {
+function checkContainerTools(): void {
   checkTools(requiredTools({ tools: new Map([['skopeo', 'to read container images'], ['umoci', 'to unpack container images']]) }));
 }
 

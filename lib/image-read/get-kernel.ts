@@ -2,12 +2,13 @@
 // DIR/PREFIX-vmlinuz and DIR/PREFIX-initrd (world-readable, as DIB's did) for PXE boot. Each
 // filesystem of the image is mounted read-only in turn until one has a kernel in /boot (or at
 // its top, for a separate /boot partition); everything is released before returning.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { LogSink } from '../log.js';
 import { writeAtomically } from '../outputs/partial.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
+import { resolveInRoot } from '../resources/safe-path.js';
 import { selectKernel, type BootKernel } from '../ramdisk/kernel-select.js';
 import { copyReadable } from '../ramdisk/staging.js';
 import { mountVolume } from './mount-volume.js';
@@ -36,7 +37,7 @@ export interface ExtractedKernel {
 }
 
 /** Kernel files in a mounted volume: in boot/, or at the top when the volume is a /boot. */
-export function bootFolder(mountPoint: string): { dir: string; names: string[] } {
+function bootFolder(mountPoint: string): { dir: string; names: string[] } {
   for (const dir of [join(mountPoint, 'boot'), mountPoint]) {
     try {
       if (!statSync(dir).isDirectory()) continue;
@@ -47,6 +48,24 @@ export function bootFolder(mountPoint: string): { dir: string; names: string[] }
     }
   }
   return { dir: join(mountPoint, 'boot'), names: [] };
+}
+
+/**
+ * The host path of a file of the image, resolved inside the mounted volume (a link to
+ * /etc/shadow means the image's own /etc/shadow, never the host's); it must be a regular file.
+ */
+function fileInVolume(image: string, mountPoint: string, path: string): string {
+  const host = resolveInRoot(mountPoint, path);
+  let isFile = false;
+  try {
+    isFile = lstatSync(host).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (!isFile) {
+    throw new UsageError(`${image}: /${path} is not a regular file in the image (it leads to /${relative(mountPoint, host)})`, 'the kernel and initrd must be files inside the image; links may only point at files inside it');
+  }
+  return host;
 }
 
 /** Looks for a kernel in one volume; copies it out when found. */
@@ -60,8 +79,10 @@ async function tryVolume(request: GetKernelRequest, raw: string, volume: Volume)
   if (!found?.initrd) return found;
   const kernel = join(request.outDir, `${request.prefix}-vmlinuz`);
   const initrd = join(request.outDir, `${request.prefix}-initrd`);
-  await writeAtomically(kernel, (partial) => copyReadable(join(dir, found.kernel), partial, 0o644, request.log), { log: request.log });
-  await writeAtomically(initrd, (partial) => copyReadable(join(dir, found.initrd!), partial, 0o644, request.log), { log: request.log });
+  const kernelFile = fileInVolume(request.image, mountPoint, join(relative(mountPoint, dir), found.kernel));
+  const initrdFile = fileInVolume(request.image, mountPoint, join(relative(mountPoint, dir), found.initrd));
+  await writeAtomically(kernel, (partial) => copyReadable(kernelFile, partial, 0o644, request.log), { log: request.log });
+  await writeAtomically(initrd, (partial) => copyReadable(initrdFile, partial, 0o644, request.log), { log: request.log });
   return { version: found.version, kernel, initrd, volume: volume.label };
 }
 

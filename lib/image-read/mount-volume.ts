@@ -12,15 +12,20 @@ import { makeTempDir } from '../resources/temp-dir.js';
 import type { FilesystemType } from './detect.js';
 import type { Volume } from './open-image.js';
 
-/** Mount options that keep a filesystem exactly as it is (no journal or log replay; pure). */
+/**
+ * Mount options that keep a filesystem exactly as it is (no journal or log replay) and make its
+ * content inert on the host: images come from users, and a setuid binary or a device node in
+ * one must never work outside it (pure).
+ */
 export function readOnlyMountOptions(fstype: FilesystemType): string[] {
+  const inert = ['nosuid', 'nodev', 'noexec'];
   switch (fstype) {
     case 'ext4':
-      return ['ro', 'noload'];
+      return ['ro', ...inert, 'noload'];
     case 'xfs':
-      return ['ro', 'norecovery'];
+      return ['ro', ...inert, 'norecovery'];
     case 'btrfs':
-      return ['ro', 'rescue=nologreplay'];
+      return ['ro', ...inert, 'rescue=nologreplay'];
   }
 }
 
@@ -30,7 +35,7 @@ export function losetupArgv(file: string, offset: number, size: number): string[
 }
 
 /** Attaches a read-only loop device over part of `file`; its detach is registered first. */
-export async function attachReadOnly(stack: ResourceStack, file: string, offset: number, size: number, log: LogSink, signal?: AbortSignal): Promise<string> {
+async function attachReadOnly(stack: ResourceStack, file: string, offset: number, size: number, log: LogSink, signal?: AbortSignal): Promise<string> {
   // Devices someone else attached to the same file are not ours to detach.
   const before = new Set(loopDevicesOf(file));
   stack.defer(`detach the loop device over ${file} at ${offset}`, async () => {

@@ -10,7 +10,7 @@ import type { ResourceStack } from '../resources/disposable-stack.js';
 import { makeTempDir } from '../resources/temp-dir.js';
 import { detectImage, filesystemAt, HEAD_BYTES, type FilesystemType, type ImageKind } from './detect.js';
 import { candidatePartitions, readPartitions } from './partitions.js';
-import { checkQemuImg } from './tools.js';
+import { checkQemuImg } from './image-read-tools.js';
 
 /** A filesystem inside a raw image. */
 export interface Volume {
@@ -51,7 +51,7 @@ export async function readHead(file: string, offset = 0, length = HEAD_BYTES): P
 }
 
 /** Checks that `image` is a readable regular file; a UsageError says what is wrong. */
-export async function checkReadable(image: string): Promise<number> {
+async function checkReadable(image: string): Promise<number> {
   try {
     const s = await stat(image);
     if (!s.isFile()) throw new UsageError(`${image} is not a file`, 'give the path of a raw or qcow2 disk image');

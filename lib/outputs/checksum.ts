@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { LogSink } from '../log.js';
-import { writeAtomically } from './partial.js';
+import { currentOutput, writeAtomically } from './partial.js';
 
 /** Hex digests of one file. */
 export interface Digests {
@@ -14,7 +14,7 @@ export interface Digests {
 }
 
 /** The algorithms written, with their file suffix. */
-export const CHECKSUM_ALGORITHMS = ['sha256', 'md5'] as const;
+const CHECKSUM_ALGORITHMS = ['sha256', 'md5'] as const;
 
 /** One coreutils checksum line (pure): `<hex>  <name>`, escaped as coreutils does for `\` and newlines. */
 export function checksumLine(hex: string, name: string): string {
@@ -36,7 +36,7 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<Dige
 
 /** Writes `<path>.sha256` and `<path>.md5` (each appearing only when complete); returns the digests. */
 export async function writeChecksums(path: string, options: { signal?: AbortSignal; log?: LogSink } = {}): Promise<Digests> {
-  const digests = await hashFile(path, options.signal);
+  const digests = await hashFile(currentOutput(path), options.signal);
   for (const algorithm of CHECKSUM_ALGORITHMS) {
     const line = checksumLine(digests[algorithm], basename(path));
     await writeAtomically(`${path}.${algorithm}`, (partial) => writeFile(partial, line), { log: options.log });

@@ -14,11 +14,11 @@ import type { ImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './oci-documents.js';
 import { addDockerFiles, archiveLayout, writeLayout, type ImageMetadata } from './oci-layout.js';
 import { currentOutputOwner } from './owner.js';
-import { writeAtomically } from './partial.js';
+import { activeOutputSet, writeAtomically } from './partial.js';
 import { outputPath } from './registry.js';
 
 /** The container formats, in the order they are written. */
-export const CONTAINER_FORMATS = ['oci-archive', 'docker', 'oci'] as const;
+const CONTAINER_FORMATS = ['oci-archive', 'docker', 'oci'] as const;
 
 /** Whether a format is a container image. */
 export function isContainerFormat(format: string): boolean {
@@ -61,7 +61,9 @@ const LAYOUT_MEMBERS = ['blobs', 'index.json', 'oci-layout'];
 /** Writes every requested container format from one archive of the root. */
 export async function writeContainerOutputs(request: ContainerOutputRequest): Promise<void> {
   const formats = new Set(request.formats);
-  const staging = stagingPath(request.imageName);
+  // Inside the build's own staging folder when there is one (unique to the build).
+  const set = activeOutputSet();
+  const staging = set ? join(set.staging, '.container-work') : stagingPath(request.imageName);
   const { log, signal } = request;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
@@ -107,6 +109,8 @@ async function handOverFolder(dir: string): Promise<void> {
 /** Puts a finished folder at `path`, replacing an older one only once the new one is complete. */
 export async function installFolder(from: string, path: string): Promise<void> {
   await handOverFolder(from);
+  const set = activeOutputSet();
+  if (set?.holds(path)) return set.adopt(from, path);
   const old = join(dirname(path), `.${basename(path)}.kiln-old`);
   await rm(old, { recursive: true, force: true });
   if (existsSync(path)) await rename(path, old);

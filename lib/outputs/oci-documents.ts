@@ -32,7 +32,7 @@ export interface Platform {
 }
 
 /** PATH of processes in the container unless a flavour sets one (Docker's default). */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const PLATFORMS: Record<string, Omit<Platform, 'os'>> = {
   amd64: { architecture: 'amd64' },
@@ -50,7 +50,7 @@ export function ociPlatform(debianArch: string): Platform {
 }
 
 /** `sha256:<hex>` of some bytes. */
-export function sha256Digest(bytes: Buffer): string {
+function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 

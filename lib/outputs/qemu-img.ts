@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.js';
 
 /** Image formats made by `qemu-img convert`, with qemu's name for each. */
-export const QEMU_FORMATS: Readonly<Record<string, string>> = { qcow2: 'qcow2', vhd: 'vpc', vmdk: 'vmdk', vdi: 'vdi' };
+const QEMU_FORMATS: Readonly<Record<string, string>> = { qcow2: 'qcow2', vhd: 'vpc', vmdk: 'vmdk', vdi: 'vdi' };
 
 /** One conversion. */
 export interface QemuImgConversion {

@@ -4,7 +4,7 @@
 // mksquashfs run as root because the tree is root-owned.
 import { InternalError, KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { haveTool } from '../exec/tools.js';
+import { haveTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { mountsBelow } from '../resources/mount.js';
 import { outputFormat } from './registry.js';

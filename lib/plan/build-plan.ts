@@ -1,18 +1,19 @@
 // planBuild(): from a validated request and the flavours read from disk to the complete plan of
 // a build: which flavours, which hooks in which order, the environment with origins, the
-// outputs and every warning. Pure: everything it needs was read beforehand (plan/load.ts).
+// outputs and every warning. Pure: everything it needs was read beforehand (plan/load-flavours.ts).
+import { dirname } from 'node:path';
 import { optionVariables } from '../config/field-views.js';
-import type { BuildRequest } from '../config/request.js';
+import type { BuildRequest } from '../config/build-request.js';
 import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
 import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
 import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
-import { elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
+import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
-import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './environment.js';
-import { PHASES, type PhaseWhere } from './phases.js';
-import { planContainer, type ContainerPlan } from './container.js';
+import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './hook-environment.js';
+import { PHASES, type PhaseWhere } from '../flavours/phases.js';
+import { planContainer, type ContainerPlan } from './container-plan.js';
 
 /** A resolved flavour of the build. */
 export interface PlannedFlavour {
@@ -152,5 +153,7 @@ function kilnVariables(
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),
     kiln('ELEMENTS_PATH', elementsPathValue(searchPath)),
+    // The kiln that runs the build (kiln-builder installs it into the image).
+    kiln('KILN_HOME', dirname(builtInFlavoursDir())),
   ];
 }

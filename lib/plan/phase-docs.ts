@@ -1,5 +1,5 @@
 // The phase table as Markdown, for the README (a lint test keeps the README in step with it).
-import { PHASES, RAMDISK_EXTRAS } from './phases.js';
+import { PHASES, RAMDISK_EXTRAS } from '../flavours/phases.js';
 
 /** Markdown table of the phases, in run order. */
 export function phaseTableMarkdown(): string {

@@ -1,7 +1,9 @@
-// Renderings of a plan for --dry-run: a readable one for people and a JSON document that tools
-// and tests rely on. Pure.
-import type { BuildPlan } from './build-plan.js';
-import { containerLines } from './container.js';
+// Renderings of a resolved build for --dry-run: a readable one for people and a JSON document
+// that tools and tests rely on. Pure: everything shown was decided by resolveBuild().
+import { containerLines } from './container-plan.js';
+import { diskToText, table } from './print-disk.js';
+import type { ResolvedBuild } from './resolved-build.js';
+import { vmSummaryText } from './vm-summary.js';
 
 /** The stable JSON interface of `--dry-run --json`. */
 export interface PlanJson {
@@ -20,12 +22,13 @@ export function isSecretVariable(name: string): boolean {
 }
 
 /** A variable's value as plans show it. */
-export function shownValue(name: string, value: string): string {
+function shownValue(name: string, value: string): string {
   return isSecretVariable(name) ? '(hidden)' : value;
 }
 
-/** The plan as the JSON document of `--dry-run --json`. Extra sections may be added by callers. */
-export function planToJson(plan: BuildPlan, extra: Record<string, unknown> = {}): PlanJson {
+/** The resolved build as the JSON document of `--dry-run --json`. */
+function planToJson(plan: ResolvedBuild): PlanJson {
+  const { cache } = plan;
   return {
     flavours: plan.flavours.map(({ name, path }) => ({ name, path })),
     phases: plan.phases.map((p) => ({
@@ -38,19 +41,27 @@ export function planToJson(plan: BuildPlan, extra: Record<string, unknown> = {})
     outputs: plan.outputs,
     warnings: plan.warnings,
     ...(plan.container ? { container: plan.container } : {}),
-    ...extra,
+    disk: plan.disk ?? null,
+    cache: cache.decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, ...(d.resume ? { resumeAfter: d.resume.afterHook } : {}), reason: d.reason })),
+    outputKey: cache.outputKey ?? null,
+    outputsFromCache: cache.outputsFromCache,
+    ...(plan.request.filesystemImages ? { upToDate: cache.imagesUpToDate } : {}),
+    tools: plan.tools.map((t) => t.tool),
+    ...(plan.vm ? { vm: plan.vm } : {}),
   };
 }
 
-function table(rows: string[][], indent = '  '): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+/** Notes per phase: where its work comes from. */
+function phaseNotes(plan: ResolvedBuild): Map<string, string> {
+  if (plan.cache.imagesUpToDate) return new Map(plan.phases.map((p) => [p.name, 'skipped: the images are up to date']));
+  if (plan.cache.outputsFromCache) return new Map(plan.phases.map((p) => [p.name, 'skipped: nothing changed, the outputs come from the cache']));
+  return new Map(plan.cache.decisions.map((d) => [d.stage, d.reason]));
 }
 
-/** The plan as text for a person. `notes` adds lines per phase (e.g. cache status). */
-export function planToText(plan: BuildPlan, notes: Map<string, string> = new Map()): string {
+/** The resolved build as text for a person. */
+function planToText(plan: ResolvedBuild): string {
   const lines: string[] = [];
+  const notes = phaseNotes(plan);
   const kind = plan.request.kind === 'ramdisk' ? 'kernel + ramdisk' : plan.request.types.join(', ');
   lines.push(`kiln build plan: ${kind} for ${plan.request.arch}`, '');
   lines.push('Flavours (search path order decides which folder wins):');
@@ -61,18 +72,29 @@ export function planToText(plan: BuildPlan, notes: Map<string, string> = new Map
     lines.push(`  ${phase.dir} [${phase.where}]${phase.hooks.length ? '' : ' (no hooks)'}${note ? ` — ${note}` : ''}`);
     lines.push(...table(phase.hooks.map((h) => [h.name, h.flavour, h.path]), '      '));
   }
+  const packages = plan.cache.decisions.find((d) => d.stage === 'packages');
+  if (plan.request.packages.length && packages && !plan.cache.outputsFromCache) lines.push(`  -p packages (${plan.request.packages.join(' ')}) — ${packages.reason}`);
   if (plan.request.kind === 'ramdisk') {
     lines.push('', 'Ramdisk parts:');
     for (const part of [...plan.ramdisk.binaryDeps, ...plan.ramdisk.init]) lines.push(`  ${part.flavour}: ${part.path}`);
   }
+  if (plan.disk) lines.push('', ...diskToText(plan.disk));
   lines.push('', 'Environment:');
   lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(shownValue(v.name, v.value)), v.source])));
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
   if (plan.container) lines.push(...containerLines(plan.container));
+  if (plan.vm) lines.push(vmSummaryText(plan.vm));
+  if (plan.cache.imagesUpToDate) lines.push('', `Nothing to do: ${plan.request.filesystemImages!.metadataPath} lists images built from these same inputs, and they are all there.`);
+  else if (plan.cache.outputsFromCache) lines.push('', 'Nothing changed since a build with these inputs: its outputs are copied from the cache.');
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');
     for (const warning of plan.warnings) lines.push(`  ${warning}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The dry run's output: text, or the JSON document. */
+export function renderDryRun(plan: ResolvedBuild, json: boolean): string {
+  return json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToText(plan);
 }

@@ -3,14 +3,14 @@
 // compressed with zstd (all cores) or gzip. With the tree's times pinned, two builds of the
 // same tree give the same bytes.
 import { run } from '../exec/run.js';
-import { haveTool } from '../exec/tools.js';
+import { haveTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 
 /** Ramdisk compression. */
 export type RamdiskCompression = 'zstd' | 'gzip';
 
 /** zstd level: -19 packs a 60 MB tree about 10% smaller than the default -3 at a few seconds' cost. */
-export const ZSTD_LEVEL = 9;
+const ZSTD_LEVEL = 9;
 
 /** The cpio argv that reads NUL-separated names on stdin (pure). */
 export function cpioArgv(): string[] {

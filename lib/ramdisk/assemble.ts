@@ -5,13 +5,11 @@
 // NAME.initramfs, each under a temporary name first. The temporary folder is released however
 // this ends.
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { LogSink } from '../log.js';
-import { handOver } from '../outputs/owner.js';
-import { partialPath, removeOutputFile } from '../outputs/partial.js';
+import { currentOutput, writeAtomically } from '../outputs/partial.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { makeTempDir } from '../resources/temp-dir.js';
 import { compressFile, writeCpio, type RamdiskCompression } from './archive.js';
@@ -94,10 +92,10 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
     const entries = await listTree(tree);
     await pinTimes(tree, entries, build.epochSeconds ?? 0);
     await writeCpio(tree, entries, cpio, build.log, build.signal);
-    const { kernel, initramfs } = await writeOutputs(build, local, cpio, contents.kernelFile);
+    const { kernel, initramfs } = await writeOutputs(build, cpio, contents.kernelFile);
     return {
-      kernel: { path: kernel, bytes: statSync(kernel).size, version: contents.version },
-      initramfs: { path: initramfs, bytes: statSync(initramfs).size, uncompressedBytes: statSync(cpio).size },
+      kernel: { path: kernel, bytes: statSync(currentOutput(kernel)).size, version: contents.version },
+      initramfs: { path: initramfs, bytes: statSync(currentOutput(initramfs)).size, uncompressedBytes: statSync(cpio).size },
       contents: { ...counts, programs: contents.programs.length },
       warnings: contents.warnings,
     };
@@ -107,25 +105,16 @@ export async function buildRamdisk(build: RamdiskBuild): Promise<RamdiskResult> 
 }
 
 /**
- * Writes both outputs under temporary names, then renames both: a failure never leaves a new
- * kernel beside an old initramfs (or the other way round).
+ * Writes both outputs through the build's output set: they appear together when the build has
+ * succeeded, so a failure never leaves a new kernel beside an old initramfs (or the other way round).
  */
-async function writeOutputs(build: RamdiskBuild, local: ResourceStack, cpio: string, kernelFile: string): Promise<{ kernel: string; initramfs: string }> {
+async function writeOutputs(build: RamdiskBuild, cpio: string, kernelFile: string): Promise<{ kernel: string; initramfs: string }> {
   const initramfs = `${build.outputPrefix}.initramfs`;
   const kernel = `${build.outputPrefix}.kernel`;
-  await mkdir(dirname(initramfs), { recursive: true });
-  for (const path of [initramfs, kernel]) {
-    await removeOutputFile(partialPath(path), build.log);
-    local.defer(`remove ${partialPath(path)}`, () => removeOutputFile(partialPath(path), build.log));
-  }
-  await compressFile(build.compression, cpio, partialPath(initramfs), build.log, build.signal);
+  await writeAtomically(initramfs, (partial) => compressFile(build.compression, cpio, partial, build.log, build.signal), { log: build.log });
   // Debian's vmlinuz may be readable by root only.
-  await copyReadable(join(build.rootDir, kernelFile), partialPath(kernel), 0o644, build.log);
+  await writeAtomically(kernel, (partial) => copyReadable(join(build.rootDir, kernelFile), partial, 0o644, build.log), { log: build.log });
   build.signal?.throwIfAborted();
-  for (const path of [kernel, initramfs]) {
-    await handOver(partialPath(path), false, build.log);
-    await rename(partialPath(path), path);
-  }
   return { kernel, initramfs };
 }
 
@@ -153,9 +142,16 @@ function planContents(view: RootView, build: RamdiskBuild): RamdiskContents {
     ...closure.missing.map((m) => `${m.object} needs ${m.library}, which the image root does not have; it may not run in the ramdisk`),
   ];
   return {
-    version: kernel.version, kernelFile: posix.join('/boot', kernel.kernel), modulesDir: modulesDir.path,
+    version: kernel.version, kernelFile: kernelInRoot(view, posix.join(boot!.path, kernel.kernel)), modulesDir: modulesDir.path,
     programs, closure, modules, init: assembleInit(fragments), warnings,
   };
+}
+
+/** The kernel's path in the root with every link resolved inside it: it must be a file of the image. */
+function kernelInRoot(view: RootView, path: string): string {
+  const found = resolveInRoot(view, path);
+  if (found?.stat.kind !== 'file') throw new ConfigError(`the image's kernel ${path} is not a regular file inside the image`, undefined, 'the kernel must be a file of the image; links may only point at files inside it');
+  return found.path;
 }
 
 /** `init.d/50-x` for a fragment in a folder, `init` for the single-file form (for messages). */

@@ -33,7 +33,7 @@ export function parseBinaryDeps(text: string): string[] {
 }
 
 /** Paths inside the root an entry stands for; empty when it is not there. */
-export function resolveEntry(view: RootView, entry: string): string[] {
+function resolveEntry(view: RootView, entry: string): string[] {
   if (!entry.startsWith('/')) {
     const program = findProgram(view, entry);
     return program ? [program] : [];

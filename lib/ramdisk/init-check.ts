@@ -3,11 +3,11 @@
 // parses what the ramdisk will run; without it on the host, bash -n is the next best parser.
 import { ConfigError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { findTool } from '../exec/tools.js';
+import { findTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 
 /** The argv that checks the syntax of `file` (pure apart from looking for busybox). */
-export function syntaxCheckArgv(file: string, busybox = findTool('busybox')): string[] {
+function syntaxCheckArgv(file: string, busybox = findTool('busybox')): string[] {
   return busybox ? [busybox, 'sh', '-n', file] : ['bash', '-n', file];
 }
 

@@ -14,14 +14,6 @@ export interface InitFragment {
   text: string;
 }
 
-/** Kernel command line words the base understands (documented in flavours/ramdisk/README.md). */
-export const INIT_PARAMETERS = {
-  end: 'kiln.end=shell|poweroff|reboot: what to do when the fragments are done (overrides them)',
-  onFailure: 'kiln.on-failure=shell|poweroff|reboot: what to do when a fragment failed (default shell)',
-  modules: 'kiln.modules=a,b,c: extra modules to load at start',
-  network: 'kiln.network=off: kiln_network_up does nothing',
-} as const;
-
 /** The udhcpc event script: applies a DHCP lease with busybox ip (the ramdisk has no ifupdown). */
 export const UDHCPC_SCRIPT = `#!/bin/sh
 # udhcpc event script of kiln's ramdisk (busybox udhcpc sets interface, ip, mask, router, dns, domain).

@@ -41,13 +41,13 @@ export function compareVersions(a: string, b: string): number {
 const KERNEL_NAME = /^vmlinu[xz]-(.+)$/;
 
 /** The initrd of `version` among `names`, if any. */
-export function initrdFor(names: readonly string[], version: string): string | undefined {
+function initrdFor(names: readonly string[], version: string): string | undefined {
   const candidates = [`initrd.img-${version}`, `initramfs-${version}.img`, `initrd-${version}.img`, `initrd-${version}`, `initramfs-${version}`];
   return candidates.find((c) => names.includes(c));
 }
 
 /** Kernel versions in `names` (file names in /boot), newest first, preferred kinds first. */
-export function kernelVersions(names: readonly string[]): { version: string; kernel: string }[] {
+function kernelVersions(names: readonly string[]): { version: string; kernel: string }[] {
   const kernels = names
     .map((name) => ({ name, match: KERNEL_NAME.exec(name) }))
     .filter((k): k is { name: string; match: RegExpExecArray } => k.match !== null && !k.name.endsWith('.old'))

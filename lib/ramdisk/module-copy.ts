@@ -33,7 +33,7 @@ export function readModuleIndex(view: RootView, modulesDir: string): ModuleIndex
 }
 
 /** Where a module lands in the tree: same folder, without a compression suffix (pure). */
-export function uncompressedName(path: string): string {
+function uncompressedName(path: string): string {
   return path.replace(/\.ko\.(xz|zst|gz)$/, '.ko');
 }
 

@@ -31,7 +31,7 @@ export function defaultModuleRequests(): ModuleRequest[] {
 }
 
 /** The `ramdisk-modules` file and `ramdisk-modules.d/*` files of a flavour, in hook order. */
-export function moduleListFiles(flavourPath: string): string[] {
+function moduleListFiles(flavourPath: string): string[] {
   const files: string[] = [];
   const single = join(flavourPath, 'ramdisk-modules');
   if (existsSync(single) && statSync(single).isFile()) files.push(single);

@@ -14,7 +14,7 @@ import { imageEntryExists, isImageSymlink, makeImageDir, makeRootDir, moveImageF
 const POLICY_RC_D = '#!/bin/sh\n# Written by kiln while the image is built: no service may start in the chroot.\nexit 101\n';
 
 /** Mounts /proc, /sys (read-only), /dev and a private /dev/pts into `root` (a real path). */
-export async function mountKernelFilesystems(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+async function mountKernelFilesystems(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
   const tree: ImageTree = { root, log };
   const [proc, sys, dev] = [await makeImageDir(tree, 'proc'), await makeImageDir(tree, 'sys'), await makeImageDir(tree, 'dev')];
   // Registered first so it runs last: whatever a hook mounted below the root is released, but
@@ -57,7 +57,7 @@ async function swapImageFile(stack: ResourceStack, tree: ImageTree, path: string
 }
 
 /** Puts the host's resolv.conf in the image for the build; the image's own comes back after. */
-export async function swapResolvConf(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+async function swapResolvConf(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
   // resolv.conf.ORIG is DIB's name, which elements rely on.
   await swapImageFile(stack, { root, log }, 'etc/resolv.conf', hostResolvConf(), 0o644, '.ORIG');
 }
@@ -71,7 +71,7 @@ function hostResolvConf(): string {
 }
 
 /** Writes a policy-rc.d that forbids starting services, keeping any the image had. */
-export async function blockServices(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
+async function blockServices(stack: ResourceStack, root: string, log?: LogSink): Promise<void> {
   await swapImageFile(stack, { root, log }, 'usr/sbin/policy-rc.d', POLICY_RC_D, 0o755, '.kiln-orig');
 }
 
@@ -90,7 +90,7 @@ export function findProcesses(matches: (pid: string) => boolean): number[] {
 }
 
 /** PIDs of processes whose root directory is `root` or below it. */
-export function processesInside(root: string): number[] {
+function processesInside(root: string): number[] {
   return findProcesses((pid) => isAtOrBelow(readlinkSync(`/proc/${pid}/root`), root));
 }
 
@@ -108,7 +108,7 @@ export async function stopProcesses(find: () => number[], where: string, log?: L
 }
 
 /** Stops processes still running inside `root`. */
-export async function killProcessesInside(root: string, log?: LogSink): Promise<void> {
+async function killProcessesInside(root: string, log?: LogSink): Promise<void> {
   await stopProcesses(() => processesInside(root), `in ${root}`, log);
 }
 

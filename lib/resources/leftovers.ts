@@ -11,7 +11,7 @@ import { findProcesses, stopProcesses } from './chroot.js';
 import { detachLoop, loopBackingFile, loopDevicesWhere } from './loop-device.js';
 import { mountsBelow, mountTable, unmount } from './mount.js';
 import { isAtOrBelow, resolveHostPath } from './safe-path.js';
-import { removePartitionDevices } from '../block-device/partition-devices.js';
+import { removePartitionDevices } from './partition-devices.js';
 import { removeTree } from './remove-tree.js';
 import { parseTempName, type KilnTempName } from './temp-dir.js';
 

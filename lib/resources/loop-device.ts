@@ -66,7 +66,7 @@ export async function attachLoop(stack: ResourceStack, file: string, options: Lo
 }
 
 /** Detaches every loop device backed by `file`. */
-export async function detachLoopsOf(file: string, log?: LogSink): Promise<void> {
+async function detachLoopsOf(file: string, log?: LogSink): Promise<void> {
   for (const device of loopDevicesOf(file)) await detachLoop(device, file, log);
 }
 

@@ -3,12 +3,11 @@
 // paths), nothing is removed while anything below is still mounted, and the removal itself
 // (`rm --one-file-system`) does not descend into another filesystem. Node's own recursive rm
 // follows mount points, so kiln never uses it on a tree that was ever mounted into.
-import { lstatSync } from 'node:fs';
 import { KilnError } from '../errors.js';
 import { isRoot, run } from '../exec/run.js';
 import { nullLog, type LogSink } from '../log.js';
 import { mountsBelow } from './mount.js';
-import { resolveParent } from './safe-path.js';
+import { lexists, resolveParent } from './safe-path.js';
 
 /** Something is still mounted below a tree kiln was about to remove. */
 export class StillMountedError extends KilnError {
@@ -26,23 +25,14 @@ export class StillMountedError extends KilnError {
  */
 export async function removeTree(path: string, log?: LogSink): Promise<void> {
   const real = resolveParent(path);
-  if (!exists(real)) return;
+  if (!lexists(real)) return;
   const mounted = mountsBelow(real);
   if (mounted.length) throw new StillMountedError(real, mounted);
   const argv = ['rm', '-r', '-f', '--one-file-system', '--', real];
   if (!isRoot()) {
     // Most trees are the user's own: try without sudo first, quietly.
     const own = await run(argv, { log: nullLog, allowFailure: true });
-    if (own.exitCode === 0 && !exists(real)) return;
+    if (own.exitCode === 0 && !lexists(real)) return;
   }
   await run(argv, { privileged: true, log, what: `removing ${real}` });
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

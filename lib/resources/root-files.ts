@@ -9,7 +9,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isRoot, run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
-import { resolveInRoot } from './safe-path.js';
+import { lexists, resolveInRoot } from './safe-path.js';
 
 /** An image tree and where its file operations log. */
 export interface ImageTree {
@@ -104,13 +104,4 @@ export async function makeRootDir(path: string, log?: LogSink): Promise<void> {
     return;
   }
   await run(['mkdir', '-p', '--', path], { privileged: true, log });
-}
-
-function lexists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

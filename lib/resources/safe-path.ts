@@ -119,3 +119,13 @@ export function assertNoSymlinks(path: string, what: string): void {
     throw new UnsafePathError(`refusing to ${what} ${path}: the path goes through a symlink (to ${real})`, 'this is a bug in kiln or a hostile image: kiln resolves every path before it mounts or writes');
   }
 }
+
+/** True if anything (a file, a folder, even a dangling link) is at `path`. */
+export function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

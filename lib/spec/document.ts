@@ -15,7 +15,7 @@ export interface SpecDocument {
 }
 
 /** True when the text is meant as JSON (its first character opens an object or a list). */
-export function looksLikeJson(text: string): boolean {
+function looksLikeJson(text: string): boolean {
   return /^\s*[[{]/.test(text);
 }
 

@@ -23,10 +23,10 @@ export interface FuelDocument {
 }
 
 /** Flavours of a Fuel build: Debian with a kernel and GRUB, ready to be provisioned. */
-export const FUEL_FLAVOURS = ['debian', 'bootloader'];
+const FUEL_FLAVOURS = ['debian', 'bootloader'];
 
 /** Keys only Fuel's dialect has: a document with one of them is read as Fuel's. */
-export const FUEL_ONLY_KEYS = ['image_data', 'codename'];
+const FUEL_ONLY_KEYS = ['image_data', 'codename'];
 
 /** True when a document is in Fuel's dialect. */
 export function isFuelDocument(value: unknown): boolean {
@@ -34,7 +34,7 @@ export function isFuelDocument(value: unknown): boolean {
 }
 
 /** The file name an image gets: the basename of its uri's path. */
-export function imageFileName(uri: string): string {
+function imageFileName(uri: string): string {
   return posix.basename(new URL(uri).pathname);
 }
 

@@ -3,7 +3,7 @@
 // what the command line would have given: flavours, option values, and the variables and
 // flavours that repositories, proxies and passwords need. Pure.
 import { posix } from 'node:path';
-import type { BuildKind } from '../config/request.js';
+import type { BuildKind } from '../config/build-request.js';
 import { OPTION_ENV_NAMES } from '../config/field-views.js';
 import { outputFormat } from '../outputs/registry.js';
 import { specOptionValues } from './options.js';
@@ -171,7 +171,7 @@ export function kilnSpecToBuild(spec: KilnSpec): SpecBuild {
 }
 
 /** One repository as a sources.list line: `deb [trusted=yes] URI SUITE COMPONENTS`. */
-export function sourcesLine(repo: RepoSpec): string {
+function sourcesLine(repo: RepoSpec): string {
   return ['deb', repo.uri, repo.suite, repo.section].filter((part) => part !== '').join(' ');
 }
 
@@ -180,7 +180,7 @@ export function sourcesLine(repo: RepoSpec): string {
  * (fields never hold "|": the schema keeps them to names, URLs and words); and the debian
  * flavour's bootstrap mirror, the first repository, in diskimage-builder's DIB_APT_SOURCES_CONF.
  */
-export function aptVariables(repos: readonly RepoSpec[]): Record<string, string> {
+function aptVariables(repos: readonly RepoSpec[]): Record<string, string> {
   const first = repos[0]!;
   return {
     DIB_APT_SOURCES_CONF: `${first.name}:${sourcesLine(first)}`,
@@ -189,7 +189,7 @@ export function aptVariables(repos: readonly RepoSpec[]): Record<string, string>
 }
 
 /** Proxy variables for hooks and host tools; direct hosts in no_proxy and KILN_APT_DIRECT_HOSTS. */
-export function proxyVariables(proxies: ProxySpec): Record<string, string> {
+function proxyVariables(proxies: ProxySpec): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const protocol of ['http', 'https', 'ftp'] as const) {
     const url = proxies[protocol];

@@ -4,8 +4,8 @@
 // checked by the fields' own parse, every one at once, each problem at its JSON path. Pure.
 import type { AnyField } from '../config/field-spec.js';
 import { FIELDS } from '../config/fields.js';
-import { fieldApplies, fieldBySpecKey } from '../config/options.js';
-import type { BuildKind } from '../config/request.js';
+import { fieldApplies, fieldBySpecKey } from '../config/parse-options.js';
+import type { BuildKind } from '../config/build-request.js';
 import { ARCHES } from '../config/values.js';
 import { KilnError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../outputs/registry.js';

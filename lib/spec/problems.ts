@@ -31,7 +31,7 @@ export function formatPath(path: readonly PathStep[]): string {
 }
 
 /** One problem as the line kiln prints. */
-export function formatProblem(problem: SpecProblem): string {
+function formatProblem(problem: SpecProblem): string {
   const line = problem.line === undefined ? '' : ` (line ${problem.line})`;
   return `${formatPath(problem.path)}${line}: ${problem.message}`;
 }

@@ -1,13 +1,13 @@
 // A loaded spec becomes the same BuildRequest the command line makes: its options go through the
-// option table like command-line values (config/options.ts buildRequest), its variables are added
+// option table like command-line values (config/parse-options.ts buildRequest), its variables are added
 // with the spec named as their origin, and per-mount-point images get absolute paths. When a
 // command line is given as well (`disk-image-create --spec FILE ...`), every option it sets wins
 // over the spec (the table's precedence), and the plan lists each such override.
 import { isAbsolute, resolve } from 'node:path';
 import { flagName, type AnyField } from '../config/field-spec.js';
 import { FIELDS } from '../config/fields.js';
-import { buildRequest, type CliValues } from '../config/options.js';
-import type { BuildKind, BuildRequest } from '../config/request.js';
+import { buildRequest, type CliValues } from '../config/parse-options.js';
+import type { BuildKind, BuildRequest } from '../config/build-request.js';
 import { UsageError } from '../errors.js';
 import type { LoadedSpec } from './load.js';
 
@@ -24,7 +24,7 @@ function shown(value: unknown): string {
 }
 
 /** The plan's notes for every option and the flavours the command line takes over from the spec. */
-export function overrideNotes(loaded: LoadedSpec, cli: CommandLineOverrides): string[] {
+function overrideNotes(loaded: LoadedSpec, cli: CommandLineOverrides): string[] {
   const notes: string[] = [];
   for (const f of FIELDS as readonly AnyField[]) {
     const ours = cli.values[f.key as keyof CliValues];

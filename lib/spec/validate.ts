@@ -49,7 +49,7 @@ function dropMissingWithSuggestion(problems: SpecProblem[]): SpecProblem[] {
 }
 
 /** Decodes a JSON pointer into path steps (array positions as numbers). */
-export function pointerToPath(pointer: string, root: unknown): PathStep[] {
+function pointerToPath(pointer: string, root: unknown): PathStep[] {
   if (!pointer) return [];
   const steps: PathStep[] = [];
   let node = root;

@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
 
 /** Bytes per read. */
-export const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
 /** Zero detection granularity: a block of zeros is skipped when the device reads zeros there. */
 export const BLOCK = 64 * 1024;
 
@@ -40,7 +40,7 @@ export interface CopyRequest {
 }
 
 /** True when the buffer holds only zero bytes. */
-export function isZero(buffer: Buffer, zeros: Buffer): boolean {
+function isZero(buffer: Buffer, zeros: Buffer): boolean {
   return buffer.length <= zeros.length && buffer.equals(zeros.subarray(0, buffer.length));
 }
 
@@ -50,7 +50,7 @@ function ioError(what: string, offset: number, path: string, cause: unknown): Ki
 }
 
 /** Fills `buffer` from `offset` of `file`; anything less is an error, never padding. */
-export async function readFully(file: FileHandle, buffer: Buffer, offset: number, path: string): Promise<void> {
+async function readFully(file: FileHandle, buffer: Buffer, offset: number, path: string): Promise<void> {
   let filled = 0;
   while (filled < buffer.length) {
     let bytes: number;

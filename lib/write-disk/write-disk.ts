@@ -5,9 +5,9 @@
 // asked, and ask the kernel to read the new table. Temp files are released however it ends.
 import { constants, readSync, openSync, closeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { DeviceRefusedError, KilnError, UsageError } from '../errors.js';
+import { DeviceRefusedError, InterruptedError, KilnError, UsageError } from '../errors.js';
 import { isRoot, run } from '../exec/run.js';
-import { checkTools, requiredTools } from '../exec/tools.js';
+import { checkTools, requiredTools } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { askConfirmation, confirmationText } from './confirm.js';
@@ -120,7 +120,10 @@ export async function writeDisk(request: WriteDiskRequest): Promise<WriteDiskRes
   if (device.logicalBlockSize !== 512 && isPartitioned(raw)) {
     throw new DeviceRefusedError(device.path, refusals(device, { mounts: [], swaps: [], signatures: [] }, { virtualSize: image.virtualSize, partitioned: true }));
   }
-  const { sha256, skipped } = await writeAndVerify(request, device, image, raw, target);
+  const { sha256, skipped } = await writeAndVerify(request, device, image, raw, target).catch((error: unknown) => {
+    if (!(error instanceof InterruptedError)) throw error;
+    throw new KilnError(`interrupted by ${error.signal} while writing ${device.path}: it holds part of the image now`, { exitCode: error.exitCode, hint: 'write it again before using it' });
+  });
   request.onStep?.(`verified: ${device.path} holds the image (sha256 ${sha256})`);
   await target.close();
   const relocatedGpt = device.size > image.virtualSize && (await relocateBackupGpt(device.path, request.log));

@@ -3,9 +3,10 @@
 // resolved): every build of a test works and writes there, and several test runs with their own
 // TMPDIR can share one machine without seeing each other's builds.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 /** What a build could leak. */
 export interface HostState {
@@ -60,4 +61,23 @@ export function start(command: string, args: string[], env: Record<string, strin
 /** Runs a kiln command to completion. */
 export function kiln(command: string, args: string[], env: Record<string, string> = {}, cwd = repo): Promise<Ran> {
   return start(command, args, env, cwd).done;
+}
+
+/** A fresh folder under TMPDIR for each test of the calling suite, removed after it, with a
+ * check that the test left no mount, loop device or kiln temp folder behind. */
+export function leakCheckedFolder(prefix: string): { readonly path: string } {
+  const folder = { path: '' };
+  let before: HostState;
+  beforeEach(() => {
+    folder.path = mkdtempSync(join(tmpdir(), prefix));
+    before = hostState();
+  });
+  afterEach(() => {
+    try {
+      expect(hostState()).toEqual(before);
+    } finally {
+      rmSync(folder.path, { recursive: true, force: true });
+    }
+  });
+  return folder;
 }

@@ -18,8 +18,9 @@ export function treeManifest(root: string, options: { skipDirTimes?: boolean } =
     const fields = type === 'd' && options.skipDirTimes ? rest.slice(0, -1) : rest;
     return [path, type, ...fields, devices.get(path) ?? '', sums.get(path) ?? ''].join('\t');
   });
-  // -P: do not follow symlinks; security.*, system.posix_acl_* and user.* included.
-  const xattrs = run(['getfattr', '--recursive', '--physical', '--dump', '--match=-', '--encoding=hex', '.'], root)
+  // -h, -P: a symlink's own attributes, never its target's (image symlinks point into the image);
+  // security.*, system.posix_acl_* and user.* included.
+  const xattrs = run(['getfattr', '--no-dereference', '--recursive', '--physical', '--dump', '--match=-', '--encoding=hex', '.'], root)
     .split('\n\n').map((block) => block.trim()).filter(Boolean).sort();
   return [...lines.sort(), ...xattrs];
 }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOOK_NAME } from '../../lib/flavours/hooks.js';
-import { PHASES } from '../../lib/plan/phases.js';
+import { PHASES } from '../../lib/flavours/phases.js';
 
 const root = join(import.meta.dirname, '../../flavours');
 const flavours = readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory()).sort();

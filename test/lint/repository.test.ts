@@ -9,7 +9,7 @@ const top = join(import.meta.dirname, '../..');
 const readme = readFileSync(join(top, 'README.md'), 'utf8');
 
 describe('README', () => {
-  it('shows the phase table generated from lib/plan/phases.ts', () => {
+  it('shows the phase table generated from lib/flavours/phases.ts', () => {
     const block = /<!-- phases:begin -->\n([\s\S]*?)\n<!-- phases:end -->/.exec(readme);
     expect(block?.[1]).toBe(phaseTableMarkdown());
   });

@@ -78,7 +78,7 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('%s in the middle of a chroot hook stops the build and cleans up', async (signal, code) => {
-    const { child, done } = await startUntilHookSleeps(args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
+    const { child, done } = await startUntilHookSleeps(out, args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
     child.kill(signal);
     const result = await done;
     expect(result.code).toBe(code);
@@ -88,7 +88,7 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
 
   it('a second Ctrl-C kills the hook at once and still cleans up', async () => {
     writeFileSync(join(out, 'trap'), '');
-    const { child, done } = await startUntilHookSleeps(args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping', KILN_PROBE_IGNORE_TERM: '1' }));
+    const { child, done } = await startUntilHookSleeps(out, args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping', KILN_PROBE_IGNORE_TERM: '1' }));
     child.kill('SIGINT');
     await sleep(500);
     child.kill('SIGINT');
@@ -135,7 +135,7 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
   });
 
   it('SIGINT while the image is attached (in finalise.d) releases everything', async () => {
-    const { child, done } = await startUntilHookSleeps(args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
+    const { child, done } = await startUntilHookSleeps(out, args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
     child.kill('SIGINT');
     const result = await done;
     expect(result.code).toBe(130);
@@ -143,7 +143,7 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
   });
 
   it('a build killed outright (SIGKILL) while the image is attached is cleared by the next kiln command', async () => {
-    const { child, done } = await startUntilHookSleeps(args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
+    const { child, done } = await startUntilHookSleeps(out, args(), { KILN_PROBE_SLEEP: 'finalise', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' });
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     // Nothing could run its releases: the work folder, its mounts, the disk's loop device and the
@@ -153,13 +153,13 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
     expect(work).toEqual([expect.stringMatching(new RegExp(`^kiln-build\\.${child.pid}\\.`))]);
     expect(left.mounts.filter((m) => m.includes(work[0]!)).length).toBeGreaterThan(3);
     expect(left.loops.length).toBeGreaterThan(before.loops.length);
-    expect(findSleepingHook()).toBe(true);
+    expect(findSleepingHook(out)).toBe(true);
 
     const next = await kiln('disk-image-create', args(), {});
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toContain(`cleared ${join(tmpdir(), work[0]!)}, left by kiln process ${child.pid}`);
     expect(next.stderr).toMatch(/\d+ process(es)? stopped, \d+ mounts, 1 loop device\)/);
-    expect(findSleepingHook()).toBe(false);
+    expect(findSleepingHook(out)).toBe(false);
   });
 
   it('a bad block-device config is one clear line, before anything is built', async () => {
@@ -172,19 +172,21 @@ describe.skipIf(!isRoot)('disk images on fake-os (root)', () => {
 });
 
 /** Starts a build and waits until the probe's hook sleeps in it. */
-async function startUntilHookSleeps(args: string[], env: Record<string, string>): Promise<ReturnType<typeof start>> {
+async function startUntilHookSleeps(out: string, args: string[], env: Record<string, string>): Promise<ReturnType<typeof start>> {
   const started = start('disk-image-create', args, env);
   const deadline = Date.now() + 60_000;
-  while (!findSleepingHook() && Date.now() < deadline) await sleep(100);
-  expect(findSleepingHook()).toBe(true);
+  while (!findSleepingHook(out) && Date.now() < deadline) await sleep(100);
+  expect(findSleepingHook(out)).toBe(true);
   return started;
 }
 
-/** True once the probe's `sleep 300` runs (in the chroot or on the host). */
-function findSleepingHook(): boolean {
+/** True once the probe's `sleep 300` of the build writing into `out` runs (in the chroot or on
+ * the host); other test runs on the same machine have their own sleeping hooks. */
+function findSleepingHook(out: string): boolean {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000300\u0000') return true;
+      const ours = readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`IMAGE_NAME=${out}/`);
+      if (ours && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000300\u0000') return true;
     } catch {
       // gone
     }

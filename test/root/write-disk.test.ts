@@ -4,14 +4,16 @@
 // written where it does not; --sparse on a device that does not read zeros fails verification.
 // Refused with exit 2 and not a byte written: a mounted device, a device with a mounted
 // partition, a swap device, a partition, a device too small. A truncated qcow2, a raw image
-// whose .sha256 disagrees, and an unanswered question fail before writing. Nothing is left behind.
+// whose .sha256 disagrees, and an unanswered question fail before writing. Ctrl-C while writing
+// stops at once, says the device holds part of the image, and removes the conversion. Nothing is
+// left behind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bin, hostState, isRoot, kiln, type HostState } from '../helpers/host.js';
+import { bin, hostState, isRoot, kiln, start, type HostState } from '../helpers/host.js';
 
 const MiB = 1024 * 1024;
 const sh = (script: string, cwd: string): string => execFileSync('bash', ['-euc', script], { cwd }).toString();
@@ -155,5 +157,28 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     const declined = spawnSync(bin('kiln-write-disk'), [join(dir, 'disk.qcow2'), target.dev], { input: 'no\n', encoding: 'utf8', env: { ...process.env, TMPDIR: dir } });
     expect(declined.status).toBe(1);
     expect(sha256(target.file)).toBe(before);
+  });
+
+  it('stops on Ctrl-C while writing, says the device is incomplete and removes its temp files', async () => {
+    // Random data neither compresses nor skips: the copy takes long enough to be interrupted.
+    sh('head -c 192M /dev/urandom > big.raw && qemu-img convert -f raw -O qcow2 big.raw big.qcow2 && rm big.raw', dir);
+    const target = device('interrupted', 200, 'zeros');
+    const temps = join(dir, 'tmp');
+    sh(`mkdir -p ${temps}`, dir);
+    const run = start('kiln-write-disk', ['--yes', join(dir, 'big.qcow2'), target.dev], { TMPDIR: temps });
+    await new Promise<void>((resolve) => {
+      const check = (chunk: Buffer): void => {
+        if (/writing \d/.test(chunk.toString())) {
+          run.child.stderr!.off('data', check);
+          run.child.kill('SIGINT');
+          resolve();
+        }
+      };
+      run.child.stderr!.on('data', check);
+    });
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(new RegExp(`interrupted by SIGINT while writing ${target.dev}: it holds part of the image now`));
+    expect(readdirSync(temps)).toEqual([]);
   });
 });

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainKeys, type StageInputs } from '../../lib/cache/keys.js';
-import { ROOT_STAGES } from '../../lib/cache/stages.js';
-import { expandVariables, stageKeys } from '../../lib/cache/stage-inputs.js';
-import { decideStages } from '../../lib/engine/steps/root-stages.js';
-import { buildRequest } from '../../lib/config/options.js';
-import { loadAndPlan } from '../../lib/plan/load.js';
+import { ROOT_STAGES } from '../../lib/flavours/phases.js';
+import { expandVariables, stageKeys } from '../../lib/plan/cache-keys.js';
+import { decideStages } from '../../lib/plan/stage-decisions.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
+import { loadAndPlan } from '../../lib/plan/load-flavours.js';
 import type { LayerInfo } from '../../lib/cache/layer-store.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
 

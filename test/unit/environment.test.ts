@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classifyEnvFile, isPlainEnvFile, mergeEnvironment, orderEnvFiles, shellAssignments, userVariables } from '../../lib/plan/environment.js';
+import { classifyEnvFile, isPlainEnvFile, mergeEnvironment, orderEnvFiles, shellAssignments, userVariables } from '../../lib/plan/hook-environment.js';
+import { join } from 'node:path';
+import { invokingHome } from '../../lib/environment.js';
+import { tempDir, writeTree } from '../helpers/tree.js';
 
 describe('environment.d files', () => {
   it('recognises plain KEY=VALUE files and parses them with dotenv', () => {
@@ -33,5 +36,21 @@ describe('environment.d files', () => {
       { name: 'DISTRO_NAME', value: 'debian', source: 'debian/environment.d/10-debian' },
       { name: 'ARCH', value: 'amd64', source: 'kiln' },
     ]);
+  });
+});
+
+describe('the invoking user\'s home', () => {
+  it('is the sudo caller\'s home from passwd under sudo, else HOME', () => {
+    const tmp = tempDir();
+    try {
+      writeTree(tmp.path, { passwd: 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/srv/alice:/bin/bash\n' });
+      const passwd = join(tmp.path, 'passwd');
+      expect(invokingHome({ SUDO_USER: 'alice', HOME: '/root' }, passwd)).toBe('/srv/alice');
+      expect(invokingHome({ SUDO_USER: 'bob', HOME: '/root' }, passwd)).toBe('/home/bob');
+      expect(invokingHome({ SUDO_USER: 'root', HOME: '/root' }, passwd)).toBe('/root');
+      expect(invokingHome({ HOME: '/home/carol' }, passwd)).toBe('/home/carol');
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkOptions, defaultPrefix } from '../../lib/cli/disk-image-get-kernel.js';
 import { UsageError } from '../../lib/errors.js';
-import { requiredTools } from '../../lib/exec/tools.js';
-import { IMAGE_READ_TOOLS } from '../../lib/image-read/tools.js';
+import { requiredTools } from '../../lib/exec/host-tools.js';
+import { IMAGE_READ_TOOLS } from '../../lib/image-read/image-read-tools.js';
 import { detectImage, filesystemAt } from '../../lib/image-read/detect.js';
 import { copyRootArgv, otherMounts, untarArgv } from '../../lib/image-read/extract-root.js';
 import { losetupArgv, readOnlyMountOptions } from '../../lib/image-read/mount-volume.js';
@@ -72,10 +72,10 @@ describe('commands', () => {
     expect(losetupArgv('/w/d.raw', 1048576, 2097152)).toEqual(['losetup', '--find', '--show', '--read-only', '--offset', '1048576', '--sizelimit', '2097152', '/w/d.raw']);
   });
 
-  it('mounts without replaying journals', () => {
-    expect(readOnlyMountOptions('ext4')).toEqual(['ro', 'noload']);
-    expect(readOnlyMountOptions('xfs')).toEqual(['ro', 'norecovery']);
-    expect(readOnlyMountOptions('btrfs')).toEqual(['ro', 'rescue=nologreplay']);
+  it('mounts without replaying journals, and with the image\'s content inert (nosuid, nodev, noexec)', () => {
+    expect(readOnlyMountOptions('ext4')).toEqual(['ro', 'nosuid', 'nodev', 'noexec', 'noload']);
+    expect(readOnlyMountOptions('xfs')).toEqual(['ro', 'nosuid', 'nodev', 'noexec', 'norecovery']);
+    expect(readOnlyMountOptions('btrfs')).toEqual(['ro', 'nosuid', 'nodev', 'noexec', 'rescue=nologreplay']);
   });
 
   it('copies roots with everything they record', () => {

@@ -1,6 +1,6 @@
 // Image size arithmetic (DIB disk-image-create, dib.md 4.4) and the block-device-size.d protocol.
 import { describe, expect, it } from 'vitest';
-import { applySizeHookOutput, hasEfiFlavour, imageSize, sizeHookEnvironment } from '../../lib/plan/size.js';
+import { applySizeHookOutput, hasEfiFlavour, imageSize, sizeHookEnvironment } from '../../lib/plan/image-size.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

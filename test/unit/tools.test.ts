@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MissingToolsError } from '../../lib/errors.js';
-import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/tools.js';
-import { OUTPUT_FORMATS } from '../../lib/outputs/registry.js';
-import { ramdiskTools } from '../../lib/ramdisk/tools.js';
-import { toolNeeds } from '../../lib/engine/tool-needs.js';
-import { buildRequest } from '../../lib/config/options.js';
-import { loadAndPlan } from '../../lib/plan/load.js';
+import { checkTools, debianPackage, findTool, missingTools, requiredTools, TOOL_PACKAGES, type ToolFeature } from '../../lib/exec/host-tools.js';
+import { OUTPUT_FORMATS, outputFormat } from '../../lib/outputs/registry.js';
+import { ramdiskTools } from '../../lib/ramdisk/ramdisk-tools.js';
+import { toolNeeds } from '../../lib/plan/tool-needs.js';
+import { buildRequest } from '../../lib/config/parse-options.js';
+import { resolveBuild } from '../../lib/plan/resolved-build.js';
 
 const ALL_FEATURES: ToolFeature[] = ['chroot', 'hooks', 'sudo', 'layer-cache', 'debian-bootstrap', 'disk-image', 'gpt', 'boot-test', 'ramdisk'];
 
@@ -33,7 +33,7 @@ describe('tool → Debian package table', () => {
   it('has a package for every tool any feature, filesystem or format can ask for', () => {
     const everything = requiredTools({
       features: ALL_FEATURES,
-      formats: OUTPUT_FORMATS.map((f) => f.name),
+      formats: OUTPUT_FORMATS,
       filesystems: ['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'swap'],
     });
     const tools = everything.flatMap((t) => [t.tool, ...(t.alternatives ?? []).map((a) => a.tool)]);
@@ -50,15 +50,15 @@ describe('tool → Debian package table', () => {
 
 describe('requiredTools', () => {
   it('asks only for what the plan uses', () => {
-    const tools = requiredTools({ formats: ['tar'], features: ['chroot'] }).map((t) => t.tool);
+    const tools = requiredTools({ formats: ['tar'].map(outputFormat), features: ['chroot'] }).map((t) => t.tool);
     expect(tools).toEqual(['mount', 'umount', 'chroot', 'tar']);
-    expect(requiredTools({ formats: ['raw'] })).toEqual([]);
+    expect(requiredTools({ formats: ['raw'].map(outputFormat) })).toEqual([]);
   });
 
   it('derives tools from formats, filesystems and features, each once with the first reason', () => {
     const required = requiredTools({
       features: ['disk-image', 'gpt'],
-      formats: ['qcow2', 'vmdk', 'tar.zst'],
+      formats: ['qcow2', 'vmdk', 'tar.zst'].map(outputFormat),
       filesystems: ['ext4', 'vfat'],
     });
     expect(required.map((t) => t.tool)).toEqual([
@@ -69,7 +69,7 @@ describe('requiredTools', () => {
   });
 
   it('turns "one of" groups into a tool with alternatives', () => {
-    const required = requiredTools({ features: ['debian-bootstrap'], formats: ['tgz'] });
+    const required = requiredTools({ features: ['debian-bootstrap'], formats: ['tgz'].map(outputFormat) });
     expect(required).toEqual([
       { tool: 'mmdebstrap', debianPackage: 'mmdebstrap', reason: 'to bootstrap the Debian root', alternatives: [{ tool: 'debootstrap', debianPackage: 'debootstrap' }] },
       { tool: 'tar', debianPackage: 'tar', reason: 'for the tgz output' },
@@ -87,7 +87,7 @@ describe('requiredTools', () => {
 });
 
 describe('checkTools', () => {
-  const required = requiredTools({ features: ['disk-image', 'debian-bootstrap'], formats: ['qcow2', 'tgz'], filesystems: ['xfs'] });
+  const required = requiredTools({ features: ['disk-image', 'debian-bootstrap'], formats: ['qcow2', 'tgz'].map(outputFormat), filesystems: ['xfs'] });
 
   it('passes when everything is there', () => {
     expect(() => checkTools(required, () => true)).not.toThrow();
@@ -139,25 +139,26 @@ describe('findTool', () => {
 
 describe('the tools a plan needs', () => {
   const fixtures = join(import.meta.dirname, '../fixtures/flavours');
-  const needed = (kind: 'disk' | 'ramdisk', flavours: string[], options: Record<string, unknown>): string[] => {
+  const needed = async (kind: 'disk' | 'ramdisk', flavours: string[], options: Record<string, unknown>): Promise<string[]> => {
     const request = buildRequest(kind, flavours, { flavoursPath: fixtures, skipBase: true, ...options }, {}, process.cwd());
-    return requiredTools(toolNeeds(loadAndPlan(request), false)).map((t) => t.tool);
+    const build = await resolveBuild(request);
+    return requiredTools(toolNeeds(build, build.disk, false)).map((t) => t.tool);
   };
 
-  it('a tar build needs the chroot basics and tar, no disk or QEMU tools', () => {
-    const tools = needed('disk', ['fake-os'], { types: ['tar'] });
+  it('a tar build needs the chroot basics and tar, no disk or QEMU tools', async () => {
+    const tools = await needed('disk', ['fake-os'], { types: ['tar'] });
     expect(tools).toEqual(expect.arrayContaining(['mount', 'umount', 'chroot', 'bash', 'tar', 'zstd', 'sudo']));
     expect(tools).not.toEqual(expect.arrayContaining(['losetup']));
     expect(tools.filter((t) => /^(qemu|mkfs|sfdisk|cpio)/.test(t))).toEqual([]);
   });
 
-  it('an EFI qcow2 with --boot-test needs GPT, vfat and ext4 tools, qemu-img and QEMU', () => {
-    const tools = needed('disk', ['fake-os', 'block-device-efi'], { types: ['qcow2'], bootTest: true });
+  it('an EFI qcow2 with --boot-test needs GPT, vfat and ext4 tools, qemu-img and QEMU', async () => {
+    const tools = await needed('disk', ['fake-os', 'block-device-efi'], { types: ['qcow2'], bootTest: true });
     expect(tools).toEqual(expect.arrayContaining(['losetup', 'partx', 'sfdisk', 'sgdisk', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'qemu-img', 'qemu-system-x86_64']));
   });
 
-  it('a ramdisk needs cpio, depmod and its compressor, and no disk tools', () => {
-    const tools = needed('ramdisk', ['fake-os'], {});
+  it('a ramdisk needs cpio, depmod and its compressor, and no disk tools', async () => {
+    const tools = await needed('ramdisk', ['fake-os'], {});
     expect(tools).toEqual(expect.arrayContaining(['cpio', 'depmod', 'zstd']));
     expect(tools).not.toEqual(expect.arrayContaining(['losetup']));
   });

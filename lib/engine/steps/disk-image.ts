@@ -5,19 +5,18 @@
 import { join } from 'node:path';
 import { closeDisk, copyTreeIntoDisk, createDisk, installFstab, type AttachedDisk } from '../../block-device/disk.js';
 import { blockDeviceEnvironment } from '../../block-device/environment.js';
-import { planDiskLayout, rootFsType } from '../../block-device/layout.js';
+import { planDiskLayout } from '../../block-device/layout.js';
+import { probeKernelFeatures } from '../../block-device/kernel-support.js';
 import { cryptoRandom } from '../../block-device/random.js';
 import { run } from '../../exec/run.js';
-import { applySizeHookOutput, hasEfiFlavour, imageSize, sizeHookEnvironment } from '../../plan/size.js';
+import { applySizeHookOutput, imageSize, sizeHookEnvironment } from '../../plan/image-size.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
 import { makeRootDir } from '../../resources/root-files.js';
-import { blockDeviceConfig } from '../block-device-config.js';
 import type { BuildContext } from '../context.js';
 import { runPhase } from '../phase-runner.js';
 import { timed } from './timed.js';
 import type { Firmware } from '../../boot-test/qemu.js';
-import type { DiskLayout } from '../../block-device/layout-types.js';
 import { writeTreeOutputs } from './tree-outputs.js';
 
 /** Disk usage of the tree in bytes, as `du -x` counts it. */
@@ -28,36 +27,20 @@ async function treeBytes(ctx: BuildContext): Promise<number> {
 
 /** Builds the raw disk image; the disk is closed (nothing attached) on return. */
 export async function buildDiskImage(ctx: BuildContext): Promise<{ raw: string; firmwares: Firmware[] }> {
-  const { request, flavours } = ctx.plan;
-  const { config } = blockDeviceConfig(ctx.plan);
+  const planned = ctx.plan.disk!;
   const tree = await timed(ctx, 'measure the tree', () => treeBytes(ctx));
-  const computed = imageSize({
-    treeBytes: tree, imageSizeBytes: request.imageSizeBytes, extraBytes: request.imageExtraSizeBytes,
-    rootFsType: rootFsType(config), hasEsp: hasEfiFlavour(flavours.map((f) => f.name)),
-  });
+  const computed = imageSize({ ...planned.sizing, treeBytes: tree });
   for (const step of computed.steps) ctx.log.line('kiln', `image size: ${step}`);
   const sized = await runPhase(ctx, 'block-device-size', sizeHookEnvironment(computed.bytes, tree));
   const sizeBytes = sized.IMAGE_SIZE === undefined ? computed.bytes : applySizeHookOutput([`IMAGE_SIZE=${sized.IMAGE_SIZE}`], computed.bytes);
-  const layout = planDiskLayout(config, sizeBytes, cryptoRandom);
+  const layout = planDiskLayout(planned.config, sizeBytes, cryptoRandom, { mountVfat: probeKernelFeatures().builderVm });
   const mountBase = join(ctx.paths.work, 'mnt');
   await makeRootDir(mountBase, ctx.log);
-  const imagePath = join(layout.directory ?? ctx.paths.work, `${layout.imageName}.raw`);
+  const imagePath = join(planned.imageDirectory ?? ctx.paths.work, `${layout.imageName}.raw`);
   const disk = await timed(ctx, `create ${formatMiB(layout.sizeBytes)} disk (${layout.table?.label ?? 'no partition table'})`, () =>
     createDisk(ctx.stack, layout, { imagePath, mountBase, log: ctx.log, signal: ctx.signal }));
   await finaliseDisk(ctx, disk);
-  return { raw: imagePath, firmwares: firmwaresOf(layout) };
-}
-
-/** Firmwares a layout boots with: BIOS unless it is GPT without a BIOS boot partition; UEFI if it has an ESP. */
-export function firmwaresOf(layout: DiskLayout): Firmware[] {
-  const parts = layout.table?.partitions ?? [];
-  const hasEsp = layout.mounts.some((m) => m.mountPoint === '/boot/efi');
-  const gpt = layout.table?.label === 'gpt';
-  const biosBoot = !gpt || parts.some((p) => p.sfdiskType.toUpperCase() === '21686148-6449-6E6F-744E-656564454649');
-  const firmwares: Firmware[] = [];
-  if (biosBoot) firmwares.push('bios');
-  if (hasEsp) firmwares.push('uefi');
-  return firmwares.length ? firmwares : ['bios'];
+  return { raw: imagePath, firmwares: planned.firmwares };
 }
 
 function formatMiB(bytes: number): string {

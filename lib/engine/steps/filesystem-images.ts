@@ -7,13 +7,13 @@
 import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { FilesystemImagesRequest } from '../../config/request.js';
+import type { FilesystemImagesRequest } from '../../config/build-request.js';
 import { cryptoRandom } from '../../block-device/random.js';
 import { run } from '../../exec/run.js';
-import { writeContainer } from '../../outputs/fs-container.js';
-import { makeFilesystemImage, type FolderOwner } from '../../outputs/fs-image.js';
-import { imagesFstab, planFilesystems, splitOrder, type PlannedFilesystem } from '../../outputs/fs-layout.js';
-import { imageRecord, installedPackages, metadataText, readMetadata, type ImageRecord } from '../../outputs/fs-metadata.js';
+import { writeContainer } from '../../fs-images/container.js';
+import { makeFilesystemImage, type FolderOwner } from '../../fs-images/image.js';
+import { imagesFstab, planFilesystems, splitOrder, type PlannedFilesystem } from '../../fs-images/layout.js';
+import { imageRecord, installedPackages, metadataText, type ImageRecord } from '../../fs-images/metadata.js';
 import { writeAtomically } from '../../outputs/partial.js';
 import { writeChecksums } from '../../outputs/checksum.js';
 import { imagePath, makeImageDir, makeRootDir, writeImageFile, type ImageTree } from '../../resources/root-files.js';
@@ -66,7 +66,7 @@ async function imagePackages(ctx: BuildContext): Promise<Record<string, string>>
 }
 
 /** Builds every image and its container, then the metadata file. */
-export async function buildFilesystemImages(ctx: BuildContext, spec: FilesystemImagesRequest, inputsKey: string | undefined): Promise<void> {
+export async function buildFilesystemImages(ctx: BuildContext, spec: FilesystemImagesRequest): Promise<void> {
   const { request } = ctx.plan;
   const filesystems = planFilesystems(spec.images, request.rootLabel, cryptoRandom);
   await writeImageFile({ root: ctx.paths.root, log: ctx.log }, '/etc/fstab', imagesFstab(filesystems));
@@ -91,20 +91,8 @@ export async function buildFilesystemImages(ctx: BuildContext, spec: FilesystemI
     packages: request.packages, all_packages: allPackages,
     repos: spec.repos.map((r) => ({ ...r, type: r.type ?? 'deb', meta: null })),
     images: records,
-    kiln: { inputs: inputsKey ?? '' },
+    kiln: { inputs: ctx.plan.cache.outputKey ?? '' },
   });
   await writeAtomically(spec.metadataPath, (partial) => writeFile(partial, text), { log: ctx.log });
   ctx.emit({ type: 'output', format: 'fs-metadata', path: spec.metadataPath, bytes: Buffer.byteLength(text) });
-}
-
-/** True when the metadata says the images were built from the same inputs and every container is there, as it was written. */
-export async function filesystemImagesUpToDate(spec: FilesystemImagesRequest, inputsKey: string): Promise<boolean> {
-  if (!existsSync(spec.metadataPath)) return false;
-  const found = readMetadata(await readFile(spec.metadataPath, 'utf8'));
-  if (!found || found.inputs !== inputsKey || found.images.length !== spec.images.length) return false;
-  for (const image of spec.images) {
-    const record = found.images.find((r) => r.mount === image.mountPoint && r.container_name === basename(image.path));
-    if (!record || !existsSync(image.path) || (await lstat(image.path)).size !== record.container_size) return false;
-  }
-  return true;
 }

@@ -8,6 +8,7 @@ import type { Firmware } from '../../boot-test/qemu.js';
 import { outputFormat, outputPath } from '../../outputs/registry.js';
 import { writeImageOutput } from '../../outputs/image.js';
 import { writeChecksums } from '../../outputs/checksum.js';
+import { currentOutput } from '../../outputs/partial.js';
 import type { BuildContext } from '../context.js';
 import { runPhase } from '../phase-runner.js';
 import { buildDiskImage } from './disk-image.js';
@@ -17,7 +18,7 @@ import { timed } from './timed.js';
 import { writeTreeOutputs } from './tree-outputs.js';
 
 /** Finishes a build whose image root is complete; returns the firmwares a disk image boots with. */
-export async function finishBuild(ctx: BuildContext, inputsKey?: string): Promise<Firmware[]> {
+export async function finishBuild(ctx: BuildContext): Promise<Firmware[]> {
   const { request } = ctx.plan;
   if (request.kind === 'ramdisk') {
     await runPhase(ctx, 'cleanup');
@@ -28,7 +29,7 @@ export async function finishBuild(ctx: BuildContext, inputsKey?: string): Promis
   if (!imageTypes.length) {
     await runPhase(ctx, 'cleanup');
     await writeTreeOutputs(ctx, ctx.paths.root);
-    if (request.filesystemImages) await buildFilesystemImages(ctx, request.filesystemImages, inputsKey);
+    if (request.filesystemImages) await buildFilesystemImages(ctx, request.filesystemImages);
     return [];
   }
   const { raw, firmwares } = await buildDiskImage(ctx);
@@ -45,12 +46,15 @@ async function writeImageOutputs(ctx: BuildContext, raw: string, types: string[]
     await timed(ctx, `write ${format}`, () =>
       writeImageOutput({ format, raw, path, compress: !request.uncompressed, userOptions: request.qemuImgOptions, log: ctx.log, signal: ctx.signal }, format === 'raw'));
     if (request.checksum) await timed(ctx, `checksum ${format}`, () => writeChecksums(path));
-    ctx.emit({ type: 'output', format, path, bytes: statSync(path).size });
+    ctx.emit({ type: 'output', format, path, bytes: statSync(currentOutput(path)).size });
   }
 }
 
+/** What the boot test needs of a build (a host build's context, or the --vm runner's). */
+export type BootTestContext = Pick<BuildContext, 'plan' | 'signal' | 'emit'> & { paths: { work: string } };
+
 /** --boot-test: boots the finished image with each firmware its layout supports. */
-export async function bootTest(ctx: BuildContext, firmwares: Firmware[]): Promise<void> {
+export async function bootTest(ctx: BootTestContext, firmwares: Firmware[]): Promise<void> {
   const { request } = ctx.plan;
   const types = request.types.filter((t) => outputFormat(t).kind === 'image');
   if (!request.bootTest || !types.length) return;
@@ -58,7 +62,8 @@ export async function bootTest(ctx: BuildContext, firmwares: Firmware[]): Promis
   const hasFirstBoot = (ctx.plan.phases.find((p) => p.name === 'first-boot')?.hooks.length ?? 0) > 0;
   const results = await timed(ctx, `boot test (${firmwares.join(', ')})`, () =>
     bootTestImage({
-      image: outputPath(request.imageName, format), format: format === 'raw' ? 'raw' : format, firmwares, hasFirstBoot,
+      // Staged until the build, boot test included, has succeeded.
+      image: currentOutput(outputPath(request.imageName, format)), format: format === 'raw' ? 'raw' : format, firmwares, hasFirstBoot,
       workDir: ctx.paths.work, consoleLogPrefix: request.imageName, signal: ctx.signal,
     }));
   for (const r of results) ctx.emit({ type: 'info', message: `boot test: ${r.firmware} boot reached the login prompt in ${r.seconds.toFixed(0)} s` });

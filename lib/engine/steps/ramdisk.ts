@@ -2,7 +2,7 @@
 // binary-deps with their libraries, kernel modules, /init from the flavours' fragments).
 import { formatBytes } from '../../config/size.js';
 import { buildRamdisk } from '../../ramdisk/assemble.js';
-import { exportedValues } from '../../plan/environment.js';
+import { exportedValues } from '../../plan/hook-environment.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
 

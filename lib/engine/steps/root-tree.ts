@@ -1,14 +1,13 @@
 // Steps that make the image root: root.d on the host, the `-p` packages, and the first-boot
 // hooks. root-stages.ts runs them in order with the layer cache.
 import { readdirSync } from 'node:fs';
-import { KilnError, UsageError } from '../../errors.js';
+import { KilnError } from '../../errors.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { chrootRun } from '../../resources/chroot.js';
 import { makeRootDir } from '../../resources/root-files.js';
 import type { BuildContext } from '../context.js';
 import { hookEnvironment } from '../context.js';
 import { installFirstBoot } from '../first-boot.js';
-import { hookTreeHas } from '../hook-tree.js';
 import { bindHookTree, IN_TARGET, runPhaseHooks, type PhaseRun, type PhaseRunOptions } from '../phase-runner.js';
 import { timed } from './timed.js';
 
@@ -37,9 +36,6 @@ export async function installFirstBootHooks(ctx: BuildContext): Promise<void> {
 export async function installExtraPackages(ctx: BuildContext): Promise<void> {
   const packages = ctx.plan.request.packages;
   if (!packages.length) return;
-  if (!hookTreeHas(ctx.paths.hooks, 'bin/install-packages')) {
-    throw new UsageError('-p needs an operating-system flavour that provides bin/install-packages (e.g. debian)', 'drop -p or add such a flavour');
-  }
   await timed(ctx, `install packages (-p): ${packages.join(' ')}`, async () => {
     await using stack = new ResourceStack();
     await bindHookTree(ctx, stack);

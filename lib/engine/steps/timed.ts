@@ -2,7 +2,7 @@
 import type { BuildContext } from '../context.js';
 
 /** Runs `body` as a named step. */
-export async function timed<T>(ctx: BuildContext, step: string, body: () => Promise<T>): Promise<T> {
+export async function timed<T>(ctx: Pick<BuildContext, 'signal' | 'emit'>, step: string, body: () => Promise<T>): Promise<T> {
   ctx.signal.throwIfAborted();
   ctx.emit({ type: 'step-start', step });
   const started = Date.now();

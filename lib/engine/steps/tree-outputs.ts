@@ -6,7 +6,8 @@ import { writeTreeOutput } from '../../outputs/tree.js';
 import { writeChecksums } from '../../outputs/checksum.js';
 import { isContainerFormat, writeContainerOutputs } from '../../outputs/container.js';
 import { outputBytes } from '../../outputs/output-size.js';
-import { containerEpoch } from '../../plan/container.js';
+import { currentOutput } from '../../outputs/partial.js';
+import { containerEpoch } from '../../plan/container-plan.js';
 import { InternalError } from '../../errors.js';
 import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
@@ -23,7 +24,7 @@ export async function writeTreeOutputs(ctx: BuildContext, root: string): Promise
   if (containers.length) await timed(ctx, `write ${containers.join(', ')}`, () => writeContainers(ctx, root, containers));
   for (const type of types) {
     const path = outputPath(request.imageName, type);
-    const bytes = await outputBytes(path);
+    const bytes = await outputBytes(currentOutput(path));
     if (request.checksum && !bytes.folder) await timed(ctx, `checksum ${type}`, () => writeChecksums(path));
     ctx.emit({ type: 'output', format: type, path, bytes: bytes.bytes });
   }

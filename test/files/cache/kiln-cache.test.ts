@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withCacheLock } from '../../../lib/cache/lock.js';
+import { selfIdentity } from '../../../lib/resources/process-identity.js';
 import { bin } from '../../helpers/host.js';
 import { tempDir } from '../../helpers/tree.js';
 
@@ -87,8 +88,17 @@ describe('cache lock', () => {
   });
 
   it('takes over a lock left by a process that is gone, and releases it when the body throws', async () => {
-    writeFileSync(join(tmp.path, '.lock'), '999999999');
+    // Our own pid with another start time: the same number, but provably another process.
+    writeFileSync(join(tmp.path, '.lock'), JSON.stringify({ ...selfIdentity(), startTicks: 1 }));
     await expect(withCacheLock(tmp.path, async () => { throw new Error('boom'); }, 5000)).rejects.toThrow('boom');
     expect(existsSync(join(tmp.path, '.lock'))).toBe(false);
+  });
+
+  it('does not trust a bare pid, and says who holds the lock when the wait times out', async () => {
+    writeFileSync(join(tmp.path, '.lock'), '999999999');
+    await expect(withCacheLock(tmp.path, async () => 'never', 300)).rejects.toThrow(/the cache .* is in use by another process: gave up after waiting 0 s/);
+    writeFileSync(join(tmp.path, '.lock'), JSON.stringify({ ...selfIdentity(), pidNamespace: 'pid:[1]' }));
+    await expect(withCacheLock(tmp.path, async () => 'never', 300)).rejects.toThrow(`in use by kiln process ${process.pid} in another pid namespace`);
+    expect(existsSync(join(tmp.path, '.lock'))).toBe(true);
   });
 });

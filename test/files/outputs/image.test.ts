@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandFailedError } from '../../../lib/errors.js';
 import { nullLog } from '../../../lib/log.js';
 import { qemuImgHasZstd, writeImageOutput, writeImageOutputs } from '../../../lib/outputs/image.js';
-import { partialPath } from '../../../lib/outputs/partial.js';
+import { partialLeftovers, partialOf } from '../../helpers/outputs.js';
 
 const MiB = 1024 * 1024;
 
@@ -44,7 +44,7 @@ function sameContent(reference: string, format: string, path: string): boolean {
 }
 
 const allocated = (path: string): number => statSync(path).blocks * 512;
-const leftovers = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.kiln-partial'));
+const leftovers = partialLeftovers;
 
 describe('image outputs with qemu-img', () => {
   let dir: string;
@@ -126,8 +126,8 @@ describe('image outputs with qemu-img', () => {
     const writing = writeImageOutput({ format: 'vmdk', raw: big, path, compress: true, userOptions: undefined, log: nullLog, signal: controller.signal });
     const outcome = writing.then(() => 'finished', (error: unknown) => error);
     // Abort once qemu-img has started writing the partial file.
-    for (let i = 0; i < 500 && !existsSync(partialPath(path)); i++) await sleep(10);
-    expect(existsSync(partialPath(path))).toBe(true);
+    for (let i = 0; i < 500 && !partialOf(path); i++) await sleep(10);
+    expect(partialOf(path)).toBeDefined();
     controller.abort(new Error('stop requested'));
     expect(await outcome).toEqual(new Error('stop requested'));
     expect(existsSync(path)).toBe(false);

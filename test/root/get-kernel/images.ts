@@ -1,7 +1,7 @@
 // Tiny disk images for the image-reading tests, made without root: sfdisk on a file, then
 // `mkfs.ext4 -E offset=... -d TREE` straight into a partition, and qemu-img for qcow2.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -56,18 +56,20 @@ export function toQcow2(raw: string, qcow2: string): void {
 }
 
 /** What image reading could leak: loop devices over files in `dir` or kiln's raw conversions,
- * mounts on kiln's image mount points, and kiln's temp folders. Other builds running on the same
- * machine do not disturb it. */
+ * mounts on kiln's image mount points, and kiln's temp folders, all in this test run's TMPDIR:
+ * other test runs on the same machine (their own TMPDIR) do not disturb it. */
 export function imageReadState(dir: string): { loops: string[]; mounts: string[]; temps: string[] } {
+  const scope = realpathSync(tmpdir());
+  const mine = (path: string): boolean => path.startsWith(`${scope}/`) || path.startsWith(dir);
   let loops: string[] = [];
   try {
     loops = execFileSync('losetup', ['-a', '-n', '-O', 'NAME,BACK-FILE']).toString().split('\n')
-      .filter((l) => l.includes(dir) || l.includes('kiln-image-read.')).sort();
+      .filter((l) => l.includes(dir) || (l.includes('kiln-image-read.') && mine(l.trim().split(/\s+/)[1] ?? ''))).sort();
   } catch {
     loops = [];
   }
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m.includes('kiln-image-mount.') || m.startsWith(dir)).sort();
+    .filter((m) => (m.includes('kiln-image-mount.') && mine(m)) || m.startsWith(dir)).sort();
   const temps = readdirSync(tmpdir()).filter((n) => n.startsWith('kiln-image-')).sort();
   return { loops, mounts, temps };
 }

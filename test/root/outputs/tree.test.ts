@@ -8,10 +8,10 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { partialOf } from '../../helpers/outputs.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandFailedError, KilnError } from '../../../lib/errors.js';
 import { nullLog } from '../../../lib/log.js';
-import { partialPath } from '../../../lib/outputs/partial.js';
 import { writeTreeOutput } from '../../../lib/outputs/tree.js';
 import { ResourceStack } from '../../../lib/resources/disposable-stack.js';
 import { mount } from '../../../lib/resources/mount.js';
@@ -153,8 +153,8 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
       const path = join(dir, `img.${format}`);
       const controller = new AbortController();
       const outcome = writeTreeOutput({ format, root, path, log: nullLog, signal: controller.signal }).then(() => 'finished', (e: unknown) => e);
-      for (let i = 0; i < 1000 && !(existsSync(partialPath(path)) && statSync(partialPath(path)).size > 0); i++) await sleep(10);
-      expect(statSync(partialPath(path)).size).toBeGreaterThan(0);
+      for (let i = 0; i < 1000 && !(partialOf(path) && statSync(partialOf(path)!).size > 0); i++) await sleep(10);
+      expect(statSync(partialOf(path)!).size).toBeGreaterThan(0);
       controller.abort(new Error('interrupted'));
       expect(await outcome).toEqual(new Error('interrupted'));
       expect(readdirSync(dir)).toEqual(['root']);
@@ -171,3 +171,4 @@ describe.skipIf(!isRoot)('tree outputs of a root-owned tree (root)', () => {
     expect(readdirSync(dir)).toEqual(['root']);
   });
 });
+

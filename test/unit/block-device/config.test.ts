@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBlockDeviceConfig } from '../../../lib/block-device/config.js';
 import { checkKernelSupport } from '../../../lib/block-device/kernel-support.js';
+import { lvDevice, lvmCreateCommands, lvmReleaseCommands } from '../../../lib/block-device/lvm.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { errorOf, fixture, graphOf, itemsOf, withRealUuids } from './helpers.js';
 
@@ -251,8 +252,8 @@ describe('structure kiln needs', () => {
   });
 });
 
-describe('LVM (test_lvm.py): validated like DIB, then refused', () => {
-  const lvm = (lvs: string, vgBase = '["pv"]'): string => `- local_loop: {name: image0}
+/** A config with one MBR partition as the pv of vg, and the given lvs. */
+const lvm = (lvs: string, vgBase = '["pv"]'): string => `- local_loop: {name: image0}
 - partitioning:
     base: image0
     label: mbr
@@ -264,6 +265,7 @@ describe('LVM (test_lvm.py): validated like DIB, then refused', () => {
     lvs: [${lvs}]
 `;
 
+describe('LVM (test_lvm.py): validated like DIB, built only in the build VM', () => {
   it.each([
     ['a vg on a missing pv', lvm('{name: lv_root, base: vg, size: 1G}', '["invalid_pv"]'), /lvm "lvm": base:invalid_pv in vgs does not match a valid pvs/],
     ['an lv on a missing vg', lvm('{name: lv_root, base: ["invalid_vg"], size: 1G}'), /lvm "lvm": base:\["invalid_vg"\] in lvs does not match a valid vg/],
@@ -273,16 +275,65 @@ describe('LVM (test_lvm.py): validated like DIB, then refused', () => {
     expect(errorOf(() => parse(text)).message).toMatch(pattern);
   });
 
-  it('parses a valid LVM config, then refuses it because the kernel has no device-mapper', () => {
+  it('refuses an LVM config on the build host, naming --vm; accepts it for the build VM', () => {
     const config = parse(fixture('lvm_tree'), 'DIB_BLOCK_DEVICE_CONFIG');
     expect(config.lvm.map((l) => l.name)).toEqual(['lvm_mbr']);
-    const error = errorOf(() => checkKernelSupport(config, { deviceMapper: false }));
-    expect(error.message).toMatch(/^DIB_BLOCK_DEVICE_CONFIG:\d+: lvm "lvm_mbr": LVM needs device-mapper, which this kernel lacks/);
-    expect(errorOf(() => checkKernelSupport(config, { deviceMapper: true })).message).toMatch(/LVM layouts are not supported by kiln yet/);
+    const onHost = errorOf(() => checkKernelSupport(config, 'host', { deviceMapper: true, builderVm: false }));
+    expect(onHost.message).toMatch(/^DIB_BLOCK_DEVICE_CONFIG:\d+: lvm "lvm_mbr": kiln builds LVM layouts only in its build VM, not on the build host$/);
+    expect(onHost.hint).toMatch(/add --vm/);
+    expect(() => checkKernelSupport(config, 'vm')).not.toThrow();
+    expect(() => checkKernelSupport(config, 'vm', { deviceMapper: true, builderVm: true })).not.toThrow();
+    expect(errorOf(() => checkKernelSupport(config, 'vm', { deviceMapper: false, builderVm: true })).message).toMatch(/LVM needs device-mapper, which this kernel lacks/);
   });
 
-  it('accepts configs without LVM on any kernel', () => {
-    expect(() => checkKernelSupport(parse(fixture('deep_tree')), { deviceMapper: false })).not.toThrow();
+  it('accepts configs without LVM anywhere', () => {
+    expect(() => checkKernelSupport(parse(fixture('deep_tree')), 'host', { deviceMapper: false, builderVm: false })).not.toThrow();
+  });
+
+  it('refuses a partition that is both a physical volume and a filesystem, and a second lvm node', () => {
+    const both = lvm('{name: lv_root, base: vg, size: 1G}') + '- mkfs: {name: fs_x, base: root, type: ext4, mount: {mount_point: /}}\n';
+    expect(errorOf(() => parse(both)).message).toMatch(/mkfs "fs_x": partition "root" is the physical volume "pv"; make the filesystem on a logical volume/);
+    const onLv = lvm('{name: lv_root, base: vg, size: 1G}') + '- mkfs: {name: fs_root, base: lv_root, type: xfs, mount: {mount_point: /}}\n';
+    expect(parse(onLv).filesystems[0]?.base).toBe('lv_root');
+  });
+});
+
+describe('LVM commands (test_lvm.py): what DIB runs, argument for argument', () => {
+  const devices = { root: '/dev/loop0p1', data: '/dev/loop0p2', data1: '/dev/loop0p2', data2: '/dev/loop0p3' };
+
+  it('creates two pvs, one vg on both and six lvs with sizes floored to 4 MiB extents (multi-pv)', () => {
+    const config = parse(fixture('lvm_tree_multiple_pv'));
+    expect(lvmCreateCommands(config.lvm[0]!, devices)).toEqual([
+      ['pvcreate', '/dev/loop0p1', '--force'],
+      ['pvcreate', '/dev/loop0p2', '--force'],
+      ['vgcreate', 'vg', '/dev/loop0p1', '/dev/loop0p2', '--force'],
+      ['lvcreate', '--name', 'lv_root', '-L', '1799356416B', 'vg'],
+      ['lvcreate', '--name', 'lv_tmp', '-L', '96468992B', 'vg'],
+      ['lvcreate', '--name', 'lv_var', '-L', '499122176B', 'vg'],
+      ['lvcreate', '--name', 'lv_log', '-L', '96468992B', 'vg'],
+      ['lvcreate', '--name', 'lv_audit', '-L', '96468992B', 'vg'],
+      ['lvcreate', '--name', 'lv_home', '-L', '197132288B', 'vg'],
+    ]);
+    expect(lvmReleaseCommands(config.lvm[0]!)).toEqual([['vgchange', '-an', 'vg']]);
+  });
+
+  it('passes extents verbatim and makes thin pools and thin volumes', () => {
+    const config = parse(lvm([
+      '{name: lv_thinpool, base: vg, type: thin-pool, size: 2800MiB}',
+      '{name: lv_root, base: vg, type: thin, thin-pool: lv_thinpool, size: 1800MiB, options: ["--zero", "n"]}',
+      '{name: lv_var, base: vg, extents: 28%VG}',
+    ].join(', ')) + '- mkfs: {name: fs_root, base: lv_root, type: xfs, mount: {mount_point: /}}\n');
+    expect(lvmCreateCommands(config.lvm[0]!, devices).slice(2)).toEqual([
+      ['lvcreate', '--name', 'lv_thinpool', '--type', 'thin-pool', '-L', '2936012800B', 'vg'],
+      ['lvcreate', '--name', 'lv_root', '--type', 'thin', '--thin-pool', 'lv_thinpool', '-V', '1887436800B', '--zero', 'n', 'vg'],
+      ['lvcreate', '--name', 'lv_var', '-l', '28%VG', 'vg'],
+    ]);
+    expect(errorOf(() => parse(lvm('{name: lv_root, base: vg, type: thin, size: 1G}'))).message).toMatch(/lv "lv_root" of type thin needs 'thin-pool'/);
+  });
+
+  it('names logical volume devices as device-mapper does (dashes doubled)', () => {
+    expect(lvDevice('vg', 'lv_root')).toBe('/dev/mapper/vg-lv_root');
+    expect(lvDevice('my-vg', 'root-fs')).toBe('/dev/mapper/my--vg-root--fs');
   });
 });
 

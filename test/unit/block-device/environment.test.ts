@@ -16,7 +16,8 @@ describe('blockDeviceEnvironment', () => {
     });
     expect(env).toEqual({
       IMAGE_BLOCK_DEVICE: '/dev/loop7',
-      IMAGE_BLOCK_DEVICES: '[image0]=/dev/loop7 [ESP]=/dev/loop7p1 [BSP]=/dev/loop7p2 [Root Part]=/dev/loop7p3',
+      // A name with a space is quoted, so `eval declare -A d=( $IMAGE_BLOCK_DEVICES )` reads it back.
+      IMAGE_BLOCK_DEVICES: "[image0]=/dev/loop7 [ESP]=/dev/loop7p1 [BSP]=/dev/loop7p2 ['Root Part']=/dev/loop7p3",
       DIB_ROOT_LABEL: 'mkfs_Root Part',
       DIB_ROOT_FSTYPE: 'ext4',
       DIB_ROOT_UUID: layout.root.uuid,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // Partition placement (DIB test_mbr.py, test_gpt.py), mount order (test_mount_order.py),
 // mkfs command lines, fstab and the sfdisk script.
 import { describe, expect, it } from 'vitest';
@@ -219,7 +220,18 @@ describe('planDiskLayout', () => {
     expect(planDiskLayout(parseBlockDeviceConfig(mbr, 'm', { journalMiB: 16 }), 64 * MiB, seededRandom(1)).root.type).toBe('ext4');
   });
 
-  it('refuses an LVM config even if nobody checked the kernel first', () => {
-    expect(errorOf(() => planDiskLayout(parseBlockDeviceConfig(fixture('lvm_tree'), 'l'), GiB, seededRandom(1))).message).toMatch(/LVM/);
+  it('plans an LVM layout: filesystems on logical volumes, the partition only a physical volume', () => {
+    const layout = planDiskLayout(parseBlockDeviceConfig(fixture('lvm_tree_multiple_pv'), 'l'), 5 * GiB, seededRandom(1));
+    expect(layout.lvm?.lvs.map((lv) => lv.name)).toEqual(['lv_root', 'lv_tmp', 'lv_var', 'lv_log', 'lv_audit', 'lv_home']);
+    expect(layout.filesystems.map((f) => [f.name, f.device, f.type]).sort()).toContainEqual(['fs_root', 'lv_root', 'xfs']);
+    expect(layout.mounts.map((m) => m.mountPoint)).toEqual(['/', '/home', '/tmp', '/var', '/var/log', '/var/log/audit']);
+    expect(layout.root).toMatchObject({ filesystem: 'fs_root', type: 'xfs', label: 'img-rootfs' });
+    expect(layout.fstab).toMatch(/^UUID=\S+ \/ xfs rw,relatime 0 1$/m);
+  });
+
+  it('stages vfat content as folders unless the kernel mounts FAT (the build VM)', () => {
+    const config = parseBlockDeviceConfig(readFileSync(new URL('../../../flavours/block-device-efi-lvm/block-device-default.yaml', import.meta.url), 'utf8'), 'efi-lvm');
+    expect(planDiskLayout(config, 4 * GiB, seededRandom(1)).mounts.find((m) => m.type === 'vfat')).toMatchObject({ mountPoint: '/boot/efi', staged: true });
+    expect(planDiskLayout(config, 4 * GiB, seededRandom(1), { mountVfat: true }).mounts.find((m) => m.type === 'vfat')).toMatchObject({ staged: false });
   });
 });

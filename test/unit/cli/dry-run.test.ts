@@ -4,6 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { main } from '../../../lib/cli/disk-image-create.js';
 import { main as ramdiskMain } from '../../../lib/cli/ramdisk-image-create.js';
+import { buildRequest } from '../../../lib/config/parse-options.js';
+import { resolveBuild } from '../../../lib/plan/resolved-build.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -64,6 +66,46 @@ describe('--dry-run --json', () => {
     expect(await main([...base(), '--dry-run', 'app'])).toBe(0);
     expect(stdout).toMatch(/Flavours[\s\S]*app[\s\S]*Phases in run order:[\s\S]*install\.d \[chroot\][\s\S]*50-app\s+app/);
     expect(stdout).toMatch(/Warnings:\n.*60-broken\.sh/);
+  });
+
+  it('shows the disk: table, partitions with sizes or how sized, filesystems, labels, mount points, bootloader', async () => {
+    writeTree(tmp.path, {
+      'fl/bd/block-device-default.yaml': `- local_loop: {name: image0}
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - {name: ESP, type: 'EF00', size: 100MiB, mkfs: {type: vfat, mount: {mount_point: /boot/efi}}}
+      - {name: BSP, type: 'EF02', size: 8MiB}
+      - {name: root, type: '8300', size: 100%, mkfs: {name: mkfs_root, mount: {mount_point: /}}}
+`,
+      'fl/bootloader/README.md': 'x',
+    });
+    expect(await main([...base(), '--dry-run', '--json', '--image-size', '1G', '--root-label', 'mine', 'app', 'bd', 'bootloader'])).toBe(0);
+    const { disk, cache } = JSON.parse(stdout);
+    expect(disk.table).toBe('gpt');
+    expect(disk.partitions.map((p: { number: number; name: string; bytes: number }) => [p.number, p.name, p.bytes])).toEqual([
+      [1, 'ESP', 100 * 1024 ** 2], [2, 'BSP', 8 * 1024 ** 2], [3, 'root', expect.any(Number)],
+    ]);
+    expect(disk.filesystems).toEqual([
+      { name: 'mkfs_ESP', on: 'ESP', type: 'vfat', label: 'MKFS_ESP', mountPoint: '/boot/efi' },
+      { name: 'mkfs_root', on: 'root', type: 'ext4', label: 'mine', mountPoint: '/' },
+    ]);
+    expect(disk.firmwares).toEqual(['bios', 'uefi']);
+    expect(disk.bootloader).toEqual([expect.stringMatching(/^BIOS: GRUB i386-pc/), expect.stringMatching(/^UEFI: GRUB x86_64-efi/)]);
+    expect(cache.map((c: { phase: string }) => c.phase)).toEqual(['root', 'extra-data', 'pre-install', 'install', 'packages', 'post-install', 'post-root']);
+    stdout = '';
+    expect(await main([...base(), '--dry-run', 'app', 'bd'])).toBe(0);
+    expect(stdout).toMatch(/Disk \(block-device config: .*fl\/bd\/block-device-default\.yaml\):\n  size: from the built tree: tree \/ 0\.6 \+ 64 MiB ext4 journal, rounded up to 64 KiB\n  partition table: gpt\n/);
+    expect(stdout).toMatch(/1\s+ESP\s+100 MiB\s+type EF00[\s\S]*3\s+root\s+the rest of the disk\s+type 8300/);
+    expect(stdout).toMatch(/mkfs_root\s+ext4\s+label "cloudimg-rootfs"\s+on root\s+mounted at \/\n/);
+    expect(stdout).toContain('bootloader: none (no bootloader flavour)');
+  });
+
+  it('resolves to plain data: the resolved build survives JSON unchanged', async () => {
+    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'fl'), skipBase: true, imageCache: join(tmp.path, 'cache') }, {}, tmp.path);
+    const resolved = await resolveBuild(request);
+    expect(JSON.parse(JSON.stringify(resolved))).toEqual(resolved);
   });
 
   it('strips a trailing .<type> from -o when one type is asked for (DIB)', async () => {

@@ -19,6 +19,8 @@ beforeEach(() => {
   writeTree(tmp.path, {
     'fl/os/flavour-provides': 'operating-system\n',
     'fl/os/root.d/10-os': hook(),
+    // -p installs through it; a plan without one is refused.
+    'fl/os/bin/install-packages': hook(),
     'fl/app/flavour-deps': 'os\n',
     'fl/app/install.d/50-app': hook(),
   });

@@ -7,13 +7,12 @@ import { Command } from 'commander';
 import type { AnyField } from '../../../lib/config/field-spec.js';
 import { KEY_NEUTRAL_OPTION_VARIABLES, OPTION_ENV_NAMES, optionVariables } from '../../../lib/config/field-views.js';
 import { FIELDS } from '../../../lib/config/fields.js';
-import { buildRequest, fieldApplies } from '../../../lib/config/options.js';
-import type { BuildKind } from '../../../lib/config/request.js';
-import { defineBuildCommand, parseBuildArgs } from '../../../lib/cli/build-command.js';
-import { outputKey } from '../../../lib/cache/output-cache.js';
-import { stageKeys } from '../../../lib/cache/stage-inputs.js';
-import { outputCacheText } from '../../../lib/engine/block-device-config.js';
-import { loadAndPlan } from '../../../lib/plan/load.js';
+import { buildRequest, fieldApplies } from '../../../lib/config/parse-options.js';
+import type { BuildKind } from '../../../lib/config/build-request.js';
+import { defineBuildCommand, parseBuildArgs } from '../../../lib/spec/command-line.js';
+import { outputKey } from '../../../lib/plan/cache-keys.js';
+import { diskKeyText } from '../../../lib/plan/disk-plan.js';
+import { resolveBuild } from '../../../lib/plan/resolved-build.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 const ALL = FIELDS as readonly AnyField[];
@@ -46,7 +45,7 @@ describe('the option table', () => {
     // here after checking that it changes neither the image nor the outputs.
     expect(ALL.filter((f) => f.cache === 'none').map((f) => f.key)).toEqual([
       'imageName', 'debugTrace', 'checksum', 'imageCache', 'noTmpfs', 'minTmpfsBytes', 'logfile', 'offline',
-      'flavoursPath', 'noCache', 'bootTest', 'checkpointSeconds', 'cacheMaxAgeDays',
+      'flavoursPath', 'noCache', 'bootTest', 'vm', 'vmMemoryMiB', 'vmCpus', 'vmAccel', 'checkpointSeconds', 'cacheMaxAgeDays',
     ]);
   });
 
@@ -67,6 +66,7 @@ describe('every option that changes outputs is in the cache keys', () => {
       writeTree(join(tmp.path, copy), {
         'os/flavour-provides': 'operating-system\n',
         'os/root.d/10-root': hook('echo root'),
+        'os/bin/install-packages': hook('echo install'),
         'app/flavour-deps': 'os\n',
         'app/install.d/50-app': hook('echo app'),
         'app/finalise.d/50-fin': hook('echo fin'),
@@ -76,15 +76,16 @@ describe('every option that changes outputs is in the cache keys', () => {
   afterEach(() => tmp.cleanup());
 
   /** Layer keys and the output key of a build of `app` with one field set through a build spec. */
-  const keys = (f: AnyField, example: unknown): { layers: string[]; output: string } => {
+  const keys = async (f: AnyField, example: unknown): Promise<{ layers: string[]; output: string }> => {
     const request = buildRequest(kindOf(f), ['app'], {}, {}, tmp.path, { values: { [f.spec]: example }, label: 'spec' });
-    const plan = loadAndPlan(request, { builtIn: join(tmp.path, 'one') });
-    const layers = stageKeys(plan, {});
-    return { layers: layers.map((k) => k.key), output: outputKey(plan, layers[layers.length - 1]!.key, outputCacheText(plan)) };
+    const build = await resolveBuild(request, { builtIn: join(tmp.path, 'one') });
+    const layers = build.cache.stages.map((k) => k.key);
+    // Computed here rather than read from build.cache: --no-cache leaves that undefined.
+    return { layers, output: outputKey(build, layers[layers.length - 1]!, diskKeyText(build.disk)) };
   };
 
-  it.each(ALL.map((f) => [f.key, f] as const))('%s', (_, f) => {
-    const [a, b] = [keys(f, f.examples[0]), keys(f, f.examples[1])];
+  it.each(ALL.map((f) => [f.key, f] as const))('%s', async (_, f) => {
+    const [a, b] = [await keys(f, f.examples[0]), await keys(f, f.examples[1])];
     if (f.cache === 'none') {
       expect(b).toEqual(a);
     } else {
@@ -153,7 +154,7 @@ describe('the commands\' options come from the table', () => {
   it('each command has exactly the fields that are its options, plus its own flags', () => {
     for (const kind of ['disk', 'ramdisk'] as const) {
       const fromTable = ALL.filter((f) => f.cli && fieldApplies(f, kind)).map((f) => f.cli!.flags);
-      expect(optionsOf(kind).filter((flags) => !['--version', '--spec <file>', '--dry-run', '--json', '--debug'].includes(flags))).toEqual(fromTable);
+      expect(optionsOf(kind).filter((flags) => !['--version', '--spec <file>', '--dry-run', '--json', '--debug', '--progress-fd <fd>'].includes(flags))).toEqual(fromTable);
     }
     expect(optionsOf('ramdisk')).toContain('--compress <method>');
     expect(optionsOf('ramdisk')).not.toContain('-t, --type <types>');

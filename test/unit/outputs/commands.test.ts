@@ -3,7 +3,6 @@ import { UsageError } from '../../../lib/errors.js';
 import { checksumLine } from '../../../lib/outputs/checksum.js';
 import { imageOutputOrder } from '../../../lib/outputs/image.js';
 import { outputOwner } from '../../../lib/outputs/owner.js';
-import { partialPath } from '../../../lib/outputs/partial.js';
 import { checkQemuImgOptions, kilnOptions, qemuImgConvertArgv } from '../../../lib/outputs/qemu-img.js';
 import { squashfsArgv } from '../../../lib/outputs/squashfs.js';
 import { tarArgv, tarCompression } from '../../../lib/outputs/tar.js';
@@ -102,10 +101,6 @@ describe('tree output guards', () => {
 });
 
 describe('partial files and ownership', () => {
-  it('writes under a hidden name beside the output', () => {
-    expect(partialPath('/out/img.tar.zst')).toBe('/out/.img.tar.zst.kiln-partial');
-  });
-
   it('gives outputs to the sudo user when kiln runs as root through sudo', () => {
     expect(outputOwner({ SUDO_UID: '1000', SUDO_GID: '1001' }, 0, 0)).toEqual({ uid: 1000, gid: 1001 });
     expect(outputOwner({}, 0, 0)).toBeUndefined();

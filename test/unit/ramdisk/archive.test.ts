@@ -16,7 +16,7 @@ describe('archive commands', () => {
 
 describe('ramdiskTools', () => {
   it('names what the build runs, with the chosen compressor', async () => {
-    const { ramdiskTools } = await import('../../../lib/ramdisk/tools.js');
+    const { ramdiskTools } = await import('../../../lib/ramdisk/ramdisk-tools.js');
     expect([...ramdiskTools('zstd').keys()]).toEqual(['cpio', 'depmod', 'zstd']);
     expect([...ramdiskTools('gzip').keys()]).toEqual(['cpio', 'depmod', 'gzip']);
   });

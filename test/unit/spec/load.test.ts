@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SpecError, formatPath } from '../../../lib/spec/problems.js';
 import { loadSpecText, readSpecArgument } from '../../../lib/spec/load.js';
 import { specRequest } from '../../../lib/spec/request.js';
-import { buildRequest } from '../../../lib/config/options.js';
+import { buildRequest } from '../../../lib/config/parse-options.js';
 import { BAD_SPECS, fuelDocument } from './bad-specs.js';
 
 function problemsOf(text: string): string {

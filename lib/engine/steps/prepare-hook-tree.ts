@@ -1,0 +1,21 @@
+// Step: assemble the merged hook tree and the generated files hooks read from it.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BuildContext } from '../context.js';
+import { PHASES } from '../../flavours/phases.js';
+import { addHookTreeFiles, buildHookTree } from '../hook-tree.js';
+
+/** Builds $TMP_HOOKS_PATH with every flavour's folders plus the package-installs lists. */
+export async function prepareHookTree(ctx: BuildContext): Promise<void> {
+  await buildHookTree(ctx.paths.hooks, ctx.plan.hookTree);
+  await addHookTreeFiles(ctx.paths.hooks, ctx.plan.packageLists);
+}
+
+/** After a cached layer was restored: its hook tree holds what extra-data.d added, but the hooks
+ * as they were when the layer was stored. The phase folders are written afresh from the plan's
+ * flavours (a changed or removed later hook must not run in its old form); everything else
+ * outside them is covered by the layer's key, so copying the flavours over it changes nothing. */
+export async function refreshHookTree(ctx: BuildContext): Promise<void> {
+  for (const phase of PHASES) await rm(join(ctx.paths.hooks, phase.dir), { recursive: true, force: true });
+  await prepareHookTree(ctx);
+}

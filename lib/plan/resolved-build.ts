@@ -1,0 +1,94 @@
+// resolveBuild(): everything a build will do, decided once, before anything runs: the plan
+// (flavours, hooks, environment, outputs), the merged hook tree and its collisions, the
+// package-installs lists, the disk (block-device config, layout, bootloader targets), the host
+// tools, the cache keys and which stages and outputs come from the cache. The dry run, preflight
+// and the executor all read this one object; the executor re-decides nothing, and works out
+// only what a build alone can know (the tree's size after install). Every configuration error a
+// build can raise before its hooks run is raised here, so a dry run fails exactly as the build
+// would. Reads flavours, config files, the cache folder and /dev; writes nothing. The result is
+// plain data: JSON.stringify/parse gives it back unchanged.
+import type { Firmware } from '../boot-test/qemu.js';
+import type { StageKey } from '../cache/keys.js';
+import { findLayer } from '../cache/layer-store.js';
+import { cachedFirmwares, findOutputs } from '../cache/output-cache.js';
+import type { BuildRequest } from '../config/build-request.js';
+import { UsageError } from '../errors.js';
+import { requiredTools, type RequiredTool } from '../exec/host-tools.js';
+import { filesystemImagesUpToDate } from '../fs-images/up-to-date.js';
+import { collectPackageInstalls, renderPackageInstallFiles } from '../flavours/package-installs.js';
+import type { BuildPlan } from './build-plan.js';
+import { outputKey, stageKeys } from './cache-keys.js';
+import { diskKeyText, resolveDisk, type ResolvedDisk } from './disk-plan.js';
+import { exportedValues } from './hook-environment.js';
+import { hookTreeHas, hookTreeSources, type HookTreeSource } from './hook-tree-sources.js';
+import { loadAndPlan } from './load-flavours.js';
+import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
+import { toolNeeds } from './tool-needs.js';
+import type { VmSummary } from './vm-summary.js';
+
+/** What the layer and output caches give this build. */
+export interface ResolvedCache {
+  /** Each root stage's key, with its checkpoints. */
+  stages: StageKey[];
+  /** Per stage: from the cache, resumed after a checkpoint, or run, and why. */
+  decisions: StageDecision[];
+  /** Key of the outputs; undefined when they are not cached (--no-cache, an always-run hook). */
+  outputKey: string | undefined;
+  /** Nothing changed since a build with these inputs: its outputs are copied as they are. */
+  outputsFromCache: boolean;
+  /** Firmwares the cached disk image boots with (for --boot-test on cached outputs). */
+  cachedFirmwares: Firmware[];
+  /** Per-mount-point images on disk were built from these same inputs and are all there: nothing to do. */
+  imagesUpToDate: boolean;
+}
+
+/** A build, completely decided. Plain data. */
+export interface ResolvedBuild extends BuildPlan {
+  /** The generated package-installs lists, by path in the hook tree. */
+  packageLists: Record<string, string>;
+  /** What each flavour puts into the merged hook tree. */
+  hookTree: HookTreeSource[];
+  /** The disk of a disk-image build. */
+  disk: ResolvedDisk | undefined;
+  /** Host tools the build runs (preflight checks they are there). */
+  tools: RequiredTool[];
+  cache: ResolvedCache;
+  /** The build VM of a --vm build, added by the commands (vm/vm-plan.ts; the VM layer sits above planning). */
+  vm?: VmSummary;
+}
+
+/** How to resolve: flavours put first (ramdisk builds), kiln's own flavours folder (tests), the time. */
+export interface ResolveOptions {
+  prepend?: string[];
+  builtIn?: string;
+  /** For layer ages (default: now). */
+  now?: number;
+}
+
+/** `-p` installs through the operating system's bin/install-packages: one must be there. */
+function checkPackagesInstallable(request: BuildRequest, sources: readonly HookTreeSource[]): void {
+  if (!request.packages.length || hookTreeHas(sources, 'bin/install-packages')) return;
+  throw new UsageError(`${request.origins.packages ?? '-p'} needs an operating-system flavour that provides bin/install-packages (e.g. debian)`, 'drop the packages or add such a flavour');
+}
+
+function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | undefined, now: number): ResolvedCache {
+  const { request } = plan;
+  const decisions = decideStages(stages, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
+  const last = stages[stages.length - 1]!;
+  const key = request.noCache || last.uncacheable ? undefined : outputKey(plan, last.key, diskKeyText(disk));
+  const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format));
+  const imagesUpToDate = key !== undefined && request.filesystemImages !== undefined && filesystemImagesUpToDate(request.filesystemImages, key);
+  return { stages, decisions, outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [], imagesUpToDate };
+}
+
+/** Resolves a request into the complete build (throws UsageError/ConfigError for bad input). */
+export async function resolveBuild(request: BuildRequest, options: ResolveOptions = {}): Promise<ResolvedBuild> {
+  const plan = loadAndPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}) });
+  const hookTree = hookTreeSources(plan.flavours);
+  checkPackagesInstallable(request, hookTree);
+  const packageLists = renderPackageInstallFiles(await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), request.arch));
+  const disk = resolveDisk(plan);
+  const tools = requiredTools(toolNeeds(plan, disk));
+  const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now());
+  return { ...plan, packageLists, hookTree, disk, tools, cache };
+}

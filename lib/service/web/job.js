@@ -1,0 +1,97 @@
+// The job page: status, a bar per phase, download links, facts, and the live log tail.
+import { ago, api, bytes, duration, el, header, statusBadge, toast, withToken } from './common.js';
+
+const id = location.pathname.split('/').pop();
+const finished = (status) => ['DONE', 'ERROR', 'CANCELLED'].includes(status);
+const MAX_LOG_CHARS = 400_000;
+
+function fact(label, value) {
+  return value === undefined || value === '' || value === null ? [] : [el('dt', {}, label), el('dd', {}, value)];
+}
+
+function renderPhases(job) {
+  const failedAt = job.status === 'ERROR' ? job.progress.find((p) => p.state === 'running') : undefined;
+  document.getElementById('phases').replaceChildren(
+    ...job.progress.map((p) => {
+      const state = p === failedAt ? 'failed' : p.state;
+      const time = p.durationMs !== undefined ? `${(p.durationMs / 1000).toFixed(1)} s` : p.state === 'cached' ? 'cached' : '';
+      return el('div', { class: `phase ${state}`, 'data-phase': p.name, title: `${p.name}: ${state}` },
+        el('div', { class: 'bar' }), el('div', { class: 'label' }, p.name), el('div', { class: 'time' }, time || '\u00a0'));
+    }),
+  );
+  document.getElementById('phase').textContent = job.status === 'BUILDING' && job.phase ? `— now: ${job.phase}` : '';
+}
+
+function renderFiles(job) {
+  const list = document.getElementById('files');
+  if (!job.files.length) {
+    list.replaceChildren(el('li', { class: 'hint' }, job.status === 'DONE' ? 'no files' : finished(job.status) ? 'nothing was published' : 'when the build is done'));
+    return;
+  }
+  list.replaceChildren(
+    ...job.files.map((f) => el('li', {}, el('span', { class: 'kind' }, f.kind), el('a', { href: withToken(f.url), download: f.name, 'data-kind': f.kind }, f.name), el('span', { class: 'size' }, bytes(f.bytes)))),
+  );
+}
+
+function render(job) {
+  document.title = `${job.name} · kiln build service`;
+  document.getElementById('name').textContent = job.name;
+  document.getElementById('status').replaceChildren(statusBadge(job.status));
+  renderPhases(job);
+  renderFiles(job);
+  document.getElementById('error').replaceChildren(...(job.error ? [el('div', { class: 'error-box', id: 'error-text' }, job.error)] : []));
+  document.getElementById('facts').replaceChildren(
+    ...fact('id', el('code', {}, job.id)),
+    ...fact('flavours', job.flavours.join(' ')),
+    ...fact('outputs', job.types.join(', ')),
+    ...fact('architecture', job.arch),
+    ...fact('release', job.release),
+    ...fact('packages', job.packages.join(', ')),
+    ...fact('submitted by', `${job.user || '(AMQP message)'}${job.email && job.email !== job.user ? ` <${job.email}>` : ''}`),
+    ...fact('created', `${new Date(job.createdAt).toLocaleString()} (${ago(job.createdAt)})`),
+    ...fact('took', duration(job)),
+    ...fact('worker', job.worker),
+    ...fact('attempts', job.attempts > 1 ? String(job.attempts) : ''),
+  );
+  document.getElementById('notes').replaceChildren(...job.notes.map((n) => el('li', {}, n)));
+  document.getElementById('cancel').hidden = finished(job.status);
+  document.getElementById('log-link').href = withToken(job.logUrl);
+}
+
+function appendLog(text) {
+  const log = document.getElementById('log');
+  log.textContent += text;
+  if (log.textContent.length > MAX_LOG_CHARS) log.textContent = `… (earlier lines: see the whole log)\n${log.textContent.slice(-MAX_LOG_CHARS)}`;
+  if (document.getElementById('follow').checked) log.scrollTop = log.scrollHeight;
+}
+
+async function act(method, path, done) {
+  try {
+    await api(method, path);
+    toast(done);
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+async function main() {
+  header();
+  render(await api('GET', `/api/jobs/${id}`));
+  document.getElementById('cancel').addEventListener('click', () => act('POST', `/api/jobs/${id}/cancel`, 'cancel requested'));
+  document.getElementById('delete').addEventListener('click', async () => {
+    if (!confirm('Delete this job, its images and its log?')) return;
+    await act('DELETE', `/api/jobs/${id}`, 'deleted');
+    location.href = '/';
+  });
+  const events = new EventSource(withToken(`/api/jobs/${id}/events`));
+  events.addEventListener('job', (event) => render(JSON.parse(event.data)));
+  events.addEventListener('log', (event) => appendLog(JSON.parse(event.data).text));
+  events.addEventListener('deleted', () => {
+    events.close();
+    location.href = '/';
+  });
+}
+
+main().catch((error) => {
+  document.getElementById('name').textContent = error.message;
+});

@@ -1,0 +1,17 @@
+// Where a resolved build runs: in a throwaway build VM with --vm (run-in-vm.ts), else on this host
+// (the engine). The commands call this; the engine knows nothing of VMs.
+import { executeBuild, reportedBuild, type ExecuteOptions } from '../engine/execute.js';
+import type { ResolvedBuild } from '../plan/resolved-build.js';
+import { runInVm } from './run-in-vm.js';
+import { vmSummary } from './vm-plan.js';
+
+/** Runs `plan` where its request says; resolves to the exit code. */
+export function runBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
+  if (!plan.request.vm) return executeBuild(plan, options);
+  return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
+}
+
+/** The resolved build with what the dry run says about its build VM (--vm builds). */
+export function withVmSummary(plan: ResolvedBuild): ResolvedBuild {
+  return plan.request.vm ? { ...plan, vm: vmSummary(plan) } : plan;
+}

@@ -1,0 +1,65 @@
+// The web page in real headless Chromium (Debian's chromium through playwright-core): submit a
+// job with the form, watch it reach DONE on its page, follow the download link, check the file.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { e2eCache } from '../helpers/e2e.js';
+import { fixtures, isRoot } from '../helpers/host.js';
+import { startServer } from '../helpers/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.skipIf(!isRoot || !existsSync(CHROMIUM))('the web page in Chromium (e2e)', () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-page-'));
+    [server, browser] = await Promise.all([
+      startServer(['--state-dir', join(dir, 'state'), '--flavours-path', fixtures, '--image-cache', e2eCache()]),
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('submits through the form, shows DONE with progress, and downloads the image', async () => {
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    // The page asks for the token when the API wants one; answer as a person would.
+    page.on('dialog', (dialog) => void dialog.accept('t-alice'));
+    await page.goto(server.url);
+    await page.fill('#name', 'from-the-form');
+    await page.click('#flavours .chip[data-name="fake-os"]');
+    await page.click('#types .chip[data-type="qcow2"]');
+    await page.click('#types .chip[data-type="tar"]');
+    await page.check('#skip-base');
+    await expect.poll(() => page.locator('#selected .chip').allTextContents()).toEqual(['fake-os×']);
+    await page.click('#submit-button');
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    await page.locator('#status .status[data-status="DONE"]').waitFor({ timeout: 300_000 });
+    expect(await page.locator('#phases .phase.pending').count()).toBe(0);
+    expect(await page.locator('#phases .phase').count()).toBeGreaterThan(5);
+    await expect.poll(() => page.locator('#log').textContent()).toContain('kiln: job DONE');
+    await page.screenshot({ path: join(dir, 'job.png') });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#files a[data-kind="image"]')]);
+    expect(download.suggestedFilename()).toBe('from-the-form.tar');
+    const saved = join(dir, 'downloaded.tar');
+    await download.saveAs(saved);
+    expect(statSync(saved).size).toBeGreaterThan(1024 * 1024);
+    expect(execFileSync('tar', ['-tf', saved]).toString()).toMatch(/\.\/bin\/busybox\n/);
+    await page.goto(server.url);
+    await expect.poll(() => page.locator('#jobs tr .status').first().textContent()).toBe('DONE');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,61 @@
+// Rules of the import graph that keep the layers honest.
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import fg from 'fast-glob';
+import { describe, expect, it } from 'vitest';
+
+const top = join(import.meta.dirname, '../..');
+
+/** lib/'s folders from the bottom layer up (README "How kiln is built"): a module imports only
+ * from its own folder and the folders before it. `.` is lib/ itself (errors.ts, log.ts). */
+const LAYERS = ['.', 'report', 'exec', 'boot-test', 'flavours', 'resources', 'outputs', 'config', 'ramdisk', 'block-device', 'fs-images', 'cache', 'image-read', 'spec', 'write-disk', 'plan', 'engine', 'vm', 'service', 'cli'];
+
+/** Every relative import (static, type-only or dynamic) of every module of lib/, by folder. */
+function folderImports(): { file: string; from: string; to: string }[] {
+  return fg.sync('lib/**/*.ts', { cwd: top }).flatMap((file) => {
+    const text = readFileSync(join(top, file), 'utf8');
+    const specs = [...text.matchAll(/(?:from|import\()\s*'(\.[^']+)'/g)].map((m) => m[1]!);
+    const folder = (path: string): string => relative(join(top, 'lib'), path).split('/').slice(0, -1)[0] ?? '.';
+    return specs.map((spec) => ({ file, from: folder(join(top, file)), to: folder(join(top, file, '..', spec)) }));
+  });
+}
+
+/** Value imports (not `import type`) of every module under `folder`, as paths from lib/. */
+function valueImports(folder: string): { file: string; target: string }[] {
+  return fg.sync(`lib/${folder}/**/*.ts`, { cwd: top }).flatMap((file) => {
+    const text = readFileSync(join(top, file), 'utf8');
+    return [...text.matchAll(/^import (?!type )[^;]*? from '(\.[^']+)';/gm)].map((m) => ({
+      file,
+      target: relative(join(top, 'lib'), join(top, file, '..', m[1]!)).replace(/\.js$/, '.ts'),
+    }));
+  });
+}
+
+describe('layering', () => {
+  it('every folder of lib/ has its place in the layers', () => {
+    const folders = fg.sync('lib/*', { cwd: top, onlyDirectories: true }).map((d) => d.slice('lib/'.length));
+    expect(folders.filter((f) => !LAYERS.includes(f))).toEqual([]);
+  });
+
+  it('the README names the folders in layer order', () => {
+    const readme = readFileSync(join(top, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## How kiln is built'), readme.indexOf('## Tests'));
+    const named = [...section.matchAll(/^\| `lib\/([^`]*?)\/?`/gm)].map((m) => m[1] || '.');
+    expect(named).toEqual(LAYERS);
+  });
+
+  it('no module imports from a layer above its own', () => {
+    const imports = folderImports();
+    expect(imports.length).toBeGreaterThan(300);
+    const upward = imports.filter((i) => LAYERS.indexOf(i.to) > LAYERS.indexOf(i.from));
+    expect(upward.map((i) => `${i.file} → ${i.to}/`)).toEqual([]);
+  });
+
+  it('the executor decides nothing: lib/engine imports none of the planners', () => {
+    // Everything they work out is in the ResolvedBuild the executor is given.
+    const planners = /^(plan\/(load-flavours|resolved-build|build-plan|cache-keys|disk-plan|stage-decisions|hook-tree-sources|tool-needs)|block-device\/(config|source)|flavours\/(package-installs|resolve|discover|metadata)|config\/parse-options)\.ts$/;
+    const imports = valueImports('engine');
+    expect(imports.length).toBeGreaterThan(50);
+    expect(imports.filter((i) => planners.test(i.target))).toEqual([]);
+  });
+});
