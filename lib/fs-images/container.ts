@@ -8,7 +8,7 @@ import { run } from '../exec/run.js';
 import { haveTool } from '../exec/host-tools.js';
 import type { LogSink } from '../log.js';
 import { hashFile } from '../outputs/checksum.js';
-import { writeAtomically } from '../outputs/partial.js';
+import { currentOutput, writeAtomically } from '../outputs/partial.js';
 
 /** Sizes and digests of one image and its container. */
 export interface ContainerFacts {
@@ -43,6 +43,8 @@ export async function writeContainer(raw: string, path: string, container: Files
       await run(containerArgv(container, raw, haveTool('pigz')), { log, signal, stdoutFile: partial, what: `writing ${path}` });
     }
   }, { log });
-  const digests = await hashFile(path, signal);
-  return { rawSize, rawMd5: rawDigests.md5, containerSize: (await stat(path)).size, containerMd5: digests.md5, containerSha256: digests.sha256 };
+  // Staged with the build's other outputs until the build succeeds.
+  const written = currentOutput(path);
+  const digests = await hashFile(written, signal);
+  return { rawSize, rawMd5: rawDigests.md5, containerSize: (await stat(written)).size, containerMd5: digests.md5, containerSha256: digests.sha256 };
 }
