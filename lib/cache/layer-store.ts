@@ -8,6 +8,7 @@ import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { withCacheLock } from './lock.js';
+import { readMetadata, type MetadataProblem } from './entry-metadata.js';
 
 /** What is known about one stored layer. */
 export interface LayerInfo {
@@ -22,25 +23,20 @@ export interface LayerInfo {
 
 const layersDir = (cacheDir: string): string => join(cacheDir, 'layers');
 
-/** Reads a layer's metadata, if the layer exists. */
-export function findLayer(cacheDir: string, key: string): LayerInfo | undefined {
+/** Reads a layer's metadata, if the layer exists and its metadata is sound (else `problem` hears why). */
+export function findLayer(cacheDir: string, key: string, problem?: MetadataProblem): LayerInfo | undefined {
   const archive = join(layersDir(cacheDir), `${key}.tar.zst`);
-  const meta = join(layersDir(cacheDir), `${key}.json`);
-  if (!existsSync(archive) || !existsSync(meta)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(meta, 'utf8')) as Omit<LayerInfo, 'path' | 'bytes'>;
-    return { ...info, path: archive, bytes: statSync(archive).size };
-  } catch {
-    return undefined;
-  }
+  if (!existsSync(archive)) return undefined;
+  const info = readMetadata<Omit<LayerInfo, 'path' | 'bytes'>>(join(layersDir(cacheDir), `${key}.json`), problem);
+  return info && { ...info, key, path: archive, bytes: statSync(archive).size };
 }
 
-/** Every stored layer, newest first. */
-export function listLayers(cacheDir: string): LayerInfo[] {
+/** Every stored layer, newest first (`problem` hears of broken metadata). */
+export function listLayers(cacheDir: string, problem?: MetadataProblem): LayerInfo[] {
   if (!existsSync(layersDir(cacheDir))) return [];
   return readdirSync(layersDir(cacheDir))
     .filter((f) => f.endsWith('.json'))
-    .map((f) => findLayer(cacheDir, f.replace(/\.json$/, '')))
+    .map((f) => findLayer(cacheDir, f.replace(/\.json$/, ''), problem))
     .filter((l): l is LayerInfo => l !== undefined)
     .sort((a, b) => b.createdMs - a.createdMs);
 }

@@ -35,14 +35,15 @@ function cacheDir(option: string | undefined): string {
 
 function listCache(dir: string): string {
   const lines = [`kiln cache ${dir}`, '', 'Layers (newest first):'];
-  const layers = listLayers(dir);
+  const warn = (message: string): boolean => process.stderr.write(`kiln-cache: warning: ${message}\n`);
+  const layers = listLayers(dir, warn);
   const now = Date.now();
   for (const l of layers) {
     lines.push(`  ${l.key.slice(0, 12)}  ${l.stage.padEnd(12)} ${formatBytes(l.bytes).padStart(9)}  made ${age(now - l.createdMs)} ago, used ${age(now - l.lastUsedMs)} ago  ${l.flavours}`);
   }
   if (!layers.length) lines.push('  (none)');
   lines.push('', 'Outputs of unchanged builds:');
-  const sets = listOutputSets(dir);
+  const sets = listOutputSets(dir, warn);
   for (const o of sets) lines.push(`  ${o.key.slice(0, 12)}  ${o.formats.join(',').padEnd(12)} ${formatBytes(o.bytes).padStart(9)}  made ${age(now - o.createdMs)} ago, used ${age(now - o.lastUsedMs)} ago`);
   if (!sets.length) lines.push('  (none)');
   lines.push('', 'Folders:');

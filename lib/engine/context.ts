@@ -32,6 +32,8 @@ export interface BuildContext {
   readonly stack: ResourceStack;
   /** Values hook phases print back (IMAGE_SIZE, IMAGE_BLOCK_DEVICE, ...), visible to later hooks. */
   readonly runtimeEnv: Record<string, string>;
+  /** Layers and outputs are reused from the cache but none are stored (nobody would keep them). */
+  readonly readOnlyCache?: boolean;
 }
 
 /** Paths inside a work folder. */

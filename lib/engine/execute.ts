@@ -20,7 +20,7 @@ import { writeChecksums } from '../outputs/checksum.js';
 import { outputBytes } from '../outputs/output-size.js';
 import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
-import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
+import { clearLeftovers, describeCleared, type Cleared } from '../resources/leftovers.js';
 
 /** How the CLI runs a build. */
 export interface ExecuteOptions {
@@ -33,6 +33,15 @@ export interface ExecuteOptions {
   stream?: NodeJS.WriteStream;
   /** Gets every line of the build log as well (the build VM's agent forwards them to the host). */
   logMirror?: LogSink;
+  /** Reuse layers and outputs from the cache, store none (the build VM when the host's cache is
+   * read-only for the user: what it stored would be thrown away with the VM). */
+  readOnlyCache?: boolean;
+  /** An empty folder to build in that the caller disposes of (the build VM's scratch disk, thrown
+   * away whole: removing the tree file by file would only cost time there). */
+  workDir?: string;
+  /** Folders whose dead kiln temp folders are cleared before the build (default TMPDIR; the build
+   * VM passes none: it is new for every build, and what it sees of the host's are not its own). */
+  leftoverFolders?: string[];
 }
 
 /** Runs a resolved build on this host; resolves to the exit code (errors are thrown as KilnErrors).
@@ -59,13 +68,15 @@ export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
     await outputs.run(() => body(emit, log));
     await outputs.commit();
-    reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-    process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
+    reporter.finish(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}`);
     return 0;
   } catch (error) {
-    reporter.close();
-    throw interruptedOr(error, options.signal);
+    const failure = interruptedOr(error, options.signal);
+    // What ran, up to the step that failed or was stopped (the error itself is printed after).
+    const rows = timing.rowsUntilNow(failure instanceof InterruptedError ? 'stopped' : 'failed');
+    reporter.finish(`${renderTiming(rows, (Date.now() - started) / 1000)}\n\nbuild log: ${log.path}`);
+    throw failure;
   } finally {
     log.close();
   }
@@ -87,15 +98,28 @@ function interruptedOr(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
-  await using stack = new ResourceStack();
-  for (const cleared of await clearLeftovers(tmpdir(), log)) emit({ type: 'warning', message: describeCleared(cleared) });
+/** A work folder of its own for the build: on tmpfs when there is memory enough. */
+async function newWorkDir(plan: ResolvedBuild, stack: ResourceStack, log: FileLog): Promise<string> {
   const tmpfs = decideTmpfs(memTotal(), plan.request.minTmpfsBytes, plan.request.noTmpfs);
   const work = await makeWorkDir(stack, tmpfs, log);
   log.line('kiln', `work folder ${work}: ${tmpfs.reason}`);
+  return work;
+}
+
+/** Clears the dead kiln temp folders of each of `folders`. */
+async function clearFolders(folders: string[], log: FileLog): Promise<Cleared[]> {
+  const cleared: Cleared[] = [];
+  for (const folder of folders) cleared.push(...(await clearLeftovers(folder, log)));
+  return cleared;
+}
+
+async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog): Promise<void> {
+  await using stack = new ResourceStack();
+  for (const cleared of await clearFolders(options.leftoverFolders ?? [tmpdir()], log)) emit({ type: 'warning', message: describeCleared(cleared) });
+  const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,
-    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {},
+    signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, readOnlyCache: options.readOnlyCache ?? false,
   };
   const { outputKey, outputsFromCache, cachedFirmwares, imagesUpToDate } = plan.cache;
   const images = plan.request.filesystemImages;
@@ -114,6 +138,6 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx);
   const firmwares = await finishBuild(ctx);
-  if (outputKey) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, plan.outputs, log, firmwares));
+  if (outputKey && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, plan.outputs, log, firmwares));
   await bootTest(ctx, firmwares);
 }

@@ -71,12 +71,14 @@ function checkPackagesInstallable(request: BuildRequest, sources: readonly HookT
   throw new UsageError(`${request.origins.packages ?? '-p'} needs an operating-system flavour that provides bin/install-packages (e.g. debian)`, 'drop the packages or add such a flavour');
 }
 
-function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | undefined, now: number): ResolvedCache {
+/** The cache decisions; a broken metadata file is a warning (pushed on `warnings`) and a rebuild. */
+function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | undefined, now: number, warnings: string[]): ResolvedCache {
   const { request } = plan;
-  const decisions = decideStages(stages, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
+  const problem = (message: string): void => void (warnings.includes(message) || warnings.push(message));
+  const decisions = decideStages(stages, (key) => findLayer(request.imageCache, key, problem), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
   const last = stages[stages.length - 1]!;
   const key = request.noCache || last.uncacheable ? undefined : outputKey(plan, last.key, diskKeyText(disk));
-  const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format));
+  const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format), problem);
   const imagesUpToDate = key !== undefined && request.filesystemImages !== undefined && filesystemImagesUpToDate(request.filesystemImages, key);
   return { stages, decisions, outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [], imagesUpToDate };
 }
@@ -89,6 +91,7 @@ export async function resolveBuild(request: BuildRequest, options: ResolveOption
   const packageLists = renderPackageInstallFiles(await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), request.arch));
   const disk = resolveDisk(plan);
   const tools = requiredTools(toolNeeds(plan, disk));
-  const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now());
-  return { ...plan, packageLists, hookTree, disk, tools, cache };
+  const warnings = [...plan.warnings];
+  const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now(), warnings);
+  return { ...plan, warnings, packageLists, hookTree, disk, tools, cache };
 }

@@ -77,6 +77,12 @@ export class ConsoleReporter {
     this.redraw();
   }
 
+  /** Ends the display with the build's summary (the timing table, where the log is). */
+  finish(summary: string): void {
+    this.close();
+    this.stream.write(`${summary}\n`);
+  }
+
   /** Stops the refresh timer and clears the live line. */
   close(): void {
     if (this.timer) clearInterval(this.timer);

@@ -46,10 +46,15 @@ export function builderKey(root = kilnRoot(), node = process.execPath): string {
   return hash.digest('hex').slice(0, 20);
 }
 
-/** Where the builder of `key` lives in `cacheDir`. */
+/** Where the builder of `key` lives in `cacheDir`. The kernel is the uncompressed one when the
+ * flavour could extract it (QEMU boots it without the emulated CPU decompressing it first). */
 export function builderImage(cacheDir: string, key: string): BuilderImage {
   const dir = join(cacheDir, 'vm', `builder-${key}`);
-  return { key, dir, disk: join(dir, 'disk.qcow2'), kernel: join(dir, 'disk.vmlinuz'), initrd: join(dir, 'disk.initrd'), rootLabel: BUILDER_ROOT_LABEL };
+  const vmlinux = join(dir, 'disk.vmlinux');
+  return {
+    key, dir, disk: join(dir, 'disk.qcow2'), kernel: existsSync(vmlinux) ? vmlinux : join(dir, 'disk.vmlinuz'), initrd: join(dir, 'disk.initrd'),
+    rootLabel: BUILDER_ROOT_LABEL,
+  };
 }
 
 /** The builder of `key` if it is complete in `cacheDir`. */
@@ -61,11 +66,11 @@ export function findBuilder(cacheDir: string, key: string): BuilderImage | undef
 /** Host variables the builder build keeps from the user's: mirrors and proxies, nothing that shapes images. */
 const BUILDER_ENV = /^(DIB_DISTRIBUTION_MIRROR|DIB_DEBIAN_DISTRIBUTION_MIRROR|DIB_DEBIAN_SECURITY_MIRROR|http_proxy|https_proxy|no_proxy|HTTP_PROXY|HTTPS_PROXY|NO_PROXY|HOME|USER|SUDO_USER|XDG_CACHE_HOME|PATH)$/;
 
-/** The request that builds the builder of `key` into a partial folder of `request`'s cache. */
-function builderRequest(request: BuildRequest, partialDir: string): BuildRequest {
+/** The request that builds the builder of `key` into a partial folder of `request`'s cache (its log beside the final folder). */
+function builderRequest(request: BuildRequest, partialDir: string, logfile: string): BuildRequest {
   const env = Object.fromEntries(Object.entries(request.env).filter(([name]) => BUILDER_ENV.test(name)));
   return buildRequest('disk', BUILDER_FLAVOURS, {
-    imageName: join(partialDir, 'disk'), types: ['qcow2'], rootLabel: BUILDER_ROOT_LABEL, imageCache: request.imageCache,
+    imageName: join(partialDir, 'disk'), types: ['qcow2'], rootLabel: BUILDER_ROOT_LABEL, imageCache: request.imageCache, logfile,
     ...(request.offline ? { offline: true } : {}),
   }, { ...env, KILN_BUILDER_NODE: process.execPath }, request.cwd);
 }
@@ -93,7 +98,7 @@ export async function ensureBuilder(request: BuildRequest, build: BuildRunner, e
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    await build(await resolveBuild(builderRequest(request, partial)));
+    await build(await resolveBuild(builderRequest(request, partial, `${image.dir}.log`)));
     await rename(partial, image.dir).catch(async (error: NodeJS.ErrnoException) => {
       // Another build made the same image meanwhile: use theirs.
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
@@ -124,7 +129,7 @@ function builderFailed(error: unknown, dir: string, partial: string): unknown {
 async function removeOtherBuilders(cacheDir: string, key: string, log: LogSink): Promise<void> {
   const dir = join(cacheDir, 'vm');
   for (const name of readdirSync(dir)) {
-    if (/^builder-[0-9a-f]+$/.test(name) && name !== `builder-${key}`) {
+    if (/^builder-[0-9a-f]+(\.log)?$/.test(name) && !name.startsWith(`builder-${key}`)) {
       await rm(join(dir, name), { recursive: true, force: true });
       log.line('vm', `removed the builder image of another kiln: ${join(dir, name)}`);
     }

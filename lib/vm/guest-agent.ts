@@ -5,7 +5,9 @@
 // message from the host (Ctrl-C, SIGTERM there) aborts the build the way a signal aborts a host
 // build: everything the build acquired is released before the agent answers.
 import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { release } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { executeBuild } from '../engine/execute.js';
@@ -41,12 +43,14 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   const log = forwardingLog(channel);
   await using stack = new ResourceStack();
   process.env.TMPDIR = await mountWorkDisk(stack, job, log);
+  const workDir = join(job.workMount, 'build');
+  await mkdir(workDir, { mode: 0o755 });
   await mountShares(stack, job, log);
   const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
   try {
-    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log });
+    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, leftoverFolders: [] });
     return { exitCode, exported: await handBackCache(job, log, signals.signal) };
   } catch (error) {
     await handBackCache(job, log, signals.signal);

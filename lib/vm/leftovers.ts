@@ -3,6 +3,7 @@
 // folder inside the cache where the guest was copying new cache files to the host, named
 // kiln-vm-import.<pid>.XXXXXX like every kiln temp folder. The next --vm build clears those of
 // processes that are gone before it starts.
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogSink } from '../log.js';
 import { clearLeftovers, type Cleared } from '../resources/leftovers.js';
@@ -13,4 +14,9 @@ export const INCOMING_FOLDER = '.kiln-vm-incoming';
 /** Removes the abandoned import folders of `cacheDir`; returns what was cleared. */
 export function clearVmLeftovers(cacheDir: string, log?: LogSink): Promise<Cleared[]> {
   return clearLeftovers(join(cacheDir, INCOMING_FOLDER), log);
+}
+
+/** The folders where a host build clears what dead builds left: TMPDIR's temp folders, the cache's import folders. */
+export function hostLeftoverFolders(cacheDir: string): string[] {
+  return [tmpdir(), join(cacheDir, INCOMING_FOLDER)];
 }

@@ -2,12 +2,13 @@
 // (the engine). The commands call this; the engine knows nothing of VMs.
 import { executeBuild, reportedBuild, type ExecuteOptions } from '../engine/execute.js';
 import type { ResolvedBuild } from '../plan/resolved-build.js';
+import { hostLeftoverFolders } from './leftovers.js';
 import { runInVm } from './run-in-vm.js';
 import { vmSummary } from './vm-plan.js';
 
 /** Runs `plan` where its request says; resolves to the exit code. */
 export function runBuild(plan: ResolvedBuild, options: ExecuteOptions): Promise<number> {
-  if (!plan.request.vm) return executeBuild(plan, options);
+  if (!plan.request.vm) return executeBuild(plan, { leftoverFolders: hostLeftoverFolders(plan.request.imageCache), ...options });
   return reportedBuild(plan, options, (emit, log) => runInVm(plan, options, emit, log));
 }
 

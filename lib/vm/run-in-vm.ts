@@ -29,7 +29,7 @@ import { chooseAccel, type AccelChoice } from './accel.js';
 import { ensureBuilder, type BuilderImage } from './builder-image.js';
 import { importCacheAdditions, writableFolder } from './cache-sync.js';
 import { blockDeviceConfigFile, hostPathsIn, planGuestJob } from './guest-job.js';
-import { clearVmLeftovers, INCOMING_FOLDER } from './leftovers.js';
+import { hostLeftoverFolders, INCOMING_FOLDER } from './leftovers.js';
 import { startMachine, type RunningMachine } from './machine-process.js';
 import { placeOutputs } from './outputs.js';
 import { raiseCarried, type GuestMessage } from './protocol.js';
@@ -50,8 +50,8 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
   ]) }));
   const builder = await ensureBuilder(request, (builderPlan) => executeBuild(builderPlan, { ...options, sinks: [], logMirror: undefined }), emit, log);
   await using stack = new ResourceStack();
-  for (const cleared of [...(await clearLeftovers(tmpdir(), log)), ...(await clearVmLeftovers(request.imageCache, log))]) {
-    emit({ type: 'warning', message: describeCleared(cleared) });
+  for (const folder of hostLeftoverFolders(request.imageCache)) {
+    for (const cleared of await clearLeftovers(folder, log)) emit({ type: 'warning', message: describeCleared(cleared) });
   }
   const dir = await makeTempDir(stack, 'vm', tmpdir(), log);
   const accel = await chooseAccel({ forced: request.vmAccel, workDir: dir, rememberFile: join(request.imageCache, 'vm', 'accel.json'), log });

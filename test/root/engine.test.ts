@@ -72,6 +72,8 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
     expect(result.stderr).toContain(`full log: ${join(out, 'img.log')}`);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(out).filter((f) => f.startsWith('img.tar'))).toEqual([]);
+    // The timing table up to the failing hook, before the error.
+    expect(result.stderr).toMatch(new RegExp(`Timing \\(seconds\\):[\\s\\S]*${phase}\\.d\\s+[\\d.]+  failed\\n[\\s\\S]*?${phase}\\.d/50-probe-${phase} \\(probe\\)\\s+[\\d.]+  failed[\\s\\S]*total[\\s\\S]*hook ${phase}\\.d/50-probe`));
   });
 
   it.each([
@@ -83,6 +85,7 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
     const result = await done;
     expect(result.code).toBe(code);
     expect(result.stderr).toContain(`build interrupted by ${signal}`);
+    expect(result.stderr).toMatch(/install\.d\/50-probe-install \(probe\)\s+[\d.]+  stopped/);
     expect(existsSync(join(out, 'img.tar'))).toBe(false);
   });
 

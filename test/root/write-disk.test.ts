@@ -3,7 +3,7 @@
 // blocks are skipped where the device reads zeros (its sparse backing file stays sparse) and
 // written where it does not; --sparse on a device that does not read zeros fails verification.
 // Refused with exit 2 and not a byte written: a mounted device, a device with a mounted
-// partition, a swap device, a partition, a device too small. A truncated qcow2, a raw image
+// partition, a swap device, an LVM physical volume, a partition, a device too small. A truncated qcow2, a raw image
 // whose .sha256 disagrees, and an unanswered question fail before writing. Ctrl-C while writing
 // stops at once, says the device holds part of the image, and removes the conversion. Nothing is
 // left behind.
@@ -96,7 +96,7 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     expect(sparse.stderr).toMatch(/hint: with --sparse the device must read zeros/);
   });
 
-  it('refuses a mounted device, a device with a mounted partition and a swap device, writing nothing', async () => {
+  it('refuses a mounted device, a device with a mounted partition, a swap device and an LVM member, writing nothing', async () => {
     const mounted = device('mounted', 24, 'zeros');
     sh(`mkfs.ext4 -q ${mounted.dev} && mkdir -p mnt-a && mount ${mounted.dev} mnt-a`, dir);
     mounts.push(join(dir, 'mnt-a'));
@@ -105,6 +105,9 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     mounts.push(join(dir, 'mnt-b'));
     const swap = device('swap', 24, 'zeros');
     sh(`mkswap -q ${swap.dev} && swapon ${swap.dev}`, dir);
+    // An LVM physical volume nothing uses yet (pvcreate writes the label; no device-mapper needed).
+    const pv = device('pv', 24, 'zeros');
+    sh(`pvcreate -qq ${pv.dev}`, dir);
     // A mounted filesystem changes its own device, so "nothing written" means: none of the image's
     // bytes are there (its partition table at the start, its random data at 9 MiB).
     const imageBytes = (file: string): boolean[] => [0, 9 * MiB].map((at) => {
@@ -115,6 +118,7 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
       [mounted.dev, mounted.file, new RegExp(`^  ${mounted.dev} is mounted at ${join(dir, 'mnt-a')}$`, 'm')],
       [parted.dev, parted.file, new RegExp(`^  ${parted.dev}p2 is mounted at ${join(dir, 'mnt-b')}$`, 'm')],
       [swap.dev, swap.file, new RegExp(`^  ${swap.dev} is in use as swap$`, 'm')],
+      [pv.dev, pv.file, new RegExp(`^  ${pv.dev} is an LVM physical volume \\(LVM2_member signature\\)$`, 'm')],
     ];
     for (const [dev, file, reason] of cases) {
       const result = await write(['--yes', join(dir, 'disk.qcow2'), dev]);

@@ -72,7 +72,7 @@ export async function buildRootStages(ctx: BuildContext): Promise<void> {
     const key = keys[index]!;
     const checkpointDue = (hookIndex: number): boolean => {
       const found = key.checkpoints[hookIndex];
-      return !request.noCache && found !== undefined && !found.uncacheable && keeper.sinceLast() >= checkpointAfter;
+      return !request.noCache && !ctx.readOnlyCache && found !== undefined && !found.uncacheable && keeper.sinceLast() >= checkpointAfter;
     };
     await runStage(ctx, key.stage, decision.resume ? decision.resume.index + 1 : 0, {
       pauseAfter: checkpointDue,
@@ -81,7 +81,7 @@ export async function buildRootStages(ctx: BuildContext): Promise<void> {
         return keeper.store(checkpoint.key, `${decision.stage} checkpoint (after ${checkpoint.afterHook})`);
       },
     });
-    if (!request.noCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
+    if (!request.noCache && !ctx.readOnlyCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
   }
 }
 

@@ -66,17 +66,25 @@ describe('the guest job', () => {
 
 describe('where the guest mounts host folders', () => {
   const probe = (existing: Record<string, boolean>) => ({ exists: (p: string) => p in existing, emptyDir: (p: string) => existing[p] === true });
-  it('refuses the guest\'s system folders and non-empty folders of the builder image', () => {
-    expect(mountTargetProblem('/usr/share/flavours', probe({}))).toMatch(/inside \/usr, which the build VM needs for itself/);
-    expect(mountTargetProblem('/proc/x', probe({}))).toMatch(/inside \/proc/);
+  it('refuses virtual and kiln folders, and folders that would hide files of the builder image', () => {
+    expect(mountTargetProblem('/proc/x', probe({}))).toMatch(/inside \/proc, which the build VM needs for itself/);
+    expect(mountTargetProblem('/run/user/0', probe({}))).toMatch(/inside \/run/);
     expect(mountTargetProblem('/', probe({}))).toMatch(/not a normalised absolute path below \//);
     expect(mountTargetProblem('/a/../b', probe({}))).toMatch(/normalised/);
     expect(mountTargetProblem('/root', probe({ '/root': false }))).toMatch(/already holds files of the builder image/);
+    expect(mountTargetProblem('/usr/share', probe({ '/usr/share': false }))).toMatch(/already holds files/);
     expect(mountTargetProblem('/home/u/flavours', probe({}))).toBeUndefined();
     expect(mountTargetProblem('/srv', probe({ '/srv': true }))).toBeUndefined();
+    // diskimage-builder's own elements, installed from Debian: nothing of the builder is there.
+    expect(mountTargetProblem('/usr/lib/python3/dist-packages/diskimage_builder/elements', probe({}))).toBeUndefined();
     expect(mountTargetProblem('/kiln/out', probe({}))).toMatch(/inside \/kiln/);
     expect(mountTargetProblem('/kiln/out', probe({}), { internal: true })).toBeUndefined();
+  });
+
+  it('binds host files anywhere but over the builder\'s own system files', () => {
     expect(mountTargetProblem('/root/.ssh/authorized_keys', probe({ '/root/.ssh/authorized_keys': false }), { file: true })).toBeUndefined();
+    expect(mountTargetProblem('/etc/apt/keys/x.gpg', probe({}), { file: true })).toBeUndefined();
+    expect(mountTargetProblem('/etc/resolv.conf', probe({ '/etc/resolv.conf': false }), { file: true })).toMatch(/would replace the build VM's own file in \/etc/);
   });
 });
 
