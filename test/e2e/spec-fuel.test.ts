@@ -104,7 +104,7 @@ describe.skipIf(!isRoot)('Fuel documents: per-mount-point images, pinning, provi
     expect(boot).toMatch(/\/initrd\.img-\d[^/]*-amd64\//);
     const root = join(dir, 'root.raw');
     expect(execFileSync('debugfs', ['-R', 'ls -p /boot', root], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n')).toHaveLength(2);
-    expect(debugfsCat(root, '/etc/os-release')).toMatch(/VERSION_CODENAME=bookworm/);
+    expect(debugfsCat(root, '/usr/lib/os-release')).toMatch(/VERSION_CODENAME=bookworm/);
     const [boot0, root0] = metadata.images;
     expect(debugfsCat(root, '/etc/fstab')).toMatch(new RegExp(`UUID=${root0!.uuid} / ext4 [^\\n]* 0 1\\nUUID=${boot0!.uuid} /boot ext2 [^\\n]* 0 2\\n`));
   });
@@ -115,7 +115,7 @@ describe.skipIf(!isRoot)('Fuel documents: per-mount-point images, pinning, provi
     expect(metadata.repos.map((r) => [r.name, r.priority])).toEqual([['debian', 1001], ['kiln-old', 990], ['kiln-new', 500]]);
     const root = join(dir, 'root.raw');
     expect(debugfsCat(root, '/usr/share/doc/kiln-pin-test/version').trim()).toBe('1.0');
-    expect(debugfsCat(root, '/etc/apt/preferences.d/kiln-old.pref')).toMatch(/Pin: release .*\nPin-Priority: 990/);
+    expect(debugfsCat(root, '/etc/apt/preferences.d/kiln-kiln-old.pref')).toMatch(/Pin: release .*\nPin-Priority: 990/);
     expect(debugfsCat(root, '/etc/apt/sources.list.d/kiln-new.list')).toContain(`deb http://127.0.0.1:${server.port}/repos/new kiln-new main`);
     expect(server.requests).toEqual(expect.arrayContaining([expect.stringMatching(/^\/repos\/old\/pool\/main\/kiln-pin-test_1\.0_all\.deb$/)]));
   });
