@@ -10,8 +10,8 @@ export interface CacheTimes {
   lastUsedMs: number;
 }
 
-/** Says what is wrong with a metadata file (a warning line). */
-export type MetadataProblem = (message: string) => void;
+/** Says what is wrong with the metadata file at `path` (`message`: a warning line naming it). */
+export type MetadataProblem = (message: string, path: string) => void;
 
 /** The metadata at `path` if it is there and sound; undefined (after telling `problem`) if not. */
 export function readMetadata<T extends CacheTimes>(path: string, problem: MetadataProblem = () => undefined): T | undefined {
@@ -20,12 +20,12 @@ export function readMetadata<T extends CacheTimes>(path: string, problem: Metada
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    problem(`ignoring broken cache metadata ${path} (not valid JSON: ${(error as Error).message}); that cache entry is built again`);
+    problem(`ignoring broken cache metadata ${path} (not valid JSON: ${(error as Error).message}); that cache entry is built again`, path);
     return undefined;
   }
   const times = value as Partial<CacheTimes> | null;
   if (typeof times !== 'object' || times === null || !Number.isFinite(times.createdMs) || !Number.isFinite(times.lastUsedMs)) {
-    problem(`ignoring broken cache metadata ${path} (no creation and last-use times); that cache entry is built again`);
+    problem(`ignoring broken cache metadata ${path} (no creation and last-use times); that cache entry is built again`, path);
     return undefined;
   }
   return value as T;

@@ -68,7 +68,8 @@ export async function restoreOutputs(cacheDir: string, key: string, found: Map<s
 export function listOutputSets(cacheDir: string, problem?: MetadataProblem): { key: string; path: string; bytes: number; createdMs: number; lastUsedMs: number; formats: string[] }[] {
   const root = join(cacheDir, 'outputs');
   if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((name) => {
+  // `.store-*` folders are sets being stored right now (storeOutputs).
+  return readdirSync(root).filter((name) => !name.startsWith('.')).flatMap((name) => {
     const meta = readMetadata<OutputMeta>(join(root, name, 'meta.json'), problem);
     if (!meta) return [];
     const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);

@@ -1,6 +1,6 @@
 // kiln-cache: look at and prune kiln's cache (build-root layers, downloaded packages, base trees).
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { layerEntries, listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
 import { listOutputSets } from '../cache/output-cache.js';
@@ -54,6 +54,21 @@ function listCache(dir: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Metadata files of layers that are broken (listLayers tells of them). */
+function brokenLayers(dir: string): string[] {
+  const broken: string[] = [];
+  listLayers(dir, (_, path) => broken.push(path));
+  return broken;
+}
+
+/** The cache entry whose metadata file `meta` is broken. */
+function brokenEntry(meta: string): CacheEntry {
+  const layer = basename(dirname(meta)) === 'layers';
+  const paths = layer ? [meta, meta.replace(/\.json$/, '.tar.zst')] : [dirname(meta)];
+  const bytes = layer ? paths.reduce((sum, p) => sum + (existsSync(p) ? statSync(p).size : 0), 0) : folderBytes(dirname(meta));
+  return { kind: layer ? 'layer' : 'outputs', key: basename(layer ? meta : dirname(meta), '.json'), bytes, lastUsedMs: 0, paths };
+}
+
 /** Entry point of kiln-cache. */
 export function main(argv: string[]): Promise<number> {
   return runCommand('kiln-cache', argv, async () => {
@@ -73,11 +88,13 @@ export function main(argv: string[]): Promise<number> {
       .action(async (options: { maxSize: string }) => {
         const max = options.maxSize === '0' ? 0 : parseSizeOption('--max-size', options.maxSize, 'GiB');
         const dir = cacheDir(program.opts<{ imageCache?: string }>().imageCache);
+        const broken: string[] = [];
         const entries: CacheEntry[] = [
           ...layerEntries(dir),
-          ...listOutputSets(dir).map((o) => ({ kind: 'outputs' as const, key: o.key, bytes: o.bytes, lastUsedMs: o.lastUsedMs, paths: [o.path] })),
+          ...listOutputSets(dir, (_, path) => broken.push(path)).map((o) => ({ kind: 'outputs' as const, key: o.key, bytes: o.bytes, lastUsedMs: o.lastUsedMs, paths: [o.path] })),
         ];
-        const removed = await pruneCache(dir, entries, max);
+        // Entries with broken metadata are never reused (a build makes them again): they always go.
+        const removed = [...(await pruneCache(dir, brokenLayers(dir).concat(broken).map(brokenEntry), 0)), ...(await pruneCache(dir, entries, max))];
         process.stdout.write(`removed ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}, ${formatBytes(removed.reduce((s, l) => s + l.bytes, 0))}\n`);
       });
     await program.parseAsync(argv, { from: 'user' });

@@ -19,6 +19,13 @@ export function rootTierDecision(tier: string, files: number, uid: number | unde
 /** vitest global setup of the root and e2e projects. */
 export default async function setup(project: TestProject): Promise<void> {
   const { testFiles } = await project.globTestFiles();
-  const skipping = rootTierDecision(project.name, testFiles.length, process.getuid?.(), process.env);
+  let skipping: string | undefined;
+  try {
+    skipping = rootTierDecision(project.name, testFiles.length, process.getuid?.(), process.env);
+  } catch (error) {
+    // The line is the whole story: no stack of vitest's internals under it.
+    (error as Error).stack = (error as Error).message;
+    throw error;
+  }
   if (skipping) process.stderr.write(`${skipping}\n`);
 }

@@ -63,6 +63,19 @@ describe('kiln-cache', () => {
       expect.stringMatching(new RegExp(`^kiln-cache: warning: ignoring broken cache metadata ${join(cache, 'layers', 'b'.repeat(32))}\\.json \\(not valid JSON: `)),
       `kiln-cache: warning: ignoring broken cache metadata ${join(cache, 'outputs', 'd'.repeat(32), 'meta.json')} (no creation and last-use times); that cache entry is built again`,
     ]);
+    // prune removes them whatever the size allowed (a build would not reuse them), and only them.
+    const prune = kilnCache(cache, 'prune', '--max-size', '100G');
+    expect(prune.stdout).toBe('removed 2 entries, 2.0 MiB\n');
+    expect(readdirSync(join(cache, 'layers')).sort()).toEqual([`${'a'.repeat(32)}.json`, `${'a'.repeat(32)}.tar.zst`, `${'c'.repeat(32)}.json`, `${'c'.repeat(32)}.tar.zst`]);
+    expect(readdirSync(join(cache, 'outputs'))).toEqual([]);
+  });
+
+  it('does not list output sets being stored', () => {
+    mkdirSync(join(cache, 'outputs', '.store-x.1'), { recursive: true });
+    writeFileSync(join(cache, 'outputs', '.store-x.1', 'meta.json'), '{"key":');
+    const { code, stdout, stderr } = kilnCache(cache, 'list');
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toMatch(/Outputs of unchanged builds:\n {2}\(none\)/);
   });
 
   it('prunes the least recently used layers down to the size asked for', () => {

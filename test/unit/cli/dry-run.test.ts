@@ -66,6 +66,8 @@ describe('--dry-run --json', () => {
     expect(await main([...base(), '--dry-run', 'app'])).toBe(0);
     expect(stdout).toMatch(/Flavours[\s\S]*app[\s\S]*Phases in run order:[\s\S]*install\.d \[chroot\][\s\S]*50-app\s+app/);
     expect(stdout).toMatch(/Warnings:\n.*60-broken\.sh/);
+    // A long value (the block-device config) does not widen the environment table for the rest.
+    expect(stdout).toMatch(/\n {2}DISTRO_NAME +"tiny" {36}os\/environment\.d\/10-os\n/);
   });
 
   it('shows the disk: table, partitions with sizes or how sized, filesystems, labels, mount points, bootloader', async () => {
