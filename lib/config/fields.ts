@@ -144,6 +144,11 @@ export const FIELDS = [
     cache: 'none', hook: { name: 'DIB_IMAGE_CACHE', value: same }, examples: ['cache-one', 'cache-two'],
   }),
   field({
+    key: 'cacheGroup', spec: 'cacheGroup', type: 'text', cli: { flags: '--cache-group <group>' }, env: 'KILN_CACHE_GROUP',
+    help: 'the group that shares the cache folder: only then may it be group-writable (every member can hand root a layer to unpack)',
+    default: unset<string>(), parse: notEmpty, cache: 'none', examples: ['kiln', 'builders'],
+  }),
+  field({
     key: 'mkfsOptions', spec: 'mkfsOptions', type: 'text', cli: { flags: '--mkfs-options <options>', commands: ['disk'] },
     help: 'extra options for the root filesystem mkfs',
     default: unset<string>(), parse: text, cache: 'outputs', examples: ['-m 1', '-m 2'],

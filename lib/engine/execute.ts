@@ -7,7 +7,7 @@ import type { ResolvedBuild } from '../plan/resolved-build.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
 import { renderTiming, TimingCollector } from '../report/timing.js';
-import { ResourceStack } from '../resources/disposable-stack.js';
+import { FailedWithCleanup, ResourceStack, unwrapCleanup } from '../resources/disposable-stack.js';
 import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
 import { prepareHookTree } from './steps/prepare-hook-tree.js';
@@ -74,7 +74,7 @@ export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions
   } catch (error) {
     const failure = interruptedOr(error, options.signal);
     // What ran, up to the step that failed or was stopped (the error itself is printed after).
-    const rows = timing.rowsUntilNow(failure instanceof InterruptedError ? 'stopped' : 'failed');
+    const rows = timing.rowsUntilNow(unwrapCleanup(failure).primary instanceof InterruptedError ? 'stopped' : 'failed');
     reporter.finish(`${renderTiming(rows, (Date.now() - started) / 1000)}\n\nbuild log: ${log.path}`);
     throw failure;
   } finally {
@@ -93,6 +93,9 @@ async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
 
 /** A hook killed because of Ctrl-C is reported as the interruption, not as a hook failure. */
 function interruptedOr(error: unknown, signal: AbortSignal): unknown {
+  // The clean-up failures that followed the error are kept: the user must learn what is left.
+  const { primary, cleanup } = unwrapCleanup(error);
+  if (cleanup.length) return new FailedWithCleanup(interruptedOr(primary, signal), cleanup);
   if (signal.aborted && signal.reason instanceof InterruptedError && !(error instanceof InterruptedError)) return signal.reason;
   if (error instanceof Error && error.name === 'AbortError' && signal.reason instanceof KilnError) return signal.reason;
   return error;

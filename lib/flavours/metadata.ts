@@ -15,6 +15,10 @@ export interface DirEntryInfo {
   /** A regular file, or a link to one. */
   isFile: boolean;
   isExecutable: boolean;
+  /** A folder (or a link to one). */
+  isFolder?: boolean;
+  /** A symbolic link whose target does not exist. */
+  isDanglingLink?: boolean;
 }
 
 /** Everything kiln reads from one flavour directory. */
@@ -97,10 +101,14 @@ function isLink(path: string): boolean {
 function describeEntry(dir: string, name: string): DirEntryInfo {
   const path = join(dir, name);
   let isFile = false;
+  let isFolder = false;
+  let isDanglingLink = false;
   try {
-    isFile = statSync(path).isFile();
+    const stat = statSync(path);
+    isFile = stat.isFile();
+    isFolder = stat.isDirectory();
   } catch {
-    isFile = false;
+    isDanglingLink = isLink(path);
   }
   let isExecutable = false;
   if (isFile) {
@@ -111,7 +119,7 @@ function describeEntry(dir: string, name: string): DirEntryInfo {
       isExecutable = (statSync(path).mode & 0o111) !== 0;
     }
   }
-  return { name, path, isFile, isExecutable };
+  return { name, path, isFile, isExecutable, isFolder, isDanglingLink };
 }
 
 /** Lists a folder's entries, sorted by name; empty if the folder is absent. */

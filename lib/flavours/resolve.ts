@@ -2,6 +2,7 @@
 // docs in dib.md 2.4): a breadth-first walk from the requested flavours; provided (virtual)
 // names are satisfied and never looked up; dependencies form a set, so cycles and
 // self-dependencies are fine. Pure: it sees only names, deps and provides.
+import { shownName } from '../report/printable.js';
 import { UsageError } from '../errors.js';
 import { closeNames } from './suggest.js';
 
@@ -69,12 +70,12 @@ function notFound(
   catalogue: ReadonlyMap<string, FlavourDeclaration>,
   context: ResolveContext,
 ): UsageError {
-  const suggestions = closeNames(name, catalogue.keys());
+  const suggestions = Buffer.byteLength(name) > 255 ? [] : closeNames(name, catalogue.keys());
   const who = neededBy === undefined ? '' : ` (a dependency of ${neededBy})`;
   const hint = suggestions.length
     ? `did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?`
     : 'add the folder that holds it with --flavours-path, FLAVOURS_PATH or ELEMENTS_PATH';
-  return new UsageError(`flavour "${name}"${who} not found; searched ${context.searched.join(', ')}`, hint);
+  return new UsageError(`flavour "${shownName(name)}"${who} not found; searched ${context.searched.join(', ')}`, hint);
 }
 
 function providedTwice(virtual: string, first: string, second: string): UsageError {

@@ -32,6 +32,9 @@ export interface ResolvedCache {
   stages: StageKey[];
   /** Per stage: from the cache, resumed after a checkpoint, or run, and why. */
   decisions: StageDecision[];
+  /** The decisions without the chosen layer, then without the next, ...: for a build that finds
+   * a layer gone or corrupt when it comes to restore it. */
+  fallbacks: StageDecision[][];
   /** Key of the outputs; undefined when they are not cached (--no-cache, an always-run hook). */
   outputKey: string | undefined;
   /** Nothing changed since a build with these inputs: its outputs are copied as they are. */
@@ -75,12 +78,31 @@ function checkPackagesInstallable(request: BuildRequest, sources: readonly HookT
 function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | undefined, now: number, warnings: string[]): ResolvedCache {
   const { request } = plan;
   const problem = (message: string): void => void (warnings.includes(message) || warnings.push(message));
-  const decisions = decideStages(stages, (key) => findLayer(request.imageCache, key, problem), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
+  const decide = (skip: ReadonlySet<string>): StageDecision[] => decideStages(stages, (key) => (skip.has(key) ? undefined : findLayer(request.imageCache, key, problem)),
+    { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
+  const decisions = decide(new Set());
   const last = stages[stages.length - 1]!;
   const key = request.noCache || last.uncacheable ? undefined : outputKey(plan, last.key, diskKeyText(disk));
   const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format), problem);
   const imagesUpToDate = key !== undefined && request.filesystemImages !== undefined && filesystemImagesUpToDate(request.filesystemImages, key);
-  return { stages, decisions, outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [], imagesUpToDate };
+  return { stages, decisions, fallbacks: fallbackDecisions(decisions, decide), outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [], imagesUpToDate };
+}
+
+/**
+ * What to do if the chosen layer is gone or corrupt when the build comes to restore it (another
+ * build pruned it; its file was damaged): the decisions made without it, then without the next
+ * one too, down to none at all. The build takes the first whose layer checks out.
+ */
+function fallbackDecisions(first: StageDecision[], decide: (skip: ReadonlySet<string>) => StageDecision[]): StageDecision[][] {
+  const skip = new Set<string>();
+  const fallbacks: StageDecision[][] = [];
+  for (let current = first; ;) {
+    const layer = current.find((d) => d.layer)?.layer;
+    if (!layer) return fallbacks;
+    skip.add(layer.key);
+    current = decide(skip);
+    fallbacks.push(current);
+  }
 }
 
 /** Resolves a request into the complete build (throws UsageError/ConfigError for bad input). */

@@ -136,10 +136,24 @@ export class JobRecorder implements JobReporter {
   }
 
   private async heartbeat(event: HeartbeatEvent): Promise<void> {
+    if (this.workerKind(event.worker) === 'amqp') await this.givenBack(event);
     await this.store.saveWorker({
       id: event.worker, host: event.host, pid: event.pid, kind: this.workerKind(event.worker), job: event.job,
       startedAt: event.startedAt, lastSeen: event.at, alive: event.alive,
     });
     this.events.emit('workers');
+  }
+
+  /**
+   * A worker on RabbitMQ that no longer builds a job the store has it building gave the job back
+   * (it is stopping, or lost the broker): the job waits in the queue again until a worker starts it.
+   */
+  private async givenBack(event: HeartbeatEvent): Promise<void> {
+    const { jobs } = await this.store.list({ status: ['BUILDING'], limit: 100_000 });
+    for (const job of jobs.filter((j) => j.worker === event.worker && j.id !== event.job)) {
+      const note = `${event.at}: attempt ${job.attempts} on ${event.worker}: the worker stopped the build and gave the job back; queued again`;
+      const queued = await this.store.updateIf(job.id, ['BUILDING'], { status: 'QUEUED', phase: '', worker: '', notes: [...job.notes, note] });
+      if (queued) this.events.emit('job', queued);
+    }
   }
 }

@@ -79,6 +79,8 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
   ] as const)('%s in the middle of a chroot hook stops the build and cleans up', async (signal, code) => {
     const { child, done } = await startUntilHookSleeps(out, args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
     child.kill(signal);

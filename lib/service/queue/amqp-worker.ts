@@ -10,7 +10,10 @@ import { now, type JobReporter, type WorkerEvent } from '../protocol.js';
 import type { Delivery, WorkSource } from '../worker.js';
 import { BrokerConnection } from './amqp-connection.js';
 import { messageId, parseJobMessage } from './amqp-messages.js';
-import { CONTROL_EXCHANGE, declareJobTopology, JOB_QUEUE, REPORT_KEYS, RESULT_EXCHANGE } from './amqp-topology.js';
+import { CONTROL_EXCHANGE, declareJobTopology, JOB_EXCHANGE, JOB_QUEUE, JOB_ROUTING_KEY, REPORT_KEYS, RESULT_EXCHANGE } from './amqp-topology.js';
+
+/** Header counting the times stopping workers gave a job back unbuilt. */
+const GIVEN_BACK = 'x-kiln-given-back';
 
 /** A message a worker got, waiting for the worker loop to take it. */
 interface Pending {
@@ -97,7 +100,9 @@ export class AmqpWorkerLink implements WorkSource, JobReporter {
 
   /** Turns a message into a delivery; a message that is not a job is answered with an ERROR and dropped. */
   private async deliver({ channel, message }: Pending): Promise<Delivery | undefined> {
+    // Deliveries that ended with the worker lost (RabbitMQ counts them), and times a stopping worker gave it back.
     const count = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
+    const givenBack = Number(message.properties.headers?.[GIVEN_BACK] ?? 0);
     let job: JobSpec;
     try {
       job = parseJobMessage(message.content, () => (typeof message.properties.messageId === 'string' ? message.properties.messageId : randomUUID()));
@@ -111,7 +116,7 @@ export class AmqpWorkerLink implements WorkSource, JobReporter {
     this.running.set(job.id, { cancel, abandon });
     const alive = (): boolean => this.connection.current !== undefined && !abandon.signal.aborted;
     return {
-      job, attempt: count + 1, redelivered: count > 0 || message.fields.redelivered,
+      job, attempt: count + givenBack + 1, redelivered: count + givenBack > 0 || message.fields.redelivered,
       cancel: cancel.signal, abandon: abandon.signal,
       settle: async () => {
         this.running.delete(job.id);
@@ -119,9 +124,29 @@ export class AmqpWorkerLink implements WorkSource, JobReporter {
       },
       giveBack: async () => {
         this.running.delete(job.id);
-        if (alive()) channel.nack(message, false, true);
+        if (alive()) await this.requeue(channel, message, givenBack + 1);
       },
     };
+  }
+
+  /**
+   * Puts a job this worker stops without building back in the queue as a fresh copy, then
+   * acknowledges the original: a nack would count as a lost worker towards max_deliveries.
+   */
+  private async requeue(channel: Channel, message: ConsumeMessage, givenBack: number): Promise<void> {
+    const reports = this.reports;
+    try {
+      if (!reports) throw new Error('not connected to RabbitMQ');
+      const { 'x-delivery-count': _count, ...headers } = message.properties.headers ?? {};
+      reports.publish(JOB_EXCHANGE, JOB_ROUTING_KEY, message.content, {
+        persistent: true, contentType: message.properties.contentType ?? 'application/json', messageId: message.properties.messageId, type: 'job',
+        headers: { ...headers, [GIVEN_BACK]: givenBack },
+      });
+      await reports.waitForConfirms();
+      channel.ack(message);
+    } catch {
+      channel.nack(message, false, true);
+    }
   }
 
   /** Publishes IMG's ERROR result for a message that is not a valid job. */

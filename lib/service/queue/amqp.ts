@@ -25,6 +25,7 @@ export class AmqpQueue implements JobQueue {
   private recorder: JobRecorder | undefined;
   private readonly links: AmqpWorkerLink[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  private reports: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: ServiceConfig & { amqpUrl: string },
@@ -45,7 +46,10 @@ export class AmqpQueue implements JobQueue {
     const consumer = await model.createChannel();
     await declareServerQueue(consumer);
     await consumer.prefetch(100);
-    await consumer.consume(SERVER_QUEUE, (message) => message && void this.onReport(consumer, message));
+    // One report at a time, in the order they came: a worker's heartbeat must not overtake its start.
+    await consumer.consume(SERVER_QUEUE, (message) => {
+      if (message) this.reports = this.reports.then(() => this.onReport(consumer, message));
+    });
     await consumer.consume(DEAD_QUEUE, (message) => message && void this.onDead(consumer, message));
     this.publisher = await model.createConfirmChannel();
     // Jobs stored while the broker was away go out now.

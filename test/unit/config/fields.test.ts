@@ -44,7 +44,7 @@ describe('the option table', () => {
     // Such an option is in no cache key, so a wrong mark means stale outputs: a new one is added
     // here after checking that it changes neither the image nor the outputs.
     expect(ALL.filter((f) => f.cache === 'none').map((f) => f.key)).toEqual([
-      'imageName', 'debugTrace', 'checksum', 'imageCache', 'noTmpfs', 'minTmpfsBytes', 'logfile', 'offline',
+      'imageName', 'debugTrace', 'checksum', 'imageCache', 'cacheGroup', 'noTmpfs', 'minTmpfsBytes', 'logfile', 'offline',
       'flavoursPath', 'noCache', 'bootTest', 'vm', 'vmMemoryMiB', 'vmCpus', 'vmAccel', 'checkpointSeconds', 'cacheMaxAgeDays',
     ]);
   });

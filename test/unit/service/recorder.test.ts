@@ -3,7 +3,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { JobEvents } from '../../../lib/service/job-events.js';
 import { JobLogs } from '../../../lib/service/job-log.js';
-import type { FinishedEvent, StartedEvent } from '../../../lib/service/protocol.js';
+import type { FinishedEvent, HeartbeatEvent, StartedEvent } from '../../../lib/service/protocol.js';
 import { JobRecorder, newJob } from '../../../lib/service/recorder.js';
 import { SqliteJobStore } from '../../../lib/service/store/sqlite.js';
 import { normaliseSubmission } from '../../../lib/service/submission.js';
@@ -18,12 +18,13 @@ let stopped: string[];
 let recorder: JobRecorder;
 
 const started = (worker: string, attempt: number, redelivered: boolean): StartedEvent => ({ type: 'started', id: spec.id, worker, attempt, redelivered, job: spec, status: 'BUILDING', at: 't' });
+const beat = (worker: string, job: string): HeartbeatEvent => ({ type: 'heartbeat', worker, host: 'h', pid: 1, job, startedAt: 't', at: 't', alive: true });
 const finished = (worker: string, status: FinishedEvent['status']): FinishedEvent => ({ type: 'finished', id: spec.id, attempt: 1, worker, status, error: '', files: [], progress: [], url: '', image: '', log: '', at: 't' });
 
 beforeEach(async () => {
   store = new SqliteJobStore(':memory:');
   stopped = [];
-  recorder = new JobRecorder(store, new JobLogs(target.baseDir), new JobEvents(), target, async (id, worker) => void stopped.push(`${id}@${worker}`));
+  recorder = new JobRecorder(store, new JobLogs(target.baseDir), new JobEvents(), target, async (id, worker) => void stopped.push(`${id}@${worker}`), (w) => (w.startsWith('e') ? 'embedded' : 'amqp'));
   await store.insert(newJob(spec, 'alice', target));
 });
 
@@ -52,5 +53,23 @@ describe('JobRecorder', () => {
     const bare = normaliseSubmission({ name: 'bare', flavours: ['fake-os'] }, { email: 'b@example.com' });
     await recorder.report({ ...started('w1', 1, false), id: bare.id, job: bare });
     expect(await store.get(bare.id)).toMatchObject({ status: 'BUILDING', user: '', email: 'b@example.com' });
+  });
+
+  it("queues a job again when its worker on RabbitMQ reports it builds nothing (it gave the job back)", async () => {
+    await recorder.report(started('w1', 1, false));
+    await recorder.report(beat('w1', spec.id));
+    await recorder.report(beat('w2', ''));
+    expect((await store.get(spec.id))?.status).toBe('BUILDING');
+    await recorder.report(beat('w1', ''));
+    const job = await store.get(spec.id);
+    expect([job?.status, job?.worker, job?.notes.at(-1)]).toEqual(['QUEUED', '', 't: attempt 1 on w1: the worker stopped the build and gave the job back; queued again']);
+    await recorder.report(started('w2', 2, true));
+    expect((await store.get(spec.id))?.notes).toHaveLength(1);
+  });
+
+  it("leaves the jobs of the server's own workers to the embedded queue", async () => {
+    await recorder.report(started('e1', 1, false));
+    await recorder.report(beat('e1', ''));
+    expect((await store.get(spec.id))?.status).toBe('BUILDING');
   });
 });
