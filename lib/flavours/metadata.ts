@@ -31,6 +31,8 @@ export interface FlavourMetadata {
   phaseEntries: Map<string, DirEntryInfo[]>;
   /** environment.d entries. */
   environmentFiles: DirEntryInfo[];
+  /** install.d/<prefix>-<type>-install folders (DIB's install-types) and their entries. */
+  installTypeFolders: Map<string, DirEntryInfo[]>;
   /** `binary-deps` file and `binary-deps.d/*` files. */
   binaryDepsFiles: DirEntryInfo[];
   /** `init` file and `init.d/*` fragments. */
@@ -201,6 +203,11 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     provides: readList(dir, ['flavour-provides', 'element-provides'], problems),
     phaseEntries,
     environmentFiles: listEntries(join(dir, 'environment.d')),
+    installTypeFolders: new Map(
+      (phaseEntries.get('install.d') ?? [])
+        .filter((entry) => !entry.isFile && entry.name.endsWith('-install'))
+        .map((entry) => [entry.name, listEntries(entry.path)]),
+    ),
     binaryDepsFiles: fileOrFolder(dir, 'binary-deps'),
     initFiles: fileOrFolder(dir, 'init'),
     cacheMounts: readCacheMounts(dir, problems),

@@ -22,6 +22,8 @@ import { diskKeyText, resolveDisk, type ResolvedDisk } from './disk-plan.js';
 import { exportedValues } from './hook-environment.js';
 import { hookTreeHas, hookTreeSources, type HookTreeSource } from './hook-tree-sources.js';
 import { loadAndPlan } from './load-flavours.js';
+import { completePlan } from './host-facts.js';
+import { nameMapFiles } from '../flavours/name-maps.js';
 import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
 import { toolNeeds } from './tool-needs.js';
 import type { VmSummary } from './vm-summary.js';
@@ -49,6 +51,9 @@ export interface ResolvedCache {
 export interface ResolvedBuild extends BuildPlan {
   /** The generated package-installs lists, by path in the hook tree. */
   packageLists: Record<string, string>;
+  /** The flavours' pkg-map and svc-map files as the tables their commands read, by path in the
+   * hook tree (flavours/name-maps.ts). */
+  nameMaps: Record<string, string>;
   /** What each flavour puts into the merged hook tree. */
   hookTree: HookTreeSource[];
   /** The disk of a disk-image build. */
@@ -107,13 +112,14 @@ function fallbackDecisions(first: StageDecision[], decide: (skip: ReadonlySet<st
 
 /** Resolves a request into the complete build (throws UsageError/ConfigError for bad input). */
 export async function resolveBuild(request: BuildRequest, options: ResolveOptions = {}): Promise<ResolvedBuild> {
-  const plan = loadAndPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}) });
+  const plan = await completePlan(loadAndPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}) }));
   const hookTree = hookTreeSources(plan.flavours);
   checkPackagesInstallable(request, hookTree);
   const packageLists = renderPackageInstallFiles(await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), request.arch));
+  const nameMaps = nameMapFiles(plan.flavours);
   const disk = resolveDisk(plan);
   const tools = requiredTools(toolNeeds(plan, disk));
   const warnings = [...plan.warnings];
   const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now(), warnings);
-  return { ...plan, warnings, packageLists, hookTree, disk, tools, cache };
+  return { ...plan, warnings, packageLists, nameMaps, hookTree, disk, tools, cache };
 }

@@ -43,7 +43,7 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
       const seen = record(fromTar(`var/log/kiln-probe/${phase}`));
       expect(seen).toMatchObject({
         where: 'chroot', flavour: 'probe', TMP_HOOKS_PATH: '/tmp/in_target.d', HOME: '/root', LANG: 'C.UTF-8',
-        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ARCH: 'amd64', DISTRO_NAME: 'fake', DIB_RELEASE: 'one',
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/tmp/in_target.d/.kiln/bin', ARCH: 'amd64', DISTRO_NAME: 'fake', DIB_RELEASE: 'one',
         PROBE_FROM_SNIPPET: 'sourced-fake', DIB_PROBE_USER_VAR: 'from-user', IMAGE_ELEMENT: 'fake-os probe', hooks_writable: 'no', policy_rc_d: 'present',
       });
       expect(seen.resolv).not.toContain('the image own resolv.conf');

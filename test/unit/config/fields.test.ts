@@ -51,7 +51,7 @@ describe('the option table', () => {
 
   it('keeps the variables of options that do not shape the tree out of the layer keys', () => {
     expect([...KEY_NEUTRAL_OPTION_VARIABLES].sort()).toEqual(
-      ['DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'DIB_IMAGE_CACHE', 'DIB_JOURNAL_SIZE', 'DIB_NO_TMPFS', 'DIB_OFFLINE', 'IMAGE_NAME', 'IMAGE_TYPE'],
+      ['DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'DIB_IMAGE_CACHE', 'DIB_JOURNAL_SIZE', 'DIB_NO_TMPFS', 'DIB_OFFLINE', 'IMAGE_NAME', 'IMAGE_TYPE', 'MAX_ONLINE_RESIZE'],
     );
     expect(KEY_NEUTRAL_OPTION_VARIABLES.has('ARCH')).toBe(false);
   });
