@@ -129,7 +129,12 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, readOnlyCache: options.readOnlyCache ?? false, record,
   };
   record.markRoot = ctx.paths.root;
-  const { outputKey, outputsFromCache, cachedFirmwares } = plan.cache;
+  const { outputKey, outputsFromCache, cachedFirmwares, imagesUpToDate } = plan.cache;
+  const images = plan.request.filesystemImages;
+  if (images && imagesUpToDate) {
+    emit({ type: 'info', message: `nothing to do: ${images.metadataPath} lists images built from these same inputs, and they are all there` });
+    return;
+  }
   const sidecars = sidecarFiles(plan);
   const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format), sidecars.map((s) => s.format)) : undefined;
   if (outputKey && cached) {

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
 import { exportedValues } from './hook-environment.js';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { invokingHome } from '../environment.js';
 import fg from 'fast-glob';
 import type { BuildPlan } from './build-plan.js';
@@ -123,7 +123,8 @@ export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): s
     `block-device ${diskText}`,
     // Derived from the newest input, it is in no layer key, but every output carries it.
     `source-date-epoch ${plan.sourceDate.epoch}`,
-    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
+    // The metadata names each container (Fuel's container_name): a cached set is only right under the same names.
+    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container, posix.basename(i.path)]) ?? [])}`,
     // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
     `container ${JSON.stringify(plan.container ?? null)}`,
     ...OUTPUT_PHASES.flatMap((phase) => stageHooks(plan, phase.name).map((h) => h.line)),
