@@ -14,16 +14,17 @@ import { e2eCache } from '../helpers/e2e.js';
 import { hook, writeTree } from '../helpers/tree.js';
 
 const USER = 'kilnvm';
-// root.d of the vm-os test flavour: bash, its libraries and a few files, in a handful of programs.
+// root.d of the vm-os test flavour: bash, cat, sleep, env, their libraries and a few files, in a
+// handful of programs.
 const VM_OS_ROOT = `#!/bin/bash
 set -eu -o pipefail
 root="$TARGET_ROOT"
 $KILN_SUDO mkdir -p "$root/bin" "$root/usr/bin" "$root/etc" "$root/var/log" "$root/root" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
 $KILN_SUDO cp /bin/bash "$root/bin/bash"
 $KILN_SUDO ln -s bash "$root/bin/sh"
-$KILN_SUDO cp /bin/cat "$root/bin/cat"
+$KILN_SUDO cp /bin/cat /bin/sleep "$root/bin/"
 $KILN_SUDO cp /usr/bin/env "$root/usr/bin/env"
-$KILN_SUDO cp --parents -L $({ ldd /bin/bash; ldd /bin/cat; ldd /usr/bin/env; } | grep -o '/[^ ]*' | sort -u) "$root"
+$KILN_SUDO cp --parents -L $({ ldd /bin/bash; ldd /bin/cat; ldd /bin/sleep; ldd /usr/bin/env; } | grep -o '/[^ ]*' | sort -u) "$root"
 echo 'ID=vm-os' | $KILN_SUDO install -m 0644 /dev/stdin "$root/etc/os-release"
 `;
 
@@ -85,6 +86,8 @@ describe.skipIf(!isRoot)('builds in a throwaway VM (e2e, --vm, QEMU TCG)', () =>
       'vm-os/README.md': 'A root of bash and its libraries from the machine that builds: few programs, as every one is slow under TCG.',
       'vm-os/flavour-provides': 'operating-system\n',
       'vm-os/root.d/10-vm-os': { mode: 0o755, content: VM_OS_ROOT },
+      // Always runs: the guest restores the layers the host build stored, then runs this itself.
+      'vm-os/always-run': 'install.d/50-vm-mark\n',
       'vm-os/install.d/50-vm-mark': hook('echo "built by $(cat /etc/os-release) with $BASH_VERSION" > /etc/vm-mark'),
       'vm-slow/README.md': 'Holds the build in install.d.',
       'vm-slow/install.d/10-vm-slow': hook('echo vm-slow sleeping; sleep 900'),
@@ -103,7 +106,7 @@ describe.skipIf(!isRoot)('builds in a throwaway VM (e2e, --vm, QEMU TCG)', () =>
     const before = hostState();
     // The first --vm build of a test run makes the builder image (as root), then boots it.
     const run = start('disk-image-create', ['--vm', '-t', 'tar', '-o', join(out, 'term'), ...slow]);
-    await whenStderr(run.child, /vm-slow sleeping/);
+    await whenStderr(run.child, /install\.d\/10-vm-slow \(vm-slow\)\.\.\./);
     expect(vmLeftovers(tmpdir()).qemu.length, 'a QEMU runs the guest build').toBe(1);
     run.child.kill('SIGTERM');
     const result = await run.done;
