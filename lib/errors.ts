@@ -68,6 +68,7 @@ function signalDescription(signal: string): string {
     SIGINT: 'User interruption with CTRL-C',
     SIGKILL: 'Forced termination',
     SIGHUP: 'Terminal closed',
+    SIGQUIT: 'Quit',
     SIGSEGV: 'Segmentation fault',
     SIGPIPE: 'Broken pipe',
     SIGABRT: 'Aborted',
@@ -137,14 +138,20 @@ export class HookFailedError extends ProcessFailedError {
   }
 }
 
-/** The build was interrupted by SIGINT or SIGTERM; everything was cleaned up. */
+/** The signals a kiln command stops on (SIGHUP: the terminal closed; SIGQUIT: Ctrl-\\), each like SIGTERM. */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT';
+
+const SIGNAL_NUMBERS: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+/** The build was interrupted by a signal; everything was cleaned up (main.ts says otherwise when clean-up failed). */
 export class InterruptedError extends KilnError {
-  readonly signal: 'SIGINT' | 'SIGTERM';
-  constructor(signal: 'SIGINT' | 'SIGTERM') {
-    super(`build interrupted by ${signal}; everything kiln set up was released`, {
-      exitCode: signal === 'SIGINT' ? 130 : 143,
-    });
+  readonly signal: StopSignal;
+  /** What happened, without the claim that everything was released. */
+  readonly what: string;
+  constructor(signal: StopSignal) {
+    super(`build interrupted by ${signal}; everything kiln set up was released`, { exitCode: 128 + SIGNAL_NUMBERS[signal] });
     this.signal = signal;
+    this.what = `build interrupted by ${signal}`;
   }
 }
 

@@ -13,7 +13,8 @@ export interface DiskFacts {
 }
 
 /**
- * DIB's IMAGE_BLOCK_DEVICE(S), DIB_ROOT_LABEL, DIB_ROOT_FSTYPE, DIB_BOOT_LABEL and DIB_IMAGE_SIZE (KiB),
+ * DIB's IMAGE_BLOCK_DEVICE(S), IMAGE_BLOCK_DEVICE_WITHOUT_PART, DIB_ROOT_LABEL, DIB_ROOT_FSTYPE,
+ * DIB_BOOT_LABEL, DIB_MOUNTPOINTS and DIB_IMAGE_SIZE (KiB),
  * plus kiln's DIB_ROOT_UUID, KILN_MOUNT_POINTS (`|`-joined) and KILN_ESP_DEVICE (the vfat
  * filesystem at /boot/efi, empty if none).
  */
@@ -26,6 +27,8 @@ export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> 
     .join(' ');
   return {
     IMAGE_BLOCK_DEVICE: disk.loopDevice,
+    // DIB: the whole disk even when IMAGE_BLOCK_DEVICE names a partition (/dev/loop3p1 → /dev/loop3).
+    IMAGE_BLOCK_DEVICE_WITHOUT_PART: disk.loopDevice.replace(/^(.*loop\d+)p\d+$/, '$1'),
     IMAGE_BLOCK_DEVICES: devices,
     DIB_ROOT_LABEL: layout.root.label,
     DIB_ROOT_FSTYPE: layout.root.type,
@@ -33,6 +36,7 @@ export function blockDeviceEnvironment(disk: DiskFacts): Record<string, string> 
     DIB_BOOT_LABEL: layout.bootLabel ?? '',
     DIB_IMAGE_SIZE: String(Math.floor(layout.sizeBytes / 1024)),
     KILN_MOUNT_POINTS: layout.mounts.map((m) => m.mountPoint).join('|'),
+    DIB_MOUNTPOINTS: layout.mounts.map((m) => m.mountPoint).join('|'),
     KILN_ESP_DEVICE: esp ? (disk.filesystemDevices[esp.filesystem] ?? '') : '',
   };
 }

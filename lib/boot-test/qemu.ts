@@ -32,6 +32,11 @@ export interface BootRequest {
   waitForExit?: boolean;
   /** Discard every write to the disks (qemu -snapshot): the images stay as they were. */
   snapshot?: boolean;
+  /** TCP ports of the guest reachable on 127.0.0.1 of the host (user networking's hostfwd). */
+  forwards?: { hostPort: number; guestPort: number }[];
+  /** Run with the machine up, once the marker appeared; the boot ends (and fails with its
+   * error) when it settles. For checks from outside: SSH through a forwarded port. */
+  whileRunning?: () => Promise<void>;
 }
 
 /** What the console showed. */
@@ -46,7 +51,8 @@ export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 /** The qemu-system-x86_64 argv for a boot (pure apart from the firmware paths). */
 function qemuCommand(request: BootRequest): string[] {
-  const argv = ['qemu-system-x86_64', '-accel', 'tcg', '-m', String(request.memoryMiB ?? 1024), '-smp', '2', '-nographic', '-no-reboot', '-serial', 'mon:stdio', '-nic', 'user,model=virtio-net-pci'];
+  const forwards = (request.forwards ?? []).map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join('');
+  const argv = ['qemu-system-x86_64', '-accel', 'tcg', '-m', String(request.memoryMiB ?? 1024), '-smp', '2', '-nographic', '-no-reboot', '-serial', 'mon:stdio', '-nic', `user,model=virtio-net-pci${forwards}`];
   if (request.firmware === 'uefi') {
     argv.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${request.varsPath}`);
   }
@@ -95,7 +101,14 @@ export async function boot(request: BootRequest): Promise<BootResult> {
       text += chunk.toString();
       log?.write(chunk);
       if (request.failure?.test(text)) finish(bootFailed(`the console shows a failure (${request.failure.source})`, text));
-      else if (!request.waitForExit && request.marker.test(text)) finish();
+      else if (!request.waitForExit && request.marker.test(text)) reached();
+    };
+    let running = false;
+    const reached = (): void => {
+      if (!request.whileRunning) return finish();
+      if (running) return;
+      running = true;
+      request.whileRunning().then(() => finish(), (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -1,12 +1,13 @@
 // The output cache: when nothing that shapes the outputs changed since a build, the outputs of
 // that build are copied from the cache instead of being built again (an unchanged rebuild takes
 // seconds and gives the same files). The key is the plan's (plan/cache-keys.ts outputKey).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { withCacheLock } from './lock.js';
+import { readMetadata, type CacheTimes, type MetadataProblem } from './entry-metadata.js';
 import { currentOutput, writeAtomically } from '../outputs/partial.js';
 import { removeTree } from '../resources/remove-tree.js';
 import type { Firmware } from '../boot-test/qemu.js';
@@ -16,10 +17,18 @@ const setDir = (cacheDir: string, key: string): string => join(cacheDir, 'output
 const entryName = (format: string): string => encodeURIComponent(format);
 
 /** The cached files for `key`, by format, if every one of `formats` is there. */
-export function findOutputs(cacheDir: string, key: string, formats: readonly string[]): Map<string, string> | undefined {
+export function findOutputs(cacheDir: string, key: string, formats: readonly string[], problem?: MetadataProblem): Map<string, string> | undefined {
   const dir = setDir(cacheDir, key);
   const found = new Map(formats.map((f) => [f, join(dir, entryName(f))]));
-  return [...found.values()].every((p) => existsSync(p)) && existsSync(join(dir, 'meta.json')) ? found : undefined;
+  if (![...found.values()].every((p) => existsSync(p))) return undefined;
+  return readMetadata<OutputMeta>(join(dir, 'meta.json'), problem) ? found : undefined;
+}
+
+/** What `outputs/<key>/meta.json` records. */
+interface OutputMeta extends CacheTimes {
+  key: string;
+  formats?: string[];
+  firmwares?: Firmware[];
 }
 
 /** Copies a file or folder keeping holes (and sharing blocks where it can). */
@@ -50,29 +59,25 @@ export async function restoreOutputs(cacheDir: string, key: string, found: Map<s
   await withCacheLock(cacheDir, async () => {
     for (const t of targets) await writeAtomically(t.path, (partial) => copyOutput(found.get(t.format)!, partial, log), { log });
     const meta = join(setDir(cacheDir, key), 'meta.json');
-    const info = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, unknown>;
-    await writeFile(meta, JSON.stringify({ ...info, lastUsedMs: Date.now() }));
+    const info = readMetadata<OutputMeta>(meta);
+    if (info) await writeFile(meta, JSON.stringify({ ...info, lastUsedMs: Date.now() }));
   });
 }
 
-/** Cached output sets with their sizes and times, for kiln-cache. */
-export function listOutputSets(cacheDir: string): { key: string; path: string; bytes: number; createdMs: number; lastUsedMs: number; formats: string[] }[] {
+/** Cached output sets with their sizes and times, for kiln-cache (`problem` hears of broken metadata). */
+export function listOutputSets(cacheDir: string, problem?: MetadataProblem): { key: string; path: string; bytes: number; createdMs: number; lastUsedMs: number; formats: string[] }[] {
   const root = join(cacheDir, 'outputs');
   if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .filter((name) => existsSync(join(root, name, 'meta.json')))
-    .map((name) => {
-      const meta = JSON.parse(readFileSync(join(root, name, 'meta.json'), 'utf8')) as { createdMs: number; lastUsedMs: number; formats: string[] };
-      const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
-      return { key: name, path: join(root, name), bytes, ...meta };
-    });
+  // `.store-*` folders are sets being stored right now (storeOutputs).
+  return readdirSync(root).filter((name) => !name.startsWith('.')).flatMap((name) => {
+    const meta = readMetadata<OutputMeta>(join(root, name, 'meta.json'), problem);
+    if (!meta) return [];
+    const bytes = readdirSync(join(root, name), { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + statSync(join(root, name, f)).blocks * 512, 0);
+    return [{ key: name, path: join(root, name), bytes, createdMs: meta.createdMs, lastUsedMs: meta.lastUsedMs, formats: meta.formats ?? [] }];
+  });
 }
 
 /** Firmwares the cached disk image boots with (for --boot-test on cached outputs). */
 export function cachedFirmwares(cacheDir: string, key: string): Firmware[] {
-  try {
-    return (JSON.parse(readFileSync(join(setDir(cacheDir, key), 'meta.json'), 'utf8')) as { firmwares?: Firmware[] }).firmwares ?? [];
-  } catch {
-    return [];
-  }
+  return readMetadata<OutputMeta>(join(setDir(cacheDir, key), 'meta.json'))?.firmwares ?? [];
 }

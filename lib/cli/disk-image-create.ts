@@ -1,4 +1,5 @@
 // disk-image-create: build an image from flavours.
+import { printable } from '../report/printable.js';
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { runBuild, withVmSummary } from '../vm/run-build.js';
@@ -21,7 +22,7 @@ export function main(argv: string[]): Promise<number> {
     const { flags, request } = parseBuildArgs(program, 'disk', argv);
     const plan = withVmSummary(await resolveBuild(request));
     if (flags.dryRun) {
-      process.stdout.write(renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(flags.json ? renderDryRun(plan, true) : printable(renderDryRun(plan, false)));
       return 0;
     }
     assertBuildable(request);

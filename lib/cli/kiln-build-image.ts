@@ -2,6 +2,7 @@
 // YAML file, or `-` for standard input, in kiln's spec format or Fuel's (per-mount-point
 // filesystem images). Made for programs (deployment tools, CI jobs, kiln's build service): no
 // other option changes what is built.
+import { printable } from '../report/printable.js';
 import { Command } from 'commander';
 import { runBuild, withVmSummary } from '../vm/run-build.js';
 import { renderDryRun } from '../plan/print.js';
@@ -46,7 +47,7 @@ export function main(argv: string[]): Promise<number> {
     const request = specRequest(loaded, { env: process.env, cwd: process.cwd() });
     const plan = withVmSummary(await resolveBuild(request, request.kind === 'ramdisk' ? { prepend: ['ramdisk'] } : {}));
     if (flags.dryRun) {
-      process.stdout.write(renderDryRun(plan, flags.json ?? false));
+      process.stdout.write(flags.json ? renderDryRun(plan, true) : printable(renderDryRun(plan, false)));
       return 0;
     }
     assertBuildable(request);

@@ -1,6 +1,6 @@
 // kiln-cache: look at and prune kiln's cache (build-root layers, downloaded packages, base trees).
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { layerEntries, listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
 import { listOutputSets } from '../cache/output-cache.js';
@@ -35,14 +35,15 @@ function cacheDir(option: string | undefined): string {
 
 function listCache(dir: string): string {
   const lines = [`kiln cache ${dir}`, '', 'Layers (newest first):'];
-  const layers = listLayers(dir);
+  const warn = (message: string): boolean => process.stderr.write(`kiln-cache: warning: ${message}\n`);
+  const layers = listLayers(dir, warn);
   const now = Date.now();
   for (const l of layers) {
     lines.push(`  ${l.key.slice(0, 12)}  ${l.stage.padEnd(12)} ${formatBytes(l.bytes).padStart(9)}  made ${age(now - l.createdMs)} ago, used ${age(now - l.lastUsedMs)} ago  ${l.flavours}`);
   }
   if (!layers.length) lines.push('  (none)');
   lines.push('', 'Outputs of unchanged builds:');
-  const sets = listOutputSets(dir);
+  const sets = listOutputSets(dir, warn);
   for (const o of sets) lines.push(`  ${o.key.slice(0, 12)}  ${o.formats.join(',').padEnd(12)} ${formatBytes(o.bytes).padStart(9)}  made ${age(now - o.createdMs)} ago, used ${age(now - o.lastUsedMs)} ago`);
   if (!sets.length) lines.push('  (none)');
   lines.push('', 'Folders:');
@@ -51,6 +52,21 @@ function listCache(dir: string): string {
   const total = layers.reduce((s, l) => s + l.bytes, 0) + sets.reduce((s, o) => s + o.bytes, 0);
   lines.push('', `layers and outputs: ${formatBytes(total)} (kiln-cache prune --max-size SIZE trims them)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Metadata files of layers that are broken (listLayers tells of them). */
+function brokenLayers(dir: string): string[] {
+  const broken: string[] = [];
+  listLayers(dir, (_, path) => broken.push(path));
+  return broken;
+}
+
+/** The cache entry whose metadata file `meta` is broken. */
+function brokenEntry(meta: string): CacheEntry {
+  const layer = basename(dirname(meta)) === 'layers';
+  const paths = layer ? [meta, meta.replace(/\.json$/, '.tar.zst')] : [dirname(meta)];
+  const bytes = layer ? paths.reduce((sum, p) => sum + (existsSync(p) ? statSync(p).size : 0), 0) : folderBytes(dirname(meta));
+  return { kind: layer ? 'layer' : 'outputs', key: basename(layer ? meta : dirname(meta), '.json'), bytes, lastUsedMs: 0, paths };
 }
 
 /** Entry point of kiln-cache. */
@@ -72,11 +88,13 @@ export function main(argv: string[]): Promise<number> {
       .action(async (options: { maxSize: string }) => {
         const max = options.maxSize === '0' ? 0 : parseSizeOption('--max-size', options.maxSize, 'GiB');
         const dir = cacheDir(program.opts<{ imageCache?: string }>().imageCache);
+        const broken: string[] = [];
         const entries: CacheEntry[] = [
           ...layerEntries(dir),
-          ...listOutputSets(dir).map((o) => ({ kind: 'outputs' as const, key: o.key, bytes: o.bytes, lastUsedMs: o.lastUsedMs, paths: [o.path] })),
+          ...listOutputSets(dir, (_, path) => broken.push(path)).map((o) => ({ kind: 'outputs' as const, key: o.key, bytes: o.bytes, lastUsedMs: o.lastUsedMs, paths: [o.path] })),
         ];
-        const removed = await pruneCache(dir, entries, max);
+        // Entries with broken metadata are never reused (a build makes them again): they always go.
+        const removed = [...(await pruneCache(dir, brokenLayers(dir).concat(broken).map(brokenEntry), 0)), ...(await pruneCache(dir, entries, max))];
         process.stdout.write(`removed ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}, ${formatBytes(removed.reduce((s, l) => s + l.bytes, 0))}\n`);
       });
     await program.parseAsync(argv, { from: 'user' });

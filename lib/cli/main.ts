@@ -1,8 +1,14 @@
-// Shared entry of kiln's commands: turns SIGINT/SIGTERM into aborts (so every resource is
-// released by the code that acquired it), prints errors as one line plus details and a hint,
-// and sets the exit code. Nothing below this file calls process.exit.
+// Shared entry of kiln's commands: turns SIGINT, SIGTERM, SIGHUP (terminal closed) and SIGQUIT
+// into aborts (so every resource is released by the code that acquired it), prints errors as one
+// line plus details and a hint, and sets the exit code. When clean-up failed as well, the error
+// the work failed with comes first, then, by name, what could not be released; nothing then
+// claims that everything was released. Nothing below this file calls process.exit.
 import { CommanderError } from 'commander';
-import { InterruptedError, KilnError } from '../errors.js';
+import { InterruptedError, KilnError, type StopSignal } from '../errors.js';
+import { printable } from '../report/printable.js';
+import { unwrapCleanup, type ReleaseFailure } from '../resources/disposable-stack.js';
+
+const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 /** Signals of one command run: `signal` stops work gracefully, `forceSignal` kills hooks at once. */
 export interface Interrupts {
@@ -21,7 +27,7 @@ export async function runCommand(name: string, argv: string[], body: (interrupts
   const graceful = new AbortController();
   const force = new AbortController();
   const debug = argv.includes('--debug');
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+  const onSignal = (signal: StopSignal): void => {
     if (!graceful.signal.aborted) {
       process.stderr.write(`\n${name}: ${signal} received: stopping and cleaning up (press Ctrl-C again to kill the running hook at once)\n`);
       graceful.abort(new InterruptedError(signal));
@@ -30,10 +36,8 @@ export async function runCommand(name: string, argv: string[], body: (interrupts
       force.abort(new InterruptedError(signal));
     }
   };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  const handlers = STOP_SIGNALS.map((signal) => [signal, (): void => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
   for (const stream of [process.stdout, process.stderr]) {
     if (!stream.listeners('error').includes(ignoreBrokenPipe)) stream.on('error', ignoreBrokenPipe);
   }
@@ -42,28 +46,42 @@ export async function runCommand(name: string, argv: string[], body: (interrupts
   } catch (error) {
     return reportError(name, error, debug);
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
   }
 }
 
 /** Prints an error the way kiln always does and returns its exit code. */
 export function reportError(name: string, error: unknown, debug: boolean): number {
+  const { primary, cleanup } = unwrapCleanup(error);
+  if (!cleanup.length) return reportOne(name, primary, debug);
+  // The work's error first, without a claim that everything was released; then what was not.
+  const code = reportOne(name, primary instanceof InterruptedError ? new KilnError(primary.what, { exitCode: primary.exitCode }) : primary, debug);
+  process.stderr.write(`${name}: clean-up failed as well; not released:\n${cleanup.map((f) => printable(`  ${f.name}: ${failureText(f)}\n`)).join('')}`);
+  process.stderr.write('hint: release these by hand (findmnt, losetup -a), or run any kiln command: it clears what a build that is gone left behind\n');
+  if (debug) for (const f of cleanup) if (f.error instanceof Error && f.error.stack) process.stderr.write(`${f.error.stack}\n`);
+  return code;
+}
+
+function failureText(failure: ReleaseFailure): string {
+  return (failure.error instanceof Error ? failure.error.message : String(failure.error)).split('\n')[0]!;
+}
+
+function reportOne(name: string, error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
     const message = error.message.replace(/^error:\s*/, '');
-    process.stderr.write(`${name}: ${message}\nhint: see \`${name} --help\`\n`);
+    process.stderr.write(printable(`${name}: ${message}\nhint: see \`${name} --help\`\n`));
     return 2;
   }
   if (error instanceof KilnError) {
-    process.stderr.write(`${name}: ${error.message}\n`);
-    for (const line of error.details()) process.stderr.write(`${line}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    process.stderr.write(printable(`${name}: ${error.message}\n`));
+    for (const line of error.details()) process.stderr.write(`${printable(line)}\n`);
+    if (error.hint) process.stderr.write(printable(`hint: ${error.hint}\n`));
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
   const text = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${name}: internal error: ${text}\nhint: this is a bug in kiln; please report it (run with --debug for the stack)\n`);
+  process.stderr.write(`${name}: internal error: ${printable(text)}\nhint: this is a bug in kiln; please report it (run with --debug for the stack)\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return 70;
 }

@@ -24,6 +24,8 @@ export interface RequestBase {
   filesystemImages?: FilesystemImagesRequest;
   /** How a build spec and the command line were combined (shown with the plan). */
   specNotes?: string[];
+  /** The command's arguments as given (diskimage-builder's DIB_ARGS), when known. */
+  argv?: readonly string[];
 }
 
 /** One filesystem image of a per-mount-point build. */

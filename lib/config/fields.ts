@@ -95,7 +95,7 @@ export const FIELDS = [
     key: 'arch', spec: 'arch', type: 'text', cli: { flags: '-a, --arch <arch>' },
     help: 'target architecture (amd64, i386, arm64, ...) (default amd64)',
     default: () => 'amd64', parse: (raw, where) => parseArch(raw, where),
-    cache: 'tree', hook: { name: 'ARCH', value: same }, examples: ['amd64', 'arm64'],
+    cache: 'tree', hook: { name: 'ARCH', value: same }, examples: ['amd64', 'i386'],
   }),
   field({
     key: 'debugTrace', spec: 'trace', type: 'count', cli: { flags: '-x, --trace' }, env: 'DIB_DEBUG_TRACE',
@@ -142,6 +142,11 @@ export const FIELDS = [
     help: 'kiln cache folder (default $DIB_IMAGE_CACHE or ~/.cache/kiln)',
     default: defaultCacheDir, parse: folder,
     cache: 'none', hook: { name: 'DIB_IMAGE_CACHE', value: same }, examples: ['cache-one', 'cache-two'],
+  }),
+  field({
+    key: 'cacheGroup', spec: 'cacheGroup', type: 'text', cli: { flags: '--cache-group <group>' }, env: 'KILN_CACHE_GROUP',
+    help: 'the group that shares the cache folder: only then may it be group-writable (every member can hand root a layer to unpack)',
+    default: unset<string>(), parse: notEmpty, cache: 'none', examples: ['kiln', 'builders'],
   }),
   field({
     key: 'mkfsOptions', spec: 'mkfsOptions', type: 'text', cli: { flags: '--mkfs-options <options>', commands: ['disk'] },
@@ -230,10 +235,22 @@ export const FIELDS = [
     default: (): 'auto' | 'kvm' | 'tcg' => 'auto', parse: vmAccel, cache: 'none', examples: ['auto', 'tcg'],
   }),
   field({
-    key: 'journalSizeMiB', spec: 'mkfsJournalSize', type: 'text', env: 'DIB_JOURNAL_SIZE',
+    key: 'journalSizeMiB', spec: 'mkfsJournalSize', type: 'text', cli: { flags: '--mkfs-journal-size <MiB>', commands: ['disk'] }, env: 'DIB_JOURNAL_SIZE',
     help: 'ext4 journal size of the root filesystem in MiB (default 64)',
     default: unset<number>(), parse: (raw, where) => parseJournalMiB(raw, where),
     cache: 'outputs', hook: { name: 'DIB_JOURNAL_SIZE', value: (mib) => (mib === undefined ? undefined : String(mib)) }, examples: ['32', '64'],
+  }),
+  field({
+    key: 'maxOnlineResize', spec: 'maxOnlineResize', type: 'text', cli: { flags: '--max-online-resize <blocks>', commands: ['disk'] },
+    help: 'ext root filesystem: the size in filesystem blocks it can later grow to while mounted (mkfs -E resize=N)',
+    default: unset<number>(), parse: (raw, where) => parseNumberOption(where, raw, { unit: 'filesystem blocks', min: 1, integer: true, example: '16777216' }),
+    cache: 'outputs', hook: { name: 'MAX_ONLINE_RESIZE', value: (blocks) => (blocks === undefined ? undefined : String(blocks)) }, examples: ['8388608', '16777216'],
+  }),
+  field({
+    key: 'installType', spec: 'installType', type: 'text', cli: { flags: '--install-type <type>' }, env: 'DIB_DEFAULT_INSTALLTYPE',
+    help: 'default install type of flavours with install.d/<prefix>-<type>-install folders (install-types; default source)',
+    default: () => 'source', parse: notEmpty,
+    cache: 'tree', hook: { name: 'DIB_DEFAULT_INSTALLTYPE', value: same }, examples: ['source', 'package'],
   }),
   field({
     key: 'sourceDateEpoch', spec: 'sourceDateEpoch', type: 'text', env: 'SOURCE_DATE_EPOCH',

@@ -7,7 +7,7 @@ import type { ResolvedBuild } from '../plan/resolved-build.js';
 import { ConsoleReporter } from '../report/console.js';
 import { fanOut, type EventSink } from '../report/events.js';
 import { renderTiming, TimingCollector } from '../report/timing.js';
-import { ResourceStack } from '../resources/disposable-stack.js';
+import { FailedWithCleanup, ResourceStack, unwrapCleanup } from '../resources/disposable-stack.js';
 import { buildPaths, type BuildContext } from './context.js';
 import { preflight } from './preflight.js';
 import { prepareHookTree } from './steps/prepare-hook-tree.js';
@@ -68,13 +68,15 @@ export async function reportedBuild(plan: ResolvedBuild, options: ExecuteOptions
     for (const warning of plan.warnings) emit({ type: 'warning', message: warning });
     await outputs.run(() => body(emit, log));
     await outputs.commit();
-    reporter.close();
     const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-    process.stderr.write(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}\n`);
+    reporter.finish(`${renderTiming(timing.rows, (Date.now() - started) / 1000)}\n\nkiln peak memory: ${peakMiB} MiB\nbuild log: ${log.path}`);
     return 0;
   } catch (error) {
-    reporter.close();
-    throw interruptedOr(error, options.signal);
+    const failure = interruptedOr(error, options.signal);
+    // What ran, up to the step that failed or was stopped (the error itself is printed after).
+    const rows = timing.rowsUntilNow(unwrapCleanup(failure).primary instanceof InterruptedError ? 'stopped' : 'failed');
+    reporter.finish(`${renderTiming(rows, (Date.now() - started) / 1000)}\n\nbuild log: ${log.path}`);
+    throw failure;
   } finally {
     log.close();
   }
@@ -91,6 +93,9 @@ async function writeChecksumsIfAsked(ctx: BuildContext): Promise<void> {
 
 /** A hook killed because of Ctrl-C is reported as the interruption, not as a hook failure. */
 function interruptedOr(error: unknown, signal: AbortSignal): unknown {
+  // The clean-up failures that followed the error are kept: the user must learn what is left.
+  const { primary, cleanup } = unwrapCleanup(error);
+  if (cleanup.length) return new FailedWithCleanup(interruptedOr(primary, signal), cleanup);
   if (signal.aborted && signal.reason instanceof InterruptedError && !(error instanceof InterruptedError)) return signal.reason;
   if (error instanceof Error && error.name === 'AbortError' && signal.reason instanceof KilnError) return signal.reason;
   return error;

@@ -2,13 +2,12 @@
 // least twice --min-tmpfs), else on disk; $TMPDIR is honoured. It holds the image root, the
 // merged hook tree and the raw disk image, and is removed when the build ends, however it ends.
 import { readFileSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import type { ResourceStack } from '../resources/disposable-stack.js';
 import { mount } from '../resources/mount.js';
-import { makeTempDir } from '../resources/temp-dir.js';
+import { makeTempDir, writeOwnerMarker } from '../resources/temp-dir.js';
 
 /** Where the work folder goes and why. */
 export interface TmpfsDecision {
@@ -42,12 +41,13 @@ export function memTotal(meminfo?: string): number | undefined {
 export async function makeWorkDir(stack: ResourceStack, decision: TmpfsDecision, log: LogSink): Promise<string> {
   const dir = await makeTempDir(stack, 'build', tmpdir(), log);
   if (decision.useTmpfs) {
-    await mount(stack, { source: 'kiln-tmpfs', target: dir, fstype: 'tmpfs', options: ['mode=0755'], log });
-    // The tmpfs root belongs to root; the invoking user owns the hook tree and outputs inside it.
+    // Private like the folder below it (mode 0700, the invoking user's), with kiln's marker, so
+    // that a later kiln can tell it is an abandoned build's if this one is killed (leftovers.ts).
+    await mount(stack, { source: 'kiln-tmpfs', target: dir, fstype: 'tmpfs', options: ['mode=0700'], log });
     const uid = process.getuid?.() ?? 0;
     const gid = process.getgid?.() ?? 0;
     if (uid !== 0) await run(['chown', `${uid}:${gid}`, dir], { privileged: true, log });
+    writeOwnerMarker(dir);
   }
-  await chmod(dir, 0o755);
   return dir;
 }

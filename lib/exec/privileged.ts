@@ -1,6 +1,8 @@
 // The programs kiln runs as root when it is started by an ordinary user. sudoers.d/kiln grants
-// exactly these (a lint test keeps the two in step), and run() refuses to run anything else
-// through sudo, so the list cannot silently drift.
+// these (a lint test keeps the two in step) and run() refuses to run anything else through sudo,
+// so the list cannot silently drift. The list keeps kiln honest; it does not confine anyone:
+// with any arguments, mount, chroot, tar, cp and the rest are root, so membership of group kiln
+// is root (as diskimage-builder's passwordless sudo is). Users who must not be root use --vm.
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 

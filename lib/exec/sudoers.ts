@@ -12,8 +12,12 @@ export function renderSudoers(): string {
 # images. Generated from lib/exec/privileged.ts; install with:
 #   sudo install -m 0440 sudoers.d/kiln /etc/sudoers.d/kiln && sudo visudo -c -f /etc/sudoers.d/kiln
 #   sudo groupadd -f kiln && sudo usermod -aG kiln "$USER"
-# These programs can change the whole machine (mount, chroot, rm): only trusted users belong in
-# group kiln, exactly as with diskimage-builder's sudo requirement.
+#
+# THIS IS ROOT. Members of group kiln may run these programs as root with ANY arguments: mount
+# over /etc, chroot into any tree, tar or cp over any file, rm anything. That is full control of
+# the machine, exactly as diskimage-builder's passwordless sudo is; it is not least privilege.
+# Put in group kiln only people you would give the root password. A user who must not be root
+# builds with --vm instead: the build runs as root inside a throwaway VM and needs no sudo here.
 
 Cmnd_Alias KILN_PROGRAMS = \\
 ${programs}

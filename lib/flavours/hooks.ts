@@ -38,6 +38,7 @@ export function compareHookNames(a: string, b: string): number {
 
 /** Why a file in a phase folder does not run, or undefined if it does. */
 function skipReason(entry: DirEntryInfo): string | undefined {
+  if (entry.isDanglingLink) return 'it is a symbolic link to something that does not exist';
   if (!entry.isFile) return 'not a regular file';
   if (!HOOK_NAME.test(entry.name)) {
     return entry.name.includes('.') ? 'its name has a dot (hook names allow only 0-9 A-Z a-z _ -)' : 'its name has characters other than 0-9 A-Z a-z _ -';
@@ -57,8 +58,9 @@ export function mergePhaseHooks(
     for (const entry of entries) {
       const reason = skipReason(entry);
       if (reason !== undefined) {
-        // Editor backups and READMEs in phase folders are common; a directory is never a hook.
-        if (entry.isFile) warnings.push(`skipping ${entry.path} (flavour ${flavour}, ${phaseDir}): ${reason}`);
+        // Editor backups and READMEs in phase folders are common; a directory is never a hook; a
+        // dangling link is a hook that was meant to run.
+        if (entry.isFile || entry.isDanglingLink) warnings.push(`skipping ${entry.path} (flavour ${flavour}, ${phaseDir}): ${reason}`);
         continue;
       }
       const clash = byName.get(entry.name);

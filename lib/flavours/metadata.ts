@@ -15,6 +15,10 @@ export interface DirEntryInfo {
   /** A regular file, or a link to one. */
   isFile: boolean;
   isExecutable: boolean;
+  /** A folder (or a link to one). */
+  isFolder?: boolean;
+  /** A symbolic link whose target does not exist. */
+  isDanglingLink?: boolean;
 }
 
 /** Everything kiln reads from one flavour directory. */
@@ -27,6 +31,8 @@ export interface FlavourMetadata {
   phaseEntries: Map<string, DirEntryInfo[]>;
   /** environment.d entries. */
   environmentFiles: DirEntryInfo[];
+  /** install.d/<prefix>-<type>-install folders (DIB's install-types) and their entries. */
+  installTypeFolders: Map<string, DirEntryInfo[]>;
   /** `binary-deps` file and `binary-deps.d/*` files. */
   binaryDepsFiles: DirEntryInfo[];
   /** `init` file and `init.d/*` fragments. */
@@ -97,10 +103,14 @@ function isLink(path: string): boolean {
 function describeEntry(dir: string, name: string): DirEntryInfo {
   const path = join(dir, name);
   let isFile = false;
+  let isFolder = false;
+  let isDanglingLink = false;
   try {
-    isFile = statSync(path).isFile();
+    const stat = statSync(path);
+    isFile = stat.isFile();
+    isFolder = stat.isDirectory();
   } catch {
-    isFile = false;
+    isDanglingLink = isLink(path);
   }
   let isExecutable = false;
   if (isFile) {
@@ -111,7 +121,7 @@ function describeEntry(dir: string, name: string): DirEntryInfo {
       isExecutable = (statSync(path).mode & 0o111) !== 0;
     }
   }
-  return { name, path, isFile, isExecutable };
+  return { name, path, isFile, isExecutable, isFolder, isDanglingLink };
 }
 
 /** Lists a folder's entries, sorted by name; empty if the folder is absent. */
@@ -193,6 +203,11 @@ export function readFlavour(found: FoundFlavour): FlavourMetadata {
     provides: readList(dir, ['flavour-provides', 'element-provides'], problems),
     phaseEntries,
     environmentFiles: listEntries(join(dir, 'environment.d')),
+    installTypeFolders: new Map(
+      (phaseEntries.get('install.d') ?? [])
+        .filter((entry) => !entry.isFile && entry.name.endsWith('-install'))
+        .map((entry) => [entry.name, listEntries(entry.path)]),
+    ),
     binaryDepsFiles: fileOrFolder(dir, 'binary-deps'),
     initFiles: fileOrFolder(dir, 'init'),
     cacheMounts: readCacheMounts(dir, problems),

@@ -8,10 +8,12 @@ import type { Hook } from '../flavours/hooks.js';
 import { mergePhaseHooks, compareHookNames } from '../flavours/hooks.js';
 import type { FlavourMetadata } from '../flavours/metadata.js';
 import { refuseProblemFlavours, unusedFlavourWarnings } from '../flavours/problems.js';
-import { expandRequest, resolveFlavours } from '../flavours/resolve.js';
+import { defaultOsNote, expandRequest, resolveFlavours } from '../flavours/resolve.js';
 import { builtInFlavoursDir, elementsPathValue, type SearchPathEntry } from '../flavours/search-path.js';
 import { outputPath } from '../outputs/registry.js';
-import { mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './hook-environment.js';
+import { dibVariables } from './dib-environment.js';
+import { chooseInstallTypes } from '../flavours/install-types.js';
+import { exportedValues, mergeEnvironment, orderEnvFiles, userVariables, type EnvFile, type EnvVar } from './hook-environment.js';
 import { PHASES, type PhaseWhere } from '../flavours/phases.js';
 import { planContainer, type ContainerPlan } from './container-plan.js';
 
@@ -89,15 +91,24 @@ export function planBuild(request: BuildRequest, inputs: PlanInputs): BuildPlan 
   const resolution = resolveFlavours(requested, inputs.catalogue, { searched: inputs.searchPath.map((e) => e.dir) });
   refuseProblemFlavours(inputs.catalogue, resolution.names);
   const flavours = resolution.names.map((name) => inputs.catalogue.get(name)!);
-  const warnings = [...inputs.warnings, ...unusedFlavourWarnings(inputs.catalogue, resolution.names)];
-  const phases = PHASES.map((spec) => {
-    const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: f.phaseEntries.get(spec.dir) ?? [] })));
-    warnings.push(...merged.warnings);
-    return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
-  });
+  const warnings = [
+    ...(resolution.defaultOs ? [defaultOsNote(resolution.defaultOs)] : []),
+    ...inputs.warnings,
+    ...unusedFlavourWarnings(inputs.catalogue, resolution.names),
+  ];
   const envFiles = orderEnvFiles(flavours.flatMap((f) => inputs.envFiles.get(f.name) ?? []));
   const user = [...userVariables(request.env), ...(request.specVariables ?? [])];
   const environment = mergeEnvironment(envFiles, user, kilnVariables(request, resolution.names, inputs.searchPath, flavours));
+  const installTypes = resolution.names.includes('install-types') ? chooseInstallTypes(flavours, exportedValues(environment)) : [];
+  const phases = PHASES.map((spec) => {
+    const entries = (f: FlavourMetadata) => [
+      ...(f.phaseEntries.get(spec.dir) ?? []),
+      ...(spec.dir === 'install.d' ? installTypes.filter((c) => c.flavour === f.name).flatMap((c) => c.entries) : []),
+    ];
+    const merged = mergePhaseHooks(spec.dir, flavours.map((f) => ({ flavour: f.name, entries: entries(f) })));
+    warnings.push(...merged.warnings);
+    return { name: spec.name, dir: spec.dir, where: spec.where, hooks: merged.hooks };
+  });
   return {
     request,
     flavours: flavours.map((f) => ({ name: f.name, path: f.path, origin: f.origin })),
@@ -149,6 +160,7 @@ function kilnVariables(
 ): EnvVar[] {
   const kiln = (name: string, value: string): EnvVar => ({ name, value, source: 'kiln' });
   return [
+    ...dibVariables(request),
     ...optionVariables(request),
     kiln('IMAGE_ELEMENT', names.join(' ')),
     kiln('IMAGE_ELEMENT_YAML', flavours.map((f) => `${f.name}: ${f.path}`).join('\n')),

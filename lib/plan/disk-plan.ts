@@ -91,6 +91,7 @@ function rootParams(plan: BuildPlan, env: Record<string, string>): RootParams {
   // A flavour's environment.d may set DIB_JOURNAL_SIZE too: checked the way the option is.
   const journal = request.journalSizeMiB ?? (env.DIB_JOURNAL_SIZE ? parseJournalMiB(env.DIB_JOURNAL_SIZE, 'DIB_JOURNAL_SIZE') : undefined);
   if (journal !== undefined) params.journalMiB = journal;
+  if (request.maxOnlineResize !== undefined) params.maxOnlineResize = request.maxOnlineResize;
   return params;
 }
 

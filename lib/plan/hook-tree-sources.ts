@@ -3,9 +3,8 @@
 // as in DIB). Folders merge; a file that two flavours ship at the same place is an error naming
 // both (DIB's copy_hooks_not_overwrite), found here, before anything runs. Reads the flavours'
 // folders; the engine copies what this lists (engine/hook-tree.ts).
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import fg from 'fast-glob';
 import { UsageError } from '../errors.js';
 import type { PlannedFlavour } from './build-plan.js';
 
@@ -34,20 +33,50 @@ function listSource(flavour: PlannedFlavour): HookTreeSource {
   return { flavour: flavour.name, path: flavour.path, folders, files };
 }
 
-/** Every file a source puts into a folder of the tree (`bin/install-packages`, `static/etc/x`). */
+/** Every file a source puts into a folder of the tree (`bin/install-packages`, `static/etc/x`),
+ * links followed as the copy follows them; a link back to a folder above it is refused (the copy
+ * would never end). */
 function folderFiles(source: HookTreeSource): string[] {
-  return source.folders.flatMap((folder) =>
-    fg.sync('**/*', { cwd: join(source.path, folder), dot: true, onlyFiles: true, followSymbolicLinks: true }).map((f) => `${folder}/${f}`));
+  const files: string[] = [];
+  const walk = (dir: string, relative: string, above: ReadonlySet<string>): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (stat?.isFile()) files.push(`${relative}/${name}`);
+      if (!stat?.isDirectory()) continue;
+      const real = realpathSync(path);
+      if (above.has(real)) {
+        throw new UsageError(`${source.path}/${relative}/${name} links back to a folder above it (flavour "${source.flavour}")`, 'remove the link: the hook tree copies what links point to');
+      }
+      walk(path, `${relative}/${name}`, new Set([...above, real]));
+    }
+  };
+  for (const folder of source.folders) walk(join(source.path, folder), folder, new Set([realpathSync(source.path), realpathSync(join(source.path, folder))]));
+  return files;
 }
 
-/** Throws if two flavours ship a file at the same place in a folder of the tree. */
+/** Throws if two flavours ship a file at the same place in a folder of the tree, or one ships a
+ * file where another has a folder (folders themselves merge). */
 function checkCollisions(sources: readonly HookTreeSource[], files: (s: HookTreeSource) => string[] = folderFiles): void {
+  const listed = sources.map((source) => ({ source, files: files(source) }));
+  const folderOwner = new Map<string, string>();
+  for (const { source, files: list } of listed) {
+    for (const file of list) {
+      for (let end = file.indexOf('/'); end > 0; end = file.indexOf('/', end + 1)) {
+        if (!folderOwner.has(file.slice(0, end))) folderOwner.set(file.slice(0, end), source.flavour);
+      }
+    }
+  }
   const owner = new Map<string, string>();
-  for (const source of sources) {
-    for (const file of files(source)) {
+  for (const { source, files: list } of listed) {
+    for (const file of list) {
       const other = owner.get(file);
       if (other !== undefined && other !== source.flavour) {
         throw new UsageError(`${file} exists in flavour "${other}" and in flavour "${source.flavour}"`, 'rename one of them: all flavours share one hook tree');
+      }
+      const folder = folderOwner.get(file);
+      if (folder !== undefined) {
+        throw new UsageError(`${file} is a file in flavour "${source.flavour}" and a folder in flavour "${folder}"`, 'rename one of them: all flavours share one hook tree');
       }
       owner.set(file, source.flavour);
     }

@@ -26,7 +26,12 @@ function loadPlanInputs(request: BuildRequest, builtIn?: string): PlanInputs {
 function readEnvFiles(metadata: FlavourMetadata, warnings: string[]): EnvFile[] {
   const files: EnvFile[] = [];
   for (const entry of metadata.environmentFiles) {
-    if (!entry.isFile) continue;
+    if (!entry.isFile) {
+      // Not read, and said so: the variables it was meant to set stay unset.
+      const what = entry.isFolder ? 'it is a folder (environment.d holds files)' : entry.isDanglingLink ? 'it is a symbolic link to something that does not exist' : 'not a regular file';
+      warnings.push(`skipping ${entry.path} (flavour ${metadata.name}, environment.d): ${what}`);
+      continue;
+    }
     if (!ENV_FILE_NAME.test(entry.name)) {
       warnings.push(`skipping ${entry.path} (flavour ${metadata.name}, environment.d): its name has characters other than 0-9 A-Z a-z _ . -`);
       continue;

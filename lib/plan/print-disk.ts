@@ -3,10 +3,10 @@
 // firmwares it boots with and the bootloader targets. Pure.
 import type { ResolvedDisk } from './disk-plan.js';
 
-/** Left-aligned columns; the last column is not padded. */
-export function table(rows: string[][], indent = '  '): string[] {
+/** Left-aligned columns, each at most `maxWidth` wide (a longer cell pushes the rest of its row right); the last column is not padded. */
+export function table(rows: string[][], indent = '  ', maxWidth = Infinity): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.min(maxWidth, Math.max(widths[i] ?? 0, cell.length))));
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 

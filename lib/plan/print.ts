@@ -72,7 +72,8 @@ function planToText(plan: ResolvedBuild): string {
   }
   if (plan.disk) lines.push('', ...diskToText(plan.disk));
   lines.push('', 'Environment:');
-  lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(shownValue(v.name, v.value)), v.source])));
+  // Values can be long (a whole block-device config): one does not push every source off the screen.
+  lines.push(...table(plan.environment.map((v) => [v.name, JSON.stringify(shownValue(v.name, v.value)), v.source]), '  ', 40));
   lines.push('', 'Outputs:');
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
   if (plan.container) lines.push(...containerLines(plan.container));

@@ -21,6 +21,8 @@ import { diskKeyText, resolveDisk, type ResolvedDisk } from './disk-plan.js';
 import { exportedValues } from './hook-environment.js';
 import { hookTreeHas, hookTreeSources, type HookTreeSource } from './hook-tree-sources.js';
 import { loadAndPlan } from './load-flavours.js';
+import { completePlan } from './host-facts.js';
+import { nameMapFiles } from '../flavours/name-maps.js';
 import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
 import { toolNeeds } from './tool-needs.js';
 import type { VmSummary } from './vm-summary.js';
@@ -31,6 +33,9 @@ export interface ResolvedCache {
   stages: StageKey[];
   /** Per stage: from the cache, resumed after a checkpoint, or run, and why. */
   decisions: StageDecision[];
+  /** The decisions without the chosen layer, then without the next, ...: for a build that finds
+   * a layer gone or corrupt when it comes to restore it. */
+  fallbacks: StageDecision[][];
   /** Key of the outputs; undefined when they are not cached (--no-cache, an always-run hook). */
   outputKey: string | undefined;
   /** Nothing changed since a build with these inputs: its outputs are copied as they are. */
@@ -43,6 +48,9 @@ export interface ResolvedCache {
 export interface ResolvedBuild extends BuildPlan {
   /** The generated package-installs lists, by path in the hook tree. */
   packageLists: Record<string, string>;
+  /** The flavours' pkg-map and svc-map files as the tables their commands read, by path in the
+   * hook tree (flavours/name-maps.ts). */
+  nameMaps: Record<string, string>;
   /** What each flavour puts into the merged hook tree. */
   hookTree: HookTreeSource[];
   /** The disk of a disk-image build. */
@@ -68,23 +76,46 @@ function checkPackagesInstallable(request: BuildRequest, sources: readonly HookT
   throw new UsageError(`${request.origins.packages ?? '-p'} needs an operating-system flavour that provides bin/install-packages (e.g. debian)`, 'drop the packages or add such a flavour');
 }
 
-function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | undefined, now: number): ResolvedCache {
+/** The cache decisions; a broken metadata file is a warning (pushed on `warnings`) and a rebuild. */
+function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | undefined, now: number, warnings: string[]): ResolvedCache {
   const { request } = plan;
-  const decisions = decideStages(stages, (key) => findLayer(request.imageCache, key), { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
+  const problem = (message: string): void => void (warnings.includes(message) || warnings.push(message));
+  const decide = (skip: ReadonlySet<string>): StageDecision[] => decideStages(stages, (key) => (skip.has(key) ? undefined : findLayer(request.imageCache, key, problem)),
+    { noCache: request.noCache, maxAgeMs: maxLayerAge(request), now });
+  const decisions = decide(new Set());
   const last = stages[stages.length - 1]!;
   const key = request.noCache || last.uncacheable ? undefined : outputKey(plan, last.key, diskKeyText(disk));
-  const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format));
-  return { stages, decisions, outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [] };
+  const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format), problem);
+  return { stages, decisions, fallbacks: fallbackDecisions(decisions, decide), outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [] };
+}
+
+/**
+ * What to do if the chosen layer is gone or corrupt when the build comes to restore it (another
+ * build pruned it; its file was damaged): the decisions made without it, then without the next
+ * one too, down to none at all. The build takes the first whose layer checks out.
+ */
+function fallbackDecisions(first: StageDecision[], decide: (skip: ReadonlySet<string>) => StageDecision[]): StageDecision[][] {
+  const skip = new Set<string>();
+  const fallbacks: StageDecision[][] = [];
+  for (let current = first; ;) {
+    const layer = current.find((d) => d.layer)?.layer;
+    if (!layer) return fallbacks;
+    skip.add(layer.key);
+    current = decide(skip);
+    fallbacks.push(current);
+  }
 }
 
 /** Resolves a request into the complete build (throws UsageError/ConfigError for bad input). */
 export async function resolveBuild(request: BuildRequest, options: ResolveOptions = {}): Promise<ResolvedBuild> {
-  const plan = loadAndPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}) });
+  const plan = await completePlan(loadAndPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}) }));
   const hookTree = hookTreeSources(plan.flavours);
   checkPackagesInstallable(request, hookTree);
   const packageLists = renderPackageInstallFiles(await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), request.arch));
+  const nameMaps = nameMapFiles(plan.flavours);
   const disk = resolveDisk(plan);
   const tools = requiredTools(toolNeeds(plan, disk));
-  const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now());
-  return { ...plan, packageLists, hookTree, disk, tools, cache };
+  const warnings = [...plan.warnings];
+  const cache = resolveCache(plan, stageKeys(plan, packageLists), disk, options.now ?? Date.now(), warnings);
+  return { ...plan, warnings, packageLists, nameMaps, hookTree, disk, tools, cache };
 }

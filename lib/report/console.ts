@@ -1,6 +1,7 @@
 // Shows a build to the person running it: on a terminal, one live line that is rewritten as the
 // build moves (phase, hook, elapsed seconds, its latest output line); elsewhere (CI logs), one
 // plain line per start and end.
+import { printable } from './printable.js';
 import type { BuildEvent } from './events.js';
 
 function seconds(ms: number): string {
@@ -36,9 +37,9 @@ export class ConsoleReporter {
       case 'phase-cached':
         return this.finishLine(`${event.phase}.d taken from the cache (${event.reason})`);
       case 'warning':
-        return this.print(`warning: ${event.message}`);
+        return this.print(`warning: ${printable(event.message)}`);
       case 'info':
-        return this.print(event.message);
+        return this.print(printable(event.message));
       case 'output':
         return this.print(`wrote ${event.path} (${event.format}, ${(event.bytes / 1048576).toFixed(1)} MiB)`);
     }
@@ -75,6 +76,12 @@ export class ConsoleReporter {
     if (this.live) this.stream.write('\r\x1b[2K');
     this.stream.write(`${text}\n`);
     this.redraw();
+  }
+
+  /** Ends the display with the build's summary (the timing table, where the log is). */
+  finish(summary: string): void {
+    this.close();
+    this.stream.write(`${summary}\n`);
   }
 
   /** Stops the refresh timer and clears the live line. */

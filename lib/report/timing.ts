@@ -11,28 +11,54 @@ export interface TimingRow {
   note?: string;
 }
 
-/** Accumulates timing rows in the order things finished. */
+/** Accumulates timing rows in the order things finished, and knows what is still running. */
 export class TimingCollector {
   readonly rows: TimingRow[] = [];
+  private readonly running: { kind: TimingRow['kind']; name: string; since: number }[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   readonly sink = (event: BuildEvent): void => {
     switch (event.type) {
+      case 'step-start':
+        return this.start('step', event.step);
+      case 'phase-start':
+        return this.start('phase', `${event.phase}.d`);
+      case 'hook-start':
+        return this.start('hook', hookName(event));
       case 'step-end':
-        this.rows.push({ kind: 'step', name: event.step, seconds: event.durationMs / 1000 });
-        break;
+        return this.end('step', event.step, event.durationMs);
       case 'phase-end':
-        this.rows.push({ kind: 'phase', name: `${event.phase}.d`, seconds: event.durationMs / 1000 });
-        break;
+        return this.end('phase', `${event.phase}.d`, event.durationMs);
       case 'phase-cached':
         this.rows.push({ kind: 'phase', name: `${event.phase}.d`, seconds: 0, note: 'from cache' });
-        break;
+        return;
       case 'hook-end':
-        this.rows.push({ kind: 'hook', name: `${event.phase}.d/${event.hook} (${event.flavour})`, seconds: event.durationMs / 1000 });
-        break;
+        return this.end('hook', hookName(event), event.durationMs);
       default:
-        break;
+        return;
     }
   };
+
+  /** The rows, with what was still running when the build stopped marked with `note` (`failed`). */
+  rowsUntilNow(note: string): TimingRow[] {
+    const unfinished = [...this.running].reverse().map((r) => ({ kind: r.kind, name: r.name, seconds: (this.now() - r.since) / 1000, note }));
+    return [...this.rows, ...unfinished];
+  }
+
+  private start(kind: TimingRow['kind'], name: string): void {
+    this.running.push({ kind, name, since: this.now() });
+  }
+
+  private end(kind: TimingRow['kind'], name: string, durationMs: number): void {
+    const index = this.running.findLastIndex((r) => r.kind === kind && r.name === name);
+    if (index >= 0) this.running.splice(index, 1);
+    this.rows.push({ kind, name, seconds: durationMs / 1000 });
+  }
+}
+
+function hookName(event: { phase: string; hook: string; flavour: string }): string {
+  return `${event.phase}.d/${event.hook} (${event.flavour})`;
 }
 
 /** Renders rows as an aligned table; hooks are indented under their phase. */

@@ -1,6 +1,60 @@
 // Node 20 has Symbol.asyncDispose but not AsyncDisposableStack. This is a small, faithful
 // subset: resources are released in reverse order of acquisition, every release runs even if
-// an earlier one throws, and the errors are combined (as SuppressedError does).
+// an earlier one throws, and the failures are combined into one CleanupError that names each
+// resource left unreleased. When the work itself failed too, `await using` wraps both in a
+// SuppressedError: unwrapCleanup() takes them apart again, so that the user sees the work's error
+// first and then, by name, what could not be released (lib/cli/main.ts).
+import { KilnError } from '../errors.js';
+
+/** One resource that could not be released, and why. */
+export interface ReleaseFailure {
+  name: string;
+  error: unknown;
+}
+
+/** Releases that failed: each is named, so that the user knows what is still there. */
+export class CleanupError extends KilnError {
+  readonly failures: ReleaseFailure[];
+  constructor(failures: ReleaseFailure[]) {
+    const text = failures.map((f) => `${f.name}: ${messageOf(f.error)}`);
+    super(failures.length === 1 ? `cleanup failed: ${text[0]}` : `cleanup failed in ${failures.length} places: ${text.join('; ')}`, {
+      hint: 'release what is named by hand (findmnt, losetup -a), or run any kiln command: it clears what a build that is gone left behind',
+    });
+    this.failures = failures;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An error the work failed with, together with the clean-up failures that followed it. */
+export class FailedWithCleanup extends Error {
+  constructor(readonly primary: unknown, readonly cleanup: ReleaseFailure[]) {
+    super(messageOf(primary));
+    this.name = 'FailedWithCleanup';
+  }
+}
+
+/**
+ * Takes an error apart into the one the work failed with and the releases that failed after it
+ * (SuppressedErrors of nested `await using` blocks, CleanupErrors, FailedWithCleanup), in the
+ * order they happened.
+ */
+export function unwrapCleanup(error: unknown): { primary: unknown; cleanup: ReleaseFailure[] } {
+  if (error instanceof FailedWithCleanup) return { primary: error.primary, cleanup: error.cleanup };
+  if (error instanceof Error && error.name === 'SuppressedError' && 'suppressed' in error && 'error' in error) {
+    const inner = unwrapCleanup(error.suppressed);
+    return { primary: inner.primary, cleanup: [...inner.cleanup, ...releaseFailures(error.error)] };
+  }
+  return { primary: error, cleanup: [] };
+}
+
+function releaseFailures(error: unknown): ReleaseFailure[] {
+  if (error instanceof CleanupError) return error.failures;
+  const { primary, cleanup } = unwrapCleanup(error);
+  return [...(primary instanceof CleanupError ? primary.failures : [{ name: 'a release', error: primary }]), ...cleanup];
+}
 
 /** A release function registered on the stack. */
 export type Release = () => PromiseLike<void> | void;
@@ -31,7 +85,7 @@ export class ResourceStack implements AsyncDisposable {
   async disposeAsync(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const errors: { name: string; error: unknown }[] = [];
+    const errors: ReleaseFailure[] = [];
     while (this.releases.length) {
       const { name, release } = this.releases.pop()!;
       try {
@@ -40,11 +94,9 @@ export class ResourceStack implements AsyncDisposable {
         errors.push({ name, error });
       }
     }
-    if (errors.length === 1) throw errors[0]!.error;
-    if (errors.length > 1) {
-      const text = errors.map((e) => `${e.name}: ${e.error instanceof Error ? e.error.message : String(e.error)}`);
-      throw new AggregateError(errors.map((e) => e.error), `cleanup failed in ${errors.length} places: ${text.join('; ')}`);
-    }
+    // A nested stack's failures are named more precisely than the release that disposed it.
+    const failures = errors.flatMap((e) => (e.error instanceof CleanupError ? e.error.failures : [e]));
+    if (failures.length) throw new CleanupError(failures);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

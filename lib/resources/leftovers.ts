@@ -1,28 +1,47 @@
 // What a kiln process killed outright (SIGKILL, the OOM killer, a machine reset of the sandbox)
 // leaves behind: no release could run, so its temp folder is still there with the mounts below
-// it, the loop devices over files in it, and hooks still running against it. Every kiln temp
-// folder is named kiln-<kind>.<pid>.XXXXXX, so the next kiln command can tell, before it starts,
-// which folders belong to a process that no longer exists, and clear them. (diskimage-builder
-// leaves that to the user: `findmnt`, `umount`, `losetup -d` by hand.)
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+// it, the loop devices over files in it, and hooks still running against it. The next kiln
+// command clears such folders before it starts, but only what is provably kiln's and provably
+// dead: a folder named kiln-<kind>.<pid>.XXXXXX, owned by this user, mode 0700, holding kiln's
+// marker whose process (pid, boot id, start time, pid namespace) no longer runs. A look-alike
+// folder of another user, or a live build in another pid namespace, is left alone. The
+// processes stopped are those whose root, working folder or open files are inside the folder,
+// never ones that merely mention it. (diskimage-builder leaves all this to the user: `findmnt`,
+// `umount`, `losetup -d` by hand.) Other kinds of leftovers (the build VM's) use clearLeftovers
+// on their own folders.
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { LogSink } from '../log.js';
 import { findProcesses, stopProcesses } from './chroot.js';
 import { detachLoop, loopBackingFile, loopDevicesWhere } from './loop-device.js';
 import { mountsBelow, mountTable, unmount } from './mount.js';
+import { liveness, type Liveness, type ProcessIdentity } from './process-identity.js';
 import { isAtOrBelow, resolveHostPath } from './safe-path.js';
 import { removePartitionDevices } from './partition-devices.js';
 import { removeTree } from './remove-tree.js';
-import { parseTempName, type KilnTempName } from './temp-dir.js';
+import { parseTempName, readOwnerMarker } from './temp-dir.js';
 
-/** The kiln temp folders among `names` whose process is gone (pure). */
-export function abandoned(names: readonly string[], alive: (pid: number) => boolean, self = process.pid): KilnTempName[] {
-  return names
-    .map(parseTempName)
-    .filter((t): t is KilnTempName => t !== undefined && t.pid !== self && !alive(t.pid));
+/** What is known about a folder that looks like a kiln temp folder. */
+export interface LeftoverFacts {
+  name: string;
+  stat: Pick<Stats, 'uid' | 'mode'> & { isDirectory(): boolean; isSymbolicLink(): boolean };
+  marker: ProcessIdentity | undefined;
 }
 
-/** True while process `pid` exists (EPERM: it exists but belongs to someone else). */
+/** Why a folder is not cleared, or undefined when it is provably an abandoned kiln folder of ours (pure). */
+export function keepReason(facts: LeftoverFacts, state: (p: ProcessIdentity) => Liveness, uid = euid()): string | undefined {
+  const temp = parseTempName(facts.name);
+  if (!temp) return 'not a kiln temp folder name';
+  if (facts.stat.isSymbolicLink() || !facts.stat.isDirectory()) return 'not a folder';
+  if (facts.stat.uid !== uid) return `owned by uid ${facts.stat.uid}, not this user`;
+  if ((facts.stat.mode & 0o777) !== 0o700) return `mode ${(facts.stat.mode & 0o777).toString(8)}, not 700`;
+  if (!facts.marker || facts.marker.pid !== temp.pid) return 'no kiln marker for its process';
+  const now = state(facts.marker);
+  return now === 'dead' ? undefined : now === 'alive' ? 'its kiln process still runs' : 'its kiln process cannot be seen from here (another pid namespace or machine)';
+}
+
+/** True while process `pid` exists (EPERM: it exists but belongs to someone else). Only for pids of
+ * this pid namespace that cannot be reused unseen (the build service's own workers). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -30,6 +49,10 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function euid(): number {
+  return process.geteuid?.() ?? 0;
 }
 
 /** What clearing one folder took. */
@@ -55,7 +78,7 @@ export function describeCleared(c: Cleared): string {
   return `cleared ${c.path}, ${left}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
-/** Clears every abandoned kiln temp folder in `parent` that this user may clear. */
+/** Clears every provably abandoned kiln temp folder of this user in `folder`. */
 export async function clearLeftovers(folder: string, log?: LogSink): Promise<Cleared[]> {
   let names: string[];
   let parent: string;
@@ -66,25 +89,26 @@ export async function clearLeftovers(folder: string, log?: LogSink): Promise<Cle
     return [];
   }
   const cleared: Cleared[] = [];
-  for (const temp of abandoned(names, processAlive)) {
-    const path = join(parent, temp.name);
-    if (!ownedByUs(path)) continue;
+  for (const name of names.filter((n) => parseTempName(n) !== undefined)) {
+    const path = join(parent, name);
+    const facts = leftoverFacts(path, name);
+    if (!facts || keepReason(facts, liveness) !== undefined) continue;
+    const pid = facts.marker!.pid;
     try {
-      cleared.push({ path, pid: temp.pid, ...(await clearFolder(path, log)) });
+      cleared.push({ path, pid, ...(await clearFolder(path, log)) });
     } catch (error) {
       // Somebody else's mess must not stop this build; the line tells the user what to free.
-      cleared.push({ path, pid: temp.pid, processes: 0, mounts: 0, loops: 0, failed: error instanceof Error ? error.message : String(error) });
+      cleared.push({ path, pid, processes: 0, mounts: 0, loops: 0, failed: error instanceof Error ? error.message : String(error) });
     }
   }
   return cleared;
 }
 
-function ownedByUs(path: string): boolean {
-  const uid = process.getuid?.() ?? 0;
+function leftoverFacts(path: string, name: string): LeftoverFacts | undefined {
   try {
-    return uid === 0 || statSync(path).uid === uid;
+    return { name, stat: lstatSync(path), marker: readOwnerMarker(path) };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -106,17 +130,23 @@ async function clearFolder(path: string, log?: LogSink): Promise<Omit<Cleared, '
 }
 
 /**
- * Processes still working on `dir`: chrooted in it (chroot hooks), or started by the dead build
- * (host hooks and their children carry TARGET_ROOT and friends in their environment). Never this
- * process or the ones that started it (a shell whose variables happen to name the folder).
+ * Processes still working in `dir`: chrooted in it (chroot hooks), with their working folder in
+ * it (the build VM's QEMU), or holding a file in it open (a host hook's script, a tar writing a
+ * layer). Never this process or the ones that started it.
  */
 export function processesUsing(dir: string): number[] {
   const spared = new Set(ancestry(process.pid).map(String));
+  const inside = (link: string): boolean => {
+    try {
+      return isAtOrBelow(readlinkSync(link), dir);
+    } catch {
+      return false;
+    }
+  };
   return findProcesses((pid) => {
     if (spared.has(pid)) return false;
-    if (isAtOrBelow(readlinkSync(`/proc/${pid}/root`), dir)) return true;
-    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return environ.some((kv) => isAtOrBelow(kv.slice(kv.indexOf('=') + 1), dir));
+    if (inside(`/proc/${pid}/root`) || inside(`/proc/${pid}/cwd`)) return true;
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => inside(`/proc/${pid}/fd/${fd}`));
   });
 }
 

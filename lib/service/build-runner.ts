@@ -19,6 +19,8 @@ export interface BuildRunnerSetting {
   flavoursPath: string | undefined;
   useVm: boolean;
   kilnOpts: readonly string[];
+  /** Whether jobs may bring flavours of their own (checked here too: a bare AMQP message skips the server). */
+  allowUploads: boolean;
   /** Build as this user (the worker runs as root); undefined: as the worker's own user. */
   buildUser: BuildUser | undefined;
 }
@@ -78,6 +80,9 @@ export async function runJobBuild(options: {
 }): Promise<BuildOutcome> {
   const { job, jobDir, setting } = options;
   const { outDir, flavourDir } = prepareFolders(jobDir, setting.buildUser);
+  if (job.upload && !setting.allowUploads) {
+    return { ok: false, outDir, error: 'the job brings uploaded flavours, and this worker does not accept them (allow_uploads = no): their hooks would run as root on the build host' };
+  }
   const uploaded = job.upload ? (unpackUpload(job.upload, flavourDir), flavourDir) : undefined;
   const logFile = join(jobDir, `${job.name}.log`);
   const specArgument = job.spec ? join(jobDir, 'spec.json') : undefined;

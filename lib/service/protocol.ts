@@ -11,6 +11,8 @@ export interface StartedEvent {
   worker: string;
   /** 1 on the first start; more after a lost worker or an interrupted server. */
   attempt: number;
+  /** The queue delivered it before (a copy with false, for a job already building, is a duplicate). */
+  redelivered: boolean;
   /** The whole job, so that a job submitted as a bare AMQP message gets a record. */
   job: JobSpec;
   /** IMG's status text for a starting build. */

@@ -24,7 +24,7 @@ export function logName(jobName: string): string {
 }
 
 /** Whether a published file is one of the images asked for. */
-function fileKind(file: string, jobName: string, types: readonly string[]): JobFile['kind'] {
+export function fileKind(file: string, jobName: string, types: readonly string[]): JobFile['kind'] {
   if (file === logName(jobName)) return 'log';
   return types.some((t) => file === `${jobName}.${outputFormat(t).extension}`) ? 'image' : 'other';
 }

@@ -37,8 +37,8 @@ export class JobRecorder implements JobReporter {
     private readonly logs: JobLogs,
     private readonly events: JobEvents,
     private readonly target: PublishTarget,
-    /** Stops a worker that started a job which is no longer wanted (cancelled, deleted, done). */
-    private readonly stopJob: (id: string) => Promise<void>,
+    /** Stops a worker that started a job which is no longer wanted (cancelled, deleted, done, a duplicate). */
+    private readonly stopJob: (id: string, worker?: string) => Promise<void>,
     private readonly workerKind: (worker: string) => 'embedded' | 'amqp' = () => 'embedded',
   ) {}
 
@@ -69,6 +69,9 @@ export class JobRecorder implements JobReporter {
       await this.store.insert(job);
     }
     this.names.set(job.id, job.name);
+    // A copy of a job that another worker is building (a message published twice) is dropped;
+    // a redelivery means the other worker was lost, and this one takes over.
+    if (job.status === 'BUILDING' && job.worker && job.worker !== event.worker && !event.redelivered) return this.stopJob(event.id, event.worker);
     const notes = event.attempt > 1 && event.attempt > job.attempts && job.worker && job.worker !== event.worker
       ? [...job.notes, `${event.at}: attempt ${event.attempt} on ${event.worker}: the previous worker (${job.worker}) was lost`]
       : job.notes;
@@ -77,7 +80,7 @@ export class JobRecorder implements JobReporter {
       phase: '', progress: initialProgress(progressSteps(job.types)), error: '', notes,
     });
     if (!updated || (await this.store.stopRequested(event.id)).cancel) {
-      await this.stopJob(event.id);
+      await this.stopJob(event.id, event.worker);
       if (!updated) return;
     }
     this.events.emit('job', updated);
@@ -97,6 +100,8 @@ export class JobRecorder implements JobReporter {
   private async finished(event: FinishedEvent): Promise<void> {
     const stop = await this.store.stopRequested(event.id);
     const known = await this.store.get(event.id);
+    // Only the worker that holds the job may end it (a lost worker's late result is ignored).
+    if (known?.worker && known.worker !== event.worker) return;
     const log: JobFile[] = known ? [{ name: logName(known.name), url: known.logUrl, bytes: this.logs.size(known.id, known.name), kind: 'log' }] : [];
     const job = await this.store.updateIf(event.id, ['QUEUED', 'BUILDING'], {
       status: event.status, error: event.error, files: sortFiles([...event.files.filter((f) => f.kind !== 'log'), ...log]), finishedAt: event.at, phase: '', progress: event.progress,
@@ -114,11 +119,41 @@ export class JobRecorder implements JobReporter {
     this.events.emit('job', job);
   }
 
+  /** A job the queue gave up on because its workers kept dying; returns its log URL. */
+  async lostWorker(spec: JobSpec, error: string): Promise<string> {
+    if (await this.store.wasDeleted(spec.id)) return '';
+    let job = await this.store.get(spec.id);
+    if (!job) {
+      job = newJob(spec, '', this.target);
+      await this.store.insert(job);
+    }
+    const text = `kiln: ${now()}: ${error}\n`;
+    this.events.emit('log', job.id, text, this.logs.write(job.id, job.name, text));
+    const log: JobFile = { name: logName(job.name), url: job.logUrl, bytes: this.logs.size(job.id, job.name), kind: 'log' };
+    const failed = await this.store.updateIf(job.id, ['QUEUED', 'BUILDING'], { status: 'ERROR', error, finishedAt: now(), phase: '', files: [log] });
+    if (failed) this.events.emit('job', failed);
+    return job.logUrl;
+  }
+
   private async heartbeat(event: HeartbeatEvent): Promise<void> {
+    if (this.workerKind(event.worker) === 'amqp') await this.givenBack(event);
     await this.store.saveWorker({
       id: event.worker, host: event.host, pid: event.pid, kind: this.workerKind(event.worker), job: event.job,
       startedAt: event.startedAt, lastSeen: event.at, alive: event.alive,
     });
     this.events.emit('workers');
+  }
+
+  /**
+   * A worker on RabbitMQ that no longer builds a job the store has it building gave the job back
+   * (it is stopping, or lost the broker): the job waits in the queue again until a worker starts it.
+   */
+  private async givenBack(event: HeartbeatEvent): Promise<void> {
+    const { jobs } = await this.store.list({ status: ['BUILDING'], limit: 100_000 });
+    for (const job of jobs.filter((j) => j.worker === event.worker && j.id !== event.job)) {
+      const note = `${event.at}: attempt ${job.attempts} on ${event.worker}: the worker stopped the build and gave the job back; queued again`;
+      const queued = await this.store.updateIf(job.id, ['BUILDING'], { status: 'QUEUED', phase: '', worker: '', notes: [...job.notes, note] });
+      if (queued) this.events.emit('job', queued);
+    }
   }
 }

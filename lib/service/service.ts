@@ -14,10 +14,11 @@ import { listFlavours } from './flavour-list.js';
 import { JobEvents } from './job-events.js';
 import { JobLogs } from './job-log.js';
 import { FolderPublisher } from './publish.js';
+import { AmqpQueue } from './queue/amqp.js';
 import { EmbeddedQueue } from './queue/embedded.js';
 import type { JobQueue } from './queue/queue.js';
 import { JobRecorder } from './recorder.js';
-import { recoverInterrupted } from './recovery.js';
+import { clearStaleJobDirs, recoverInterrupted } from './recovery.js';
 import { buildServer } from './server.js';
 import { SqliteJobStore } from './store/sqlite.js';
 import { Worker } from './worker.js';
@@ -36,7 +37,7 @@ export interface RunningService {
 export type ServiceLog = (line: string) => void;
 
 /** The build user, when the service runs as root and has one. */
-async function resolveBuildUser(config: ServiceConfig, log: ServiceLog): Promise<BuildUser | undefined> {
+export async function resolveBuildUser(config: ServiceConfig, log: ServiceLog): Promise<BuildUser | undefined> {
   if (!config.buildUser) return undefined;
   if (!isRoot()) {
     log(`build_user ${config.buildUser} ignored: builds run as this service's own user when it is not root`);
@@ -54,23 +55,23 @@ function flavourLister(flavoursPath: string | undefined): () => FlavourInfo[] {
   };
 }
 
-function makeQueue(config: ServiceConfig, store: SqliteJobStore, makeAmqp?: (config: ServiceConfig) => JobQueue): JobQueue {
-  if (!config.amqpUrl) return new EmbeddedQueue(store);
-  if (!makeAmqp) throw new Error('this kiln-server has no AMQP transport');
-  return makeAmqp(config);
+function makeQueue(config: ServiceConfig, store: SqliteJobStore, log: ServiceLog): JobQueue {
+  const { amqpUrl } = config;
+  return amqpUrl ? new AmqpQueue({ ...config, amqpUrl }, store, log) : new EmbeddedQueue(store);
 }
 
 /** Starts kiln-server's parts and listens. */
-export async function startService(config: ServiceConfig, log: ServiceLog, options: { baseUrlGiven: boolean; makeAmqp?: (config: ServiceConfig) => JobQueue }): Promise<RunningService> {
+export async function startService(config: ServiceConfig, log: ServiceLog, options: { baseUrlGiven: boolean }): Promise<RunningService> {
   for (const dir of [config.stateDir, config.workDir, config.baseDir, config.imageCache]) mkdirSync(dir, { recursive: true });
   const buildUser = await resolveBuildUser(config, log);
   const store = new SqliteJobStore(join(config.stateDir, 'jobs.sqlite'));
   const events = new JobEvents();
   const logs = new JobLogs(config.baseDir);
-  const queue = makeQueue(config, store, options.makeAmqp);
+  const queue = makeQueue(config, store, log);
   const embeddedNames = new Set<string>();
-  const recorder = new JobRecorder(store, logs, events, config, (id) => queue.cancel(id), (w) => (embeddedNames.has(w) ? 'embedded' : 'amqp'));
-  if (queue.kind === 'embedded') for (const line of await recoverInterrupted(store, logs, events, config.workDir)) log(line);
+  const recorder = new JobRecorder(store, logs, events, config, (id, worker) => queue.cancel(id, worker), (w) => (embeddedNames.has(w) ? 'embedded' : 'amqp'));
+  if (queue.kind === 'embedded') for (const line of await recoverInterrupted(store, logs, events, config.workDir, log)) log(line);
+  else await clearStaleJobDirs(config.workDir, log);
   await queue.start(recorder);
   const ctx: ServiceContext = { config, store, queue, events, logs, recorder, flavours: flavourLister(config.flavoursPath) };
   const app = await buildServer(ctx);
@@ -83,7 +84,8 @@ export async function startService(config: ServiceConfig, log: ServiceLog, optio
   const loops = Array.from({ length: config.workers }, (_, i) => {
     const name = `${hostname()}:${process.pid}/${i + 1}`;
     embeddedNames.add(name);
-    const worker = new Worker(queue.source(name), queue.reporter(recorder), publisher, { ...config, name, buildUser });
+    const { source, reporter } = queue.worker(name, recorder);
+    const worker = new Worker(source, reporter, publisher, { ...config, name, buildUser });
     return worker.run(stop.signal).catch((error: unknown) => log(`worker ${name} stopped: ${error instanceof Error ? error.message : String(error)}`));
   });
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -1,6 +1,6 @@
 // Checks at submission time that a job can be built: its command line is parsed by the build
 // command's own definition and resolved against the service's flavours (what --dry-run does),
-// so an unknown flavour, a missing operating system or a bad option is a 400 naming the field
+// so an unknown flavour, two operating systems or a bad option is a 400 naming the field
 // instead of an ERROR minutes later.
 import { CommanderError } from 'commander';
 import { KilnError } from '../errors.js';

@@ -3,21 +3,25 @@
 // post_creation, reports the result, and only then settles (acknowledges) the job.
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { JobFile, JobSpec } from './job.js';
 import { now, type FinishedEvent, type JobReporter, type WorkerEvent } from './protocol.js';
 import { ProgressTracker, progressSteps } from './progress.js';
 import { fileUrl, logName } from './publish.js';
 import { runJobBuild, type BuildRunnerSetting } from './build-runner.js';
+import { jobDirFor } from './recovery.js';
 
 /** A job handed to a worker. */
 export interface Delivery {
   job: JobSpec;
   /** 1 for the first delivery, more after lost workers or an interrupted server. */
   attempt: number;
+  /** Whether the queue delivered it before (a worker was lost, or the server restarted). */
+  redelivered: boolean;
   /** Aborted when someone cancels the job. */
   cancel: AbortSignal;
+  /** Aborted when the delivery can no longer be acknowledged (the broker connection went). */
+  abandon?: AbortSignal;
   /** Called once the result is recorded: acknowledges the job. */
   settle(): Promise<void>;
   /** Gives the job back unbuilt (the worker is shutting down): it is queued again. */
@@ -49,13 +53,13 @@ export interface WorkerSetting extends BuildRunnerSetting {
   heartbeatMs?: number;
 }
 
-/** Sends events one after the other, in order, whatever the transport. */
+/** Sends events one after the other, in order, whatever the transport; says whether each arrived. */
 class OrderedReporter {
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<boolean> = Promise.resolve(true);
   constructor(private readonly reporter: JobReporter) {}
 
-  send(event: WorkerEvent): Promise<void> {
-    this.chain = this.chain.then(() => this.reporter.report(event)).catch(() => undefined);
+  send(event: WorkerEvent): Promise<boolean> {
+    this.chain = this.chain.then(() => this.reporter.report(event)).then(() => true, () => false);
     return this.chain;
   }
 }
@@ -91,7 +95,7 @@ export class Worker {
     }
   }
 
-  private heartbeat(alive: boolean): Promise<void> {
+  private heartbeat(alive: boolean): Promise<boolean> {
     return this.reporter.send({
       type: 'heartbeat', worker: this.setting.name, host: hostname(), pid: process.pid, job: this.current,
       startedAt: this.startedAt, at: now(), alive,
@@ -103,19 +107,20 @@ export class Worker {
     const { job, attempt } = delivery;
     const started = Date.now();
     this.current = job.id;
-    const jobDir = join(this.setting.workDir, job.id);
+    const jobDir = jobDirFor(this.setting.workDir, job.id);
     rmSync(jobDir, { recursive: true, force: true });
     let offset = 0;
     const log = (text: string): void => {
       void this.reporter.send({ type: 'log', id: job.id, attempt, offset, text });
       offset += Buffer.byteLength(text);
     };
-    await this.reporter.send({ type: 'started', id: job.id, worker: this.setting.name, attempt, job, status: 'BUILDING', at: now() });
+    await this.reporter.send({ type: 'started', id: job.id, worker: this.setting.name, attempt, redelivered: delivery.redelivered, job, status: 'BUILDING', at: now() });
     void this.heartbeat(true);
     log(`kiln: job ${job.id} "${job.name}", attempt ${attempt}, on worker ${this.setting.name} at ${now()}\n`);
     const tracker = new ProgressTracker(progressSteps(job.types));
     const timeout = this.setting.buildTimeoutMinutes > 0 ? AbortSignal.timeout(this.setting.buildTimeoutMinutes * 60_000) : undefined;
-    const signal = AbortSignal.any([delivery.cancel, stop, ...(timeout ? [timeout] : [])]);
+    const gone = delivery.abandon ? AbortSignal.any([stop, delivery.abandon]) : stop;
+    const signal = AbortSignal.any([delivery.cancel, gone, ...(timeout ? [timeout] : [])]);
     let status: FinishedEvent['status'] = 'ERROR';
     let error = '';
     let files: JobFile[] = [];
@@ -127,7 +132,7 @@ export class Worker {
           if (tracker.apply(event)) void this.reporter.send({ type: 'progress', id: job.id, phase: tracker.current, progress: tracker.progress, at: now() });
         },
       });
-      if (stop.aborted && !delivery.cancel.aborted) return await this.giveBack(delivery, jobDir, log);
+      if (gone.aborted && !delivery.cancel.aborted) return await this.giveBack(delivery, jobDir, log);
       if (delivery.cancel.aborted) [status, error] = ['CANCELLED', 'cancelled'];
       else if (timeout?.aborted) error = `the build ran longer than build_timeout (${this.setting.buildTimeoutMinutes} minutes) and was stopped`;
       else if (!outcome.ok) error = outcome.error;
@@ -142,15 +147,16 @@ export class Worker {
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log(`kiln: job ${status} after ${seconds} s${error ? `: ${error.split('\n')[0]}` : ''}\n`);
-    await this.reporter.send(this.finished(job, attempt, status, error, files, tracker));
+    const recorded = await this.reporter.send(this.finished(job, attempt, status, error, files, tracker));
     rmSync(jobDir, { recursive: true, force: true });
     this.current = '';
-    await delivery.settle();
+    // Acknowledge only a result that was recorded; otherwise the job comes back (at least once).
+    await (recorded ? delivery.settle() : delivery.giveBack());
     void this.heartbeat(true);
   }
 
   private async giveBack(delivery: Delivery, jobDir: string, log: (text: string) => void): Promise<void> {
-    log(`kiln: the worker is shutting down: build stopped, job given back to the queue\n`);
+    log(`kiln: ${delivery.abandon?.aborted ? 'the worker lost its broker connection' : 'the worker is shutting down'}: build stopped, job given back to the queue\n`);
     rmSync(jobDir, { recursive: true, force: true });
     this.current = '';
     await this.reporter.send({ type: 'heartbeat', worker: this.setting.name, host: hostname(), pid: process.pid, job: '', startedAt: this.startedAt, at: now(), alive: true });

@@ -100,8 +100,8 @@ export function parseBuildArgs(
   const values = cliValues(program, kind);
   if (flags.spec !== undefined) {
     const cli = { values, flavours: program.args };
-    return { flags, request: specRequest(loadSpec(flags.spec), { kind, env, cwd, cli }) };
+    return { flags, request: { ...specRequest(loadSpec(flags.spec), { kind, env, cwd, cli }), argv } };
   }
-  const request = buildRequest(kind, program.args, values, env, cwd);
+  const request = { ...buildRequest(kind, program.args, values, env, cwd), argv };
   return { flags, request };
 }

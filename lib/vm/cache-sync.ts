@@ -8,6 +8,7 @@
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withCacheLock } from '../cache/lock.js';
+import { OWNER_MARKER } from '../resources/temp-dir.js';
 import type { LogSink } from '../log.js';
 
 /** True for cache entries that must never be copied: the lock and files still being written (pure). */
@@ -45,7 +46,7 @@ export async function exportCacheAdditions(upper: string, exportDir: string, log
  */
 export async function importCacheAdditions(incoming: string, cacheDir: string, log: LogSink): Promise<string[]> {
   // Metadata last: a layer or an output set counts as present once its .json exists.
-  const files = (await regularFiles(incoming)).sort((a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')) || (a < b ? -1 : 1));
+  const files = (await regularFiles(incoming)).filter((f) => f !== OWNER_MARKER).sort((a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')) || (a < b ? -1 : 1));
   if (files.length) {
     await withCacheLock(cacheDir, async () => {
       for (const rel of files) {

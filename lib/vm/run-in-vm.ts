@@ -6,7 +6,7 @@
 // keeps the cache files the guest made, and puts the outputs where a host build puts them.
 // Every piece is on the stack: whatever happens, QEMU is stopped and the folder removed.
 import { existsSync, realpathSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { hostInputFiles } from '../plan/cache-keys.js';
@@ -23,8 +23,7 @@ import type { ResolvedBuild } from '../plan/resolved-build.js';
 import type { BuildEvent, EventSink } from '../report/events.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { clearLeftovers, describeCleared } from '../resources/leftovers.js';
-import { removeTree } from '../resources/remove-tree.js';
-import { makeTempDir, tempPrefix } from '../resources/temp-dir.js';
+import { makeTempDir } from '../resources/temp-dir.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
 import { ensureBuilder, type BuilderImage } from './builder-image.js';
 import { importCacheAdditions, writableFolder } from './cache-sync.js';
@@ -100,9 +99,8 @@ async function makeIncomingFolder(stack: ResourceStack, cacheDir: string, log: L
   if (!(await writableFolder(cacheDir))) return undefined;
   const parent = join(cacheDir, INCOMING_FOLDER);
   await mkdir(parent, { recursive: true });
-  const path = await mkdtemp(join(parent, tempPrefix('vm-import')));
-  stack.defer(`remove ${path}`, () => removeTree(path, log));
-  return path;
+  // A kiln temp folder with its owner marker: the leftover cleaner may clear it if this build is killed.
+  return makeTempDir(stack, 'vm-import', parent, log);
 }
 
 /** Host files the guest's build reads: declared cache inputs and a file:// block-device config. */

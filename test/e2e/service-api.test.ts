@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eCache } from '../helpers/e2e.js';
 import { fixtures, hostState, isRoot, kiln } from '../helpers/host.js';
-import { startServer, waitForJob, writeServiceFlavours } from '../helpers/service.js';
+import { startServer, stopStarted, waitForJob, writeServiceFlavours } from '../helpers/service.js';
 import { hook, writeTree } from '../helpers/tree.js';
 
 describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
@@ -26,6 +26,7 @@ describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
   });
   afterAll(async () => {
     expect(await server?.stop()).toBe(0);
+    await stopStarted();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eCache } from '../helpers/e2e.js';
 import { fixtures, isRoot } from '../helpers/host.js';
-import { startServer } from '../helpers/service.js';
+import { startServer, stopStarted } from '../helpers/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -26,7 +26,7 @@ describe.skipIf(!isRoot || !existsSync(CHROMIUM))('the web page in Chromium (e2e
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
+    await stopStarted();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures, hostState, isRoot, repo } from '../helpers/host.js';
-import { startServer, waitForJob } from '../helpers/service.js';
+import { startServer, stopStarted, waitForJob } from '../helpers/service.js';
 
 const USER = 'kilnsvc';
 const SUDOERS = '/etc/sudoers.d/kiln';
@@ -32,7 +32,8 @@ describe.skipIf(!isRoot)('kiln-server builds as its build user (e2e)', () => {
     const uid = Number(execFileSync('id', ['-u', USER]).toString());
     chownSync(join(dir, 'cache'), uid, Number(execFileSync('id', ['-g', USER]).toString()));
   });
-  afterAll(() => {
+  afterAll(async () => {
+    await stopStarted();
     if (!hadSudoers) rmSync(SUDOERS, { force: true });
     execFileSync('bash', ['-c', `userdel ${USER} 2>/dev/null || true`]);
     rmSync(dir, { recursive: true, force: true });

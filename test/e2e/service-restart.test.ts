@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eCache } from '../helpers/e2e.js';
 import { fixtures, hostState, isRoot } from '../helpers/host.js';
-import { startServer, waitForJob, writeServiceFlavours } from '../helpers/service.js';
+import { startServer, stopStarted, waitForJob, writeServiceFlavours } from '../helpers/service.js';
 
 describe.skipIf(!isRoot)('kiln-server killed and restarted (e2e)', () => {
   let dir: string;
@@ -20,7 +20,10 @@ describe.skipIf(!isRoot)('kiln-server killed and restarted (e2e)', () => {
     writeServiceFlavours(join(dir, 'flavours'));
     args = ['--state-dir', join(dir, 'state'), '--workers', '1', '--flavours-path', `${join(dir, 'flavours')}:${fixtures}`, '--image-cache', e2eCache()];
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await stopStarted();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('loses no job and runs none twice at once', async () => {
     const first = await startServer(args);

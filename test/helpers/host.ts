@@ -49,7 +49,8 @@ export interface Ran {
 
 /** Starts a kiln command; returns the child and a promise of its result. */
 export function start(command: string, args: string[], env: Record<string, string> = {}, cwd = repo): { child: ChildProcess; done: Promise<Ran> } {
-  const child = spawn(bin(command), args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A kiln command by name, or any program by its path.
+  const child = spawn(command.includes('/') ? command : bin(command), args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -17,9 +17,24 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
+/** Every process started, so that a failed test still stops them (stopStarted in afterAll). */
+const started = new Set<ChildProcess>();
+
+/** Stops every kiln-server and kiln-worker a test started that still runs. */
+export async function stopStarted(): Promise<void> {
+  for (const child of started) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  }
+  started.clear();
+}
+
 /** Starts a kiln command and waits until a line of its output matches `ready`. */
 export async function startProcess(command: 'kiln-server' | 'kiln-worker', args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 120_000): Promise<ServiceProcess & { match: RegExpMatchArray }> {
   const child = spawn(bin(command), args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {

@@ -43,7 +43,7 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
       const seen = record(fromTar(`var/log/kiln-probe/${phase}`));
       expect(seen).toMatchObject({
         where: 'chroot', flavour: 'probe', TMP_HOOKS_PATH: '/tmp/in_target.d', HOME: '/root', LANG: 'C.UTF-8',
-        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ARCH: 'amd64', DISTRO_NAME: 'fake', DIB_RELEASE: 'one',
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/tmp/in_target.d/.kiln/bin', ARCH: 'amd64', DISTRO_NAME: 'fake', DIB_RELEASE: 'one',
         PROBE_FROM_SNIPPET: 'sourced-fake', DIB_PROBE_USER_VAR: 'from-user', IMAGE_ELEMENT: 'fake-os probe', hooks_writable: 'no', policy_rc_d: 'present',
       });
       expect(seen.resolv).not.toContain('the image own resolv.conf');
@@ -72,17 +72,22 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
     expect(result.stderr).toContain(`full log: ${join(out, 'img.log')}`);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(out).filter((f) => f.startsWith('img.tar'))).toEqual([]);
+    // The timing table up to the failing hook, before the error.
+    expect(result.stderr).toMatch(new RegExp(`Timing \\(seconds\\):[\\s\\S]*${phase}\\.d\\s+[\\d.]+  failed\\n[\\s\\S]*?${phase}\\.d/50-probe-${phase} \\(probe\\)\\s+[\\d.]+  failed[\\s\\S]*total[\\s\\S]*hook ${phase}\\.d/50-probe`));
   });
 
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
   ] as const)('%s in the middle of a chroot hook stops the build and cleans up', async (signal, code) => {
     const { child, done } = await startUntilHookSleeps(out, args(), env({ KILN_PROBE_SLEEP: 'install', KILN_PROBE_SLEEP_MARK: '/tmp/sleeping' }));
     child.kill(signal);
     const result = await done;
     expect(result.code).toBe(code);
     expect(result.stderr).toContain(`build interrupted by ${signal}`);
+    expect(result.stderr).toMatch(/install\.d\/50-probe-install \(probe\)\s+[\d.]+  stopped/);
     expect(existsSync(join(out, 'img.tar'))).toBe(false);
   });
 

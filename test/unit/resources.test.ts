@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ResourceStack } from '../../lib/resources/disposable-stack.js';
 import { mountsBelow, mountTable } from '../../lib/resources/mount.js';
 import { spawn } from 'node:child_process';
-import { abandoned, clearLeftovers, describeCleared, loopDevicesAmong, mountSourcesBelow, processesUsing } from '../../lib/resources/leftovers.js';
-import { parseTempName, tempPrefix } from '../../lib/resources/temp-dir.js';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { clearLeftovers, describeCleared, keepReason, loopDevicesAmong, mountSourcesBelow, processesUsing } from '../../lib/resources/leftovers.js';
+import { selfIdentity } from '../../lib/resources/process-identity.js';
+import { OWNER_MARKER, parseTempName, tempPrefix } from '../../lib/resources/temp-dir.js';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decideTmpfs, memTotal } from '../../lib/engine/work-dir.js';
@@ -83,10 +84,21 @@ describe('leftovers of a killed kiln', () => {
       expect(parseTempName(other)).toBeUndefined();
     }
   });
-  it('picks the folders whose process is gone, never its own', () => {
-    const names = ['kiln-build.10.aaaaaa', 'kiln-build.11.bbbbbb', 'kiln-image-read.12.cccccc', 'kiln-build.13.dddddd', 'unrelated'];
-    const alive = (pid: number): boolean => pid === 11;
-    expect(abandoned(names, alive, 13).map((t) => t.name)).toEqual(['kiln-build.10.aaaaaa', 'kiln-image-read.12.cccccc']);
+  it('clears only what is provably kiln\'s, ours and dead', () => {
+    const marker = (pid: number) => ({ pid, bootId: 'b', startTicks: 1, pidNamespace: 'pid:[1]', host: 'h' });
+    const dir = (uid: number, mode: number) => ({ uid, mode: 0o40000 | mode, isDirectory: () => true, isSymbolicLink: () => false });
+    const link = { uid: 7, mode: 0o120777, isDirectory: () => false, isSymbolicLink: () => true };
+    const dead = (): 'dead' => 'dead';
+    const facts = (name: string, stat = dir(7, 0o700), m = marker(10)) => ({ name, stat, marker: m });
+    expect(keepReason(facts('kiln-build.10.aaaaaa'), dead, 7)).toBeUndefined();
+    expect(keepReason(facts('kiln-build.10.aaaaaa'), () => 'alive', 7)).toBe('its kiln process still runs');
+    expect(keepReason(facts('kiln-build.10.aaaaaa'), () => 'unknown', 7)).toMatch(/another pid namespace/);
+    expect(keepReason(facts('kiln-build.10.aaaaaa', dir(8, 0o700)), dead, 7)).toBe('owned by uid 8, not this user');
+    expect(keepReason(facts('kiln-build.10.aaaaaa', dir(7, 0o755)), dead, 7)).toBe('mode 755, not 700');
+    expect(keepReason(facts('kiln-build.10.aaaaaa', link), dead, 7)).toBe('not a folder');
+    expect(keepReason({ name: 'kiln-build.10.aaaaaa', stat: dir(7, 0o700), marker: undefined }, dead, 7)).toBe('no kiln marker for its process');
+    expect(keepReason(facts('kiln-build.10.aaaaaa', dir(7, 0o700), marker(11)), dead, 7)).toBe('no kiln marker for its process');
+    expect(keepReason(facts('unrelated'), dead, 7)).toBe('not a kiln temp folder name');
   });
   it('finds the loop devices behind the mounts below a folder', () => {
     const info = [
@@ -109,28 +121,41 @@ describe('leftovers of a killed kiln', () => {
     expect(describeCleared({ path: '/tmp/kiln-build.5.abcdef', pid: 5, processes: 0, mounts: 0, loops: 0, failed: 'loop device /dev/loop3 is still attached' }))
       .toBe('could not clear /tmp/kiln-build.5.abcdef, left by kiln process 5 that was killed before it could clean up: loop device /dev/loop3 is still attached');
   });
-  it('finds the processes a dead build started by the folder in their environment', async () => {
-    const dir = join(tmpdir(), 'kiln-build.999999998.abcdef');
-    const child = spawn('sleep', ['30'], { env: { TARGET_ROOT: `${dir}/root` }, stdio: 'ignore' });
+  it('finds the processes working in a folder by their working folder or open files, never by what their environment says', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'kiln-build.999999998.')));
+    const inside = spawn('sleep', ['30'], { cwd: dir, stdio: 'ignore' });
+    const mentions = spawn('sleep', ['30'], { env: { TARGET_ROOT: `${dir}/root` }, stdio: 'ignore' });
+    writeFileSync(join(dir, 'held'), '');
+    const holder = spawn('sh', ['-c', 'exec 3<"$1"; exec sleep 30', 'sh', join(dir, 'held')], { stdio: 'ignore' });
     try {
-      await new Promise((resolve) => child.once('spawn', resolve));
-      expect(processesUsing(dir)).toEqual([child.pid]);
+      await Promise.all([inside, mentions, holder].map((c) => new Promise((resolve) => c.once('spawn', resolve))));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(processesUsing(dir).sort()).toEqual([inside.pid, holder.pid].sort());
       expect(processesUsing(`${dir}x`)).toEqual([]);
     } finally {
-      child.kill();
+      for (const c of [inside, mentions, holder]) c.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
-  it('clears an abandoned folder without mounts as any user, and leaves live ones alone', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'kiln-test-'));
+  it('clears an abandoned folder without mounts as any user, and leaves live, unmarked and open ones alone', async () => {
+    const parent = realpathSync(mkdtempSync(join(tmpdir(), 'kiln-test-')));
     try {
-      const dead = join(parent, 'kiln-build.999999999.abcdef');
-      const live = join(parent, `kiln-build.${process.pid}.ghijkl`);
-      mkdirSync(join(dead, 'root/etc'), { recursive: true });
-      mkdirSync(live);
+      const folder = (name: string, mode: number, marker?: object): string => {
+        const path = join(parent, name);
+        mkdirSync(join(path, 'root/etc'), { recursive: true, mode });
+        chmodSync(path, mode);
+        if (marker) writeFileSync(join(path, OWNER_MARKER), JSON.stringify(marker));
+        return path;
+      };
+      const me = selfIdentity();
+      const dead = folder('kiln-build.999999999.abcdef', 0o700, { ...me, pid: 999999999 });
+      const live = folder(`kiln-build.${process.pid}.ghijkl`, 0o700, me);
+      const unmarked = folder('kiln-build.999999997.mnopqr', 0o700);
+      const open = folder('kiln-build.999999996.stuvwx', 0o755, { ...me, pid: 999999996 });
       const cleared = await clearLeftovers(parent);
       expect(cleared).toEqual([{ path: dead, pid: 999999999, processes: 0, mounts: 0, loops: 0 }]);
       expect(existsSync(dead)).toBe(false);
-      expect(existsSync(live)).toBe(true);
+      for (const kept of [live, unmarked, open]) expect(existsSync(kept)).toBe(true);
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }

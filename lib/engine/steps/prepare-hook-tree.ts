@@ -3,12 +3,15 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../context.js';
 import { PHASES } from '../../flavours/phases.js';
-import { addHookTreeFiles, buildHookTree } from '../hook-tree.js';
+import { addHookTreeFiles, buildHookTree, linkPlannedHooks } from '../hook-tree.js';
 
-/** Builds $TMP_HOOKS_PATH with every flavour's folders plus the package-installs lists. */
+/** Builds $TMP_HOOKS_PATH with every flavour's folders, the chosen install-type hooks linked into
+ * install.d, the package-installs lists and the pkg-map/svc-map tables. */
 export async function prepareHookTree(ctx: BuildContext): Promise<void> {
   await buildHookTree(ctx.paths.hooks, ctx.plan.hookTree);
+  await linkPlannedHooks(ctx.paths.hooks, ctx.plan.phases);
   await addHookTreeFiles(ctx.paths.hooks, ctx.plan.packageLists);
+  await addHookTreeFiles(ctx.paths.hooks, ctx.plan.nameMaps);
 }
 
 /** After a cached layer was restored: its hook tree holds what extra-data.d added, but the hooks

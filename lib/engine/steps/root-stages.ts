@@ -4,7 +4,10 @@
 // after each stage and after each slow hook, when the work since the last layer was worth
 // keeping. Chroot stages leave the chroot before a layer is taken, so a layer never holds a
 // mount, the host's resolv.conf or the build's policy-rc.d.
-import { findLayer, restoreLayer, storeLayer, type LayerInfo } from '../../cache/layer-store.js';
+import { findLayer, layerProblem, restoreLayer, setLayerAside, storeLayer, type LayerInfo } from '../../cache/layer-store.js';
+import { withCacheLock } from '../../cache/lock.js';
+import type { StageDecision } from '../../plan/stage-decisions.js';
+import { InternalError } from '../../errors.js';
 import type { StageKey } from '../../cache/keys.js';
 import { ResourceStack } from '../../resources/disposable-stack.js';
 import { enterChroot } from '../../resources/chroot.js';
@@ -55,14 +58,10 @@ class LayerKeeper {
 /** Builds the image root through post-root.d, reusing and storing layers. */
 export async function buildRootStages(ctx: BuildContext): Promise<void> {
   const { request, cache } = ctx.plan;
-  const { stages: keys, decisions } = cache;
+  const keys = cache.stages;
   const keeper = new LayerKeeper(ctx);
   const checkpointAfter = request.checkpointSeconds * 1000;
-  const restored = decisions.find((d) => d.layer);
-  if (restored?.layer) {
-    await keeper.restore(restored.layer, restored.resume ? `${restored.stage}, after ${restored.resume.afterHook}` : restored.stage);
-    await refreshHookTree(ctx);
-  }
+  const decisions = await restoreDeepestLayer(ctx, keeper);
   for (const [index, decision] of decisions.entries()) {
     if (decision.reuse) {
       ctx.emit({ type: 'phase-cached', phase: decision.stage, reason: decision.reason });
@@ -83,6 +82,37 @@ export async function buildRootStages(ctx: BuildContext): Promise<void> {
     });
     if (!request.noCache && !ctx.readOnlyCache && worthStoring(keys, index, keeper.sinceLast())) await keeper.store(key.key, decision.stage);
   }
+}
+
+/**
+ * Restores the layer the plan chose, under the cache lock (so no concurrent prune or store can
+ * take it away between the choice and the restore), after checking its size and sha256. A layer
+ * that is gone or corrupt (moved aside, with a warning) gives way to the plan's fallback: the
+ * decisions made without it. Returns the decisions the build follows.
+ */
+async function restoreDeepestLayer(ctx: BuildContext, keeper: LayerKeeper): Promise<readonly StageDecision[]> {
+  const { request, cache } = ctx.plan;
+  return withCacheLock(request.imageCache, async () => {
+    for (const decisions of [cache.decisions, ...cache.fallbacks]) {
+      const chosen = decisions.find((d) => d.layer);
+      if (!chosen?.layer) return decisions;
+      const layer = findLayer(request.imageCache, chosen.layer.key);
+      const problem = layer ? await layerProblem(layer) : undefined;
+      if (layer && !problem) {
+        await keeper.restore(layer, chosen.resume ? `${chosen.stage}, after ${chosen.resume.afterHook}` : chosen.stage);
+        await refreshHookTree(ctx);
+        return decisions;
+      }
+      const which = `cached layer ${chosen.layer.key.slice(0, 12)} (${chosen.stage})`;
+      if (layer) {
+        const aside = await setLayerAside(request.imageCache, layer);
+        ctx.emit({ type: 'warning', message: `${which} is corrupt: ${problem}; moved it to ${aside} and running what it held` });
+      } else {
+        ctx.emit({ type: 'info', message: `${which} left the cache after the build was planned; running what it held` });
+      }
+    }
+    throw new InternalError('the plan has no cache decisions without a layer');
+  });
 }
 
 function worthStoring(keys: readonly StageKey[], index: number, sinceLastMs: number): boolean {

@@ -27,12 +27,8 @@ export class EmbeddedQueue implements JobQueue {
     this.running.get(id)?.abort();
   }
 
-  reporter(recorder: JobReporter): JobReporter {
-    return recorder;
-  }
-
-  source(worker: string): WorkSource {
-    return { next: (stop) => this.next(worker, stop) };
+  worker(name: string, recorder: JobReporter): { source: WorkSource; reporter: JobReporter } {
+    return { source: { next: (stop) => this.next(name, stop) }, reporter: recorder };
   }
 
   async close(): Promise<void> {
@@ -56,7 +52,7 @@ export class EmbeddedQueue implements JobQueue {
         // A cancel that came between the claim and now found no controller: honour it here.
         if ((await this.store.stopRequested(job.id)).cancel) controller.abort();
         return {
-          job: spec, attempt: job.attempts, cancel: controller.signal,
+          job: spec, attempt: job.attempts, redelivered: job.attempts > 1, cancel: controller.signal,
           settle: async () => void this.running.delete(job.id),
           giveBack: async () => {
             this.running.delete(job.id);

@@ -13,11 +13,9 @@ export interface JobQueue {
   start(recorder: JobReporter): Promise<void>;
   /** Hands a job (already stored as QUEUED) to the workers. */
   enqueue(job: JobSpec): Promise<void>;
-  /** Tells whichever worker builds `id` to stop it (nothing happens when none does). */
-  cancel(id: string): Promise<void>;
-  /** A source of jobs for a worker inside the server. */
-  source(worker: string): WorkSource;
-  /** Where a worker inside the server reports (the recorder directly, or the transport). */
-  reporter(recorder: JobReporter): JobReporter;
+  /** Tells whichever worker builds `id` (or only `worker`) to stop it; nothing happens when none does. */
+  cancel(id: string, worker?: string): Promise<void>;
+  /** Where a worker inside the server takes jobs from, and where it reports (the recorder, or the transport). */
+  worker(name: string, recorder: JobReporter): { source: WorkSource; reporter: JobReporter };
   close(): Promise<void>;
 }

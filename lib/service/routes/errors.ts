@@ -15,7 +15,7 @@ interface AjvError {
 }
 
 /** The field path ("environment.DIB_X", "flavours[2]") of a schema error. */
-function fieldOfValidation(error: AjvError): string {
+export function fieldOfValidation(error: AjvError): string {
   const path = error.instancePath
     .split('/')
     .filter(Boolean)

@@ -35,6 +35,6 @@ export async function serviceRoutes(app: FastifyInstance, options: { ctx: Servic
     void reply.send({ workers });
   });
   app.get('/api/health', async (_request, reply) => {
-    void reply.send({ ok: true, version: kilnVersion(), queue: ctx.queue.kind, counts: await ctx.store.counts() });
+    void reply.send({ ok: true, version: kilnVersion(), queue: ctx.queue.kind, baseUrl: ctx.config.baseUrl, counts: await ctx.store.counts() });
   });
 }

@@ -7,7 +7,9 @@ import { dirname } from 'node:path';
 import { JOB_STATUSES, type Job, type JobSpec, type JobStatus } from '../job.js';
 import type { JobFilter, JobPage, JobPatch, JobStore, WorkerRecord } from './store.js';
 
-const SCHEMA = `
+/** Schema changes in order; PRAGMA user_version counts those applied. */
+const MIGRATIONS = [
+  `
 CREATE TABLE IF NOT EXISTS jobs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -28,7 +30,10 @@ CREATE TABLE IF NOT EXISTS workers (
   id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, kind TEXT NOT NULL,
   job TEXT NOT NULL, started_at TEXT NOT NULL, last_seen TEXT NOT NULL, alive INTEGER NOT NULL
 );
-`;
+`,
+  // The AMQP queue's outbox: a job is in the store first, and marked once RabbitMQ confirmed it.
+  'ALTER TABLE jobs ADD COLUMN brokered INTEGER NOT NULL DEFAULT 0',
+];
 
 /** Job fields stored as JSON text, and their columns. */
 const JSON_COLUMNS = {
@@ -81,7 +86,18 @@ export class SqliteJobStore implements JobStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const applied = this.db.pragma('user_version', { simple: true }) as number;
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      if (index < applied) continue;
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.pragma(`user_version = ${index + 1}`);
+      })();
+    }
   }
 
   async insert(job: Job, upload?: string): Promise<void> {
@@ -165,6 +181,14 @@ export class SqliteJobStore implements JobStore {
   async stopRequested(id: string): Promise<{ cancel: boolean; delete: boolean }> {
     const row = this.db.prepare('SELECT cancel_requested, delete_requested FROM jobs WHERE id = ?').get(id) as Row | undefined;
     return { cancel: row?.cancel_requested === 1, delete: row?.delete_requested === 1 };
+  }
+
+  async markBrokered(id: string): Promise<void> {
+    this.db.prepare('UPDATE jobs SET brokered = 1 WHERE id = ?').run(id);
+  }
+
+  async unbrokered(): Promise<string[]> {
+    return (this.db.prepare("SELECT id FROM jobs WHERE status = 'QUEUED' AND brokered = 0 ORDER BY seq").all() as { id: string }[]).map((r) => r.id);
   }
 
   async remove(id: string): Promise<boolean> {

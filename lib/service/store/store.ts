@@ -59,6 +59,10 @@ export interface JobStore {
   /** Marks a cancel (or a delete, which cancels first) as asked for. */
   requestStop(id: string, what: 'cancel' | 'delete'): Promise<void>;
   stopRequested(id: string): Promise<{ cancel: boolean; delete: boolean }>;
+  /** Notes that the message broker has the job (the AMQP queue's outbox). */
+  markBrokered(id: string): Promise<void>;
+  /** QUEUED jobs the broker does not have yet, oldest first. */
+  unbrokered(): Promise<string[]>;
   /** Deletes a job, keeping its id as deleted (a late message about it must not bring it back). */
   remove(id: string): Promise<boolean>;
   /** Whether a job of this id was deleted. */

@@ -52,6 +52,32 @@ describe('kiln-cache', () => {
     expect(stdout).toMatch(/layers and outputs: 6\.0 MiB/);
   });
 
+  it('warns about broken metadata, naming the file, and lists the sound entries', () => {
+    writeFileSync(join(cache, 'layers', `${'b'.repeat(32)}.json`), '{"key":');
+    mkdirSync(join(cache, 'outputs', 'd'.repeat(32)), { recursive: true });
+    writeFileSync(join(cache, 'outputs', 'd'.repeat(32), 'meta.json'), '[]');
+    const { code, stdout, stderr } = kilnCache(cache, 'list');
+    expect(code, stderr).toBe(0);
+    expect(stdout.split('\n').filter((l) => /^ {2}[0-9a-f]{12} /.test(l)).map((r) => r.trim().slice(0, 1))).toEqual(['c', 'a']);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^kiln-cache: warning: ignoring broken cache metadata ${join(cache, 'layers', 'b'.repeat(32))}\\.json \\(not valid JSON: `)),
+      `kiln-cache: warning: ignoring broken cache metadata ${join(cache, 'outputs', 'd'.repeat(32), 'meta.json')} (no creation and last-use times); that cache entry is built again`,
+    ]);
+    // prune removes them whatever the size allowed (a build would not reuse them), and only them.
+    const prune = kilnCache(cache, 'prune', '--max-size', '100G');
+    expect(prune.stdout).toBe('removed 2 entries, 2.0 MiB\n');
+    expect(readdirSync(join(cache, 'layers')).sort()).toEqual([`${'a'.repeat(32)}.json`, `${'a'.repeat(32)}.tar.zst`, `${'c'.repeat(32)}.json`, `${'c'.repeat(32)}.tar.zst`]);
+    expect(readdirSync(join(cache, 'outputs'))).toEqual([]);
+  });
+
+  it('does not list output sets being stored', () => {
+    mkdirSync(join(cache, 'outputs', '.store-x.1'), { recursive: true });
+    writeFileSync(join(cache, 'outputs', '.store-x.1', 'meta.json'), '{"key":');
+    const { code, stdout, stderr } = kilnCache(cache, 'list');
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toMatch(/Outputs of unchanged builds:\n {2}\(none\)/);
+  });
+
   it('prunes the least recently used layers down to the size asked for', () => {
     const { code, stdout } = kilnCache(cache, 'prune', '--max-size', '3.5M');
     expect(code, stdout).toBe(0);

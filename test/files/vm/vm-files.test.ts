@@ -2,10 +2,12 @@
 // QEMU's software emulation (the real boot sector, the real exit status), what of kiln goes
 // into the builder image, the cache files handed from the guest to the host, and the outputs
 // put in place.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nullLog } from '../../../lib/log.js';
+import { selfIdentity } from '../../../lib/resources/process-identity.js';
+import { OWNER_MARKER } from '../../../lib/resources/temp-dir.js';
 import { runProbe } from '../../../lib/vm/accel.js';
 import { builderKey } from '../../../lib/vm/builder-image.js';
 import { exportCacheAdditions, importCacheAdditions } from '../../../lib/vm/cache-sync.js';
@@ -70,6 +72,11 @@ describe('cache files from the guest', () => {
   it('clears the import folders of builds that were killed, and only those', async () => {
     const parent = join(tmp.path, INCOMING_FOLDER);
     writeTree(parent, { 'kiln-vm-import.999999999.abcdef/layers/x': 'x', [`kiln-vm-import.${process.pid}.ghijkl/layers/y`]: 'y' });
+    // Kiln's temp folders are private and carry their maker's identity (resources/leftovers.ts).
+    for (const [name, pid] of [['kiln-vm-import.999999999.abcdef', 999999999], [`kiln-vm-import.${process.pid}.ghijkl`, process.pid]] as const) {
+      chmodSync(join(parent, name), 0o700);
+      writeFileSync(join(parent, name, OWNER_MARKER), JSON.stringify({ ...selfIdentity(), pid }));
+    }
     const cleared = await clearVmLeftovers(tmp.path, nullLog);
     expect(cleared.map((c) => c.pid)).toEqual([999999999]);
     expect(readdirSync(parent)).toEqual([`kiln-vm-import.${process.pid}.ghijkl`]);

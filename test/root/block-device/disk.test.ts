@@ -97,6 +97,7 @@ describe.skipIf(!isRoot)('block-device executor (root, loop devices)', () => {
       expect(blockDeviceEnvironment(disk)).toMatchObject({
         IMAGE_BLOCK_DEVICE: disk.loopDevice, IMAGE_BLOCK_DEVICES: `[image0]=${disk.loopDevice} [root]=${disk.loopDevice}p1`,
         DIB_ROOT_LABEL: 'cloudimg-rootfs', DIB_ROOT_FSTYPE: 'ext4', KILN_ESP_DEVICE: '',
+        IMAGE_BLOCK_DEVICE_WITHOUT_PART: disk.loopDevice, DIB_MOUNTPOINTS: '/',
       });
     });
     const table = JSON.parse(execFileSync('sfdisk', ['-J', image], ENV).toString()).partitiontable;

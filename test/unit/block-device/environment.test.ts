@@ -16,6 +16,7 @@ describe('blockDeviceEnvironment', () => {
     });
     expect(env).toEqual({
       IMAGE_BLOCK_DEVICE: '/dev/loop7',
+      IMAGE_BLOCK_DEVICE_WITHOUT_PART: '/dev/loop7',
       // A name with a space is quoted, so `eval declare -A d=( $IMAGE_BLOCK_DEVICES )` reads it back.
       IMAGE_BLOCK_DEVICES: "[image0]=/dev/loop7 [ESP]=/dev/loop7p1 [BSP]=/dev/loop7p2 ['Root Part']=/dev/loop7p3",
       DIB_ROOT_LABEL: 'mkfs_Root Part',
@@ -24,6 +25,7 @@ describe('blockDeviceEnvironment', () => {
       DIB_BOOT_LABEL: '',
       DIB_IMAGE_SIZE: String(2 ** 20),
       KILN_MOUNT_POINTS: '/|/boot/efi',
+      DIB_MOUNTPOINTS: '/|/boot/efi',
       KILN_ESP_DEVICE: '/dev/loop7p1',
     });
   });

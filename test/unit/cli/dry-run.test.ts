@@ -66,6 +66,8 @@ describe('--dry-run --json', () => {
     expect(await main([...base(), '--dry-run', 'app'])).toBe(0);
     expect(stdout).toMatch(/Flavours[\s\S]*app[\s\S]*Phases in run order:[\s\S]*install\.d \[chroot\][\s\S]*50-app\s+app/);
     expect(stdout).toMatch(/Warnings:\n.*60-broken\.sh/);
+    // A long value (the block-device config) does not widen the environment table for the rest.
+    expect(stdout).toMatch(/\n {2}DISTRO_NAME +"tiny" {36}os\/environment\.d\/10-os\n/);
   });
 
   it('shows the disk: table, partitions with sizes or how sized, filesystems, labels, mount points, bootloader', async () => {
@@ -106,6 +108,26 @@ describe('--dry-run --json', () => {
     const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'fl'), skipBase: true, imageCache: join(tmp.path, 'cache') }, {}, tmp.path);
     const resolved = await resolveBuild(request);
     expect(JSON.parse(JSON.stringify(resolved))).toEqual(resolved);
+  });
+
+  it('treats broken cache metadata as a warning and a rebuild, never an error', async () => {
+    const cache = join(tmp.path, 'cache');
+    const request = buildRequest('disk', ['app'], { flavoursPath: join(tmp.path, 'fl'), skipBase: true, imageCache: cache, types: ['tar'] }, {}, tmp.path);
+    const { cache: first } = await resolveBuild(request);
+    const root = first.stages[0]!.key;
+    writeTree(cache, {
+      [`layers/${root}.tar.zst`]: '',
+      [`layers/${root}.json`]: '{"key": "trunc',
+      [`outputs/${first.outputKey}/tar`]: '',
+      [`outputs/${first.outputKey}/meta.json`]: '{"key": "x"}',
+    });
+    const resolved = await resolveBuild(request);
+    expect(resolved.warnings.filter((w) => w.startsWith('ignoring'))).toEqual([
+      expect.stringMatching(new RegExp(`^ignoring broken cache metadata ${join(cache, 'layers', `${root}.json`)} \\(not valid JSON: .*\\); that cache entry is built again$`)),
+      `ignoring broken cache metadata ${join(cache, 'outputs', first.outputKey!, 'meta.json')} (no creation and last-use times); that cache entry is built again`,
+    ]);
+    expect(resolved.cache.decisions[0]).toMatchObject({ reuse: false });
+    expect(resolved.cache.outputsFromCache).toBe(false);
   });
 
   it('strips a trailing .<type> from -o when one type is asked for (DIB)', async () => {

@@ -44,14 +44,14 @@ describe('the option table', () => {
     // Such an option is in no cache key, so a wrong mark means stale outputs: a new one is added
     // here after checking that it changes neither the image nor the outputs.
     expect(ALL.filter((f) => f.cache === 'none').map((f) => f.key)).toEqual([
-      'imageName', 'debugTrace', 'checksum', 'imageCache', 'noTmpfs', 'minTmpfsBytes', 'logfile', 'offline',
+      'imageName', 'debugTrace', 'checksum', 'imageCache', 'cacheGroup', 'noTmpfs', 'minTmpfsBytes', 'logfile', 'offline',
       'flavoursPath', 'noCache', 'bootTest', 'vm', 'vmMemoryMiB', 'vmCpus', 'vmAccel', 'checkpointSeconds', 'cacheMaxAgeDays',
     ]);
   });
 
   it('keeps the variables of options that do not shape the tree out of the layer keys', () => {
     expect([...KEY_NEUTRAL_OPTION_VARIABLES].sort()).toEqual(
-      ['DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'DIB_IMAGE_CACHE', 'DIB_JOURNAL_SIZE', 'DIB_NO_TMPFS', 'DIB_OFFLINE', 'IMAGE_NAME', 'IMAGE_TYPE'],
+      ['DIB_CHECKSUM', 'DIB_DEBUG_TRACE', 'DIB_IMAGE_CACHE', 'DIB_JOURNAL_SIZE', 'DIB_NO_TMPFS', 'DIB_OFFLINE', 'IMAGE_NAME', 'IMAGE_TYPE', 'MAX_ONLINE_RESIZE'],
     );
     expect(KEY_NEUTRAL_OPTION_VARIABLES.has('ARCH')).toBe(false);
   });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverFlavours } from '../../../lib/flavours/discover.js';
 import { readFlavour } from '../../../lib/flavours/metadata.js';
-import { expandRequest, resolveFlavours, type FlavourDeclaration } from '../../../lib/flavours/resolve.js';
+import { defaultOsNote, expandRequest, resolveFlavours, type FlavourDeclaration } from '../../../lib/flavours/resolve.js';
 import { UsageError } from '../../../lib/errors.js';
 import { tempDir, writeTree } from '../../helpers/tree.js';
 import { join } from 'node:path';
@@ -92,6 +92,17 @@ describe('resolution (DIB test_elementdeps)', () => {
       expect((error as UsageError).hint).toMatch(/add one of: circular1, foo, provides_new_virtual, requires_virtual/);
       expect((error as UsageError).exitCode).toBe(2);
     }
+  });
+  it('no operating system named: the default one (debian) is added with its dependencies, and said', () => {
+    const withDefault = new Map(catalogue);
+    withDefault.set('debian', { deps: ['requires-foo-like'], provides: ['operating-system'], path: '/f/debian' });
+    withDefault.set('requires-foo-like', { deps: [], provides: [], path: '/f/requires-foo-like' });
+    const result = resolveFlavours(['provides_virtual'], withDefault, { searched: ['elements'] });
+    expect(result.names).toEqual(['provides_virtual', 'debian', 'requires-foo-like']);
+    expect(result.defaultOs).toBe('debian');
+    expect(defaultOsNote('debian')).toBe('no flavour provides "operating-system": building with "debian", kiln\'s default operating system (name one to choose another)');
+    expect(resolveFlavours(['foo'], withDefault, { searched: ['elements'] }).defaultOs).toBeUndefined();
+    expect(resolveFlavours(['foo'], withDefault, { searched: ['elements'] }).names).toEqual(['foo']);
   });
   it('operating-system passed as a flavour', () => {
     expect(() => resolve(['circular1', 'operating-system'])).toThrow(/"operating-system" was asked for, but "circular1" already provides/);
