@@ -5,7 +5,6 @@ import { resolveBuild } from '../plan/resolved-build.js';
 import { runBuild, withVmSummary } from '../vm/run-build.js';
 import { defineBuildCommand, parseBuildArgs, progressSinks } from '../spec/command-line.js';
 import { runCommand } from './main.js';
-import { assertBuildable } from '../spec/request.js';
 
 const EXAMPLES = `  disk-image-create -o demo debian vm                 bootable Debian qcow2 (BIOS, MBR)
   disk-image-create -t raw,qcow2 -o web debian vm block-device-efi my-web
@@ -25,7 +24,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(flags.json ? renderDryRun(plan, true) : printable(renderDryRun(plan, false)));
       return 0;
     }
-    assertBuildable(request);
     return runBuild(plan, { ...interrupts, debug: flags.debug ?? false, sinks: progressSinks(flags) });
   });
 }

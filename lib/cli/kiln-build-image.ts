@@ -8,7 +8,7 @@ import { runBuild, withVmSummary } from '../vm/run-build.js';
 import { renderDryRun } from '../plan/print.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { loadSpec } from '../spec/load.js';
-import { assertBuildable, specRequest } from '../spec/request.js';
+import { specRequest } from '../spec/request.js';
 import { kilnVersion } from '../version.js';
 import { runCommand } from './main.js';
 
@@ -50,7 +50,6 @@ export function main(argv: string[]): Promise<number> {
       process.stdout.write(flags.json ? renderDryRun(plan, true) : printable(renderDryRun(plan, false)));
       return 0;
     }
-    assertBuildable(request);
     return runBuild(plan, { ...interrupts, debug: flags.debug ?? false });
   });
 }

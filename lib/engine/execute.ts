@@ -124,7 +124,12 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
     plan, paths: buildPaths(work), log, emit, stack,
     signal: options.signal, forceSignal: options.forceSignal, runtimeEnv: {}, readOnlyCache: options.readOnlyCache ?? false,
   };
-  const { outputKey, outputsFromCache, cachedFirmwares } = plan.cache;
+  const { outputKey, outputsFromCache, cachedFirmwares, imagesUpToDate } = plan.cache;
+  const images = plan.request.filesystemImages;
+  if (images && imagesUpToDate) {
+    emit({ type: 'info', message: `nothing to do: ${images.metadataPath} lists images built from these same inputs, and they are all there` });
+    return;
+  }
   const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format)) : undefined;
   if (outputKey && cached) {
     await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, plan.outputs, log));

@@ -7,6 +7,7 @@ import { CommandFailedError, HookFailedError } from '../errors.js';
 import { run, SYSTEM_PATH, type RunResult } from '../exec/run.js';
 import type { Hook } from '../flavours/hooks.js';
 import { phase as phaseSpec, type PhaseSpec } from '../flavours/phases.js';
+import { isSecretVariable } from '../plan/print.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { chrootBaseEnv, chrootRun } from '../resources/chroot.js';
 import { mount } from '../resources/mount.js';
@@ -157,5 +158,7 @@ function hostEnv(ctx: BuildContext, env: Record<string, string>): Record<string,
 
 function chrootEnv(env: Record<string, string>): Record<string, string> {
   const { TMPDIR: _tmp, ...rest } = env;
-  return { ...rest, ...chrootBaseEnv(), TMP_HOOKS_PATH: IN_TARGET };
+  // Secrets reach host hooks only: a chroot hook's environment is on the chroot command line.
+  const shown = Object.fromEntries(Object.entries(rest).filter(([name]) => !isSecretVariable(name)));
+  return { ...shown, ...chrootBaseEnv(), TMP_HOOKS_PATH: IN_TARGET };
 }

@@ -14,6 +14,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   // Partition tables and filesystems.
   sfdisk: 'fdisk', sgdisk: 'gdisk',
   'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', e2fsck: 'e2fsprogs', tune2fs: 'e2fsprogs',
+  resize2fs: 'e2fsprogs', debugfs: 'e2fsprogs', dumpe2fs: 'e2fsprogs',
   'mkfs.xfs': 'xfsprogs', 'mkfs.btrfs': 'btrfs-progs', 'mkfs.vfat': 'dosfstools', 'fsck.vfat': 'dosfstools',
   mcopy: 'mtools', mmd: 'mtools', setpriv: 'util-linux',
   // Archives and compression.

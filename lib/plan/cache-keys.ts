@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { optionKeyLines } from '../config/field-views.js';
 import { exportedValues } from './hook-environment.js';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { invokingHome } from '../environment.js';
 import fg from 'fast-glob';
 import type { BuildPlan } from './build-plan.js';
@@ -118,7 +118,8 @@ export function outputKey(plan: BuildPlan, rootKey: string, diskText: string): s
   const lines = [
     'kiln-outputs-v2', rootKey, `kind ${plan.request.kind}`, ...optionKeyLines(plan.request, 'outputs'),
     `block-device ${diskText}`,
-    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container]) ?? [])}`,
+    // The metadata names each container (Fuel's container_name): a cached set is only right under the same names.
+    `fs-images ${JSON.stringify(plan.request.filesystemImages?.images.map((i) => [i.mountPoint, i.format, i.container, posix.basename(i.path)]) ?? [])}`,
     // The container outputs' name, tag and settings (entrypoint, labels, ...) are in the image config.
     `container ${JSON.stringify(plan.container ?? null)}`,
     ...OUTPUT_PHASES.flatMap((phase) => stageHooks(plan, phase.name).map((h) => h.line)),

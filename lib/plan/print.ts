@@ -15,9 +15,15 @@ export interface PlanJson {
   [extra: string]: unknown;
 }
 
-/** Passwords (KILN_ROOT_PASSWORD, ...) reach the hooks but are never shown. */
+/** True for variables that hold a secret (KILN_ROOT_PASSWORD, ...): never shown, never given to
+ * chroot hooks (their environment is on the chroot command line, which every user can read). */
+export function isSecretVariable(name: string): boolean {
+  return /PASSWORD/i.test(name);
+}
+
+/** A variable's value as plans show it. */
 function shownValue(name: string, value: string): string {
-  return /PASSWORD/i.test(name) ? '(hidden)' : value;
+  return isSecretVariable(name) ? '(hidden)' : value;
 }
 
 /** The resolved build as the JSON document of `--dry-run --json`. */
@@ -39,6 +45,7 @@ function planToJson(plan: ResolvedBuild): PlanJson {
     cache: cache.decisions.map((d) => ({ phase: d.stage, key: d.key, fromCache: d.reuse, ...(d.resume ? { resumeAfter: d.resume.afterHook } : {}), reason: d.reason })),
     outputKey: cache.outputKey ?? null,
     outputsFromCache: cache.outputsFromCache,
+    ...(plan.request.filesystemImages ? { upToDate: cache.imagesUpToDate } : {}),
     tools: plan.tools.map((t) => t.tool),
     ...(plan.vm ? { vm: plan.vm } : {}),
   };
@@ -46,6 +53,7 @@ function planToJson(plan: ResolvedBuild): PlanJson {
 
 /** Notes per phase: where its work comes from. */
 function phaseNotes(plan: ResolvedBuild): Map<string, string> {
+  if (plan.cache.imagesUpToDate) return new Map(plan.phases.map((p) => [p.name, 'skipped: the images are up to date']));
   if (plan.cache.outputsFromCache) return new Map(plan.phases.map((p) => [p.name, 'skipped: nothing changed, the outputs come from the cache']));
   return new Map(plan.cache.decisions.map((d) => [d.stage, d.reason]));
 }
@@ -78,7 +86,8 @@ function planToText(plan: ResolvedBuild): string {
   lines.push(...table(plan.outputs.map((o) => [o.format, o.path])));
   if (plan.container) lines.push(...containerLines(plan.container));
   if (plan.vm) lines.push(vmSummaryText(plan.vm));
-  if (plan.cache.outputsFromCache) lines.push('', 'Nothing changed since a build with these inputs: its outputs are copied from the cache.');
+  if (plan.cache.imagesUpToDate) lines.push('', `Nothing to do: ${plan.request.filesystemImages!.metadataPath} lists images built from these same inputs, and they are all there.`);
+  else if (plan.cache.outputsFromCache) lines.push('', 'Nothing changed since a build with these inputs: its outputs are copied from the cache.');
   if (plan.warnings.length) {
     lines.push('', 'Warnings:');
     for (const warning of plan.warnings) lines.push(`  ${warning}`);

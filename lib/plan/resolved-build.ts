@@ -14,6 +14,7 @@ import { cachedFirmwares, findOutputs } from '../cache/output-cache.js';
 import type { BuildRequest } from '../config/build-request.js';
 import { UsageError } from '../errors.js';
 import { requiredTools, type RequiredTool } from '../exec/host-tools.js';
+import { filesystemImagesUpToDate } from '../fs-images/up-to-date.js';
 import { collectPackageInstalls, renderPackageInstallFiles } from '../flavours/package-installs.js';
 import type { BuildPlan } from './build-plan.js';
 import { outputKey, stageKeys } from './cache-keys.js';
@@ -42,6 +43,8 @@ export interface ResolvedCache {
   outputsFromCache: boolean;
   /** Firmwares the cached disk image boots with (for --boot-test on cached outputs). */
   cachedFirmwares: Firmware[];
+  /** Per-mount-point images on disk were built from these same inputs and are all there: nothing to do. */
+  imagesUpToDate: boolean;
 }
 
 /** A build, completely decided. Plain data. */
@@ -86,7 +89,8 @@ function resolveCache(plan: BuildPlan, stages: StageKey[], disk: ResolvedDisk | 
   const last = stages[stages.length - 1]!;
   const key = request.noCache || last.uncacheable ? undefined : outputKey(plan, last.key, diskKeyText(disk));
   const found = key === undefined ? undefined : findOutputs(request.imageCache, key, plan.outputs.map((o) => o.format), problem);
-  return { stages, decisions, fallbacks: fallbackDecisions(decisions, decide), outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [] };
+  const imagesUpToDate = key !== undefined && request.filesystemImages !== undefined && filesystemImagesUpToDate(request.filesystemImages, key);
+  return { stages, decisions, fallbacks: fallbackDecisions(decisions, decide), outputKey: key, outputsFromCache: found !== undefined, cachedFirmwares: found && key ? cachedFirmwares(request.imageCache, key) : [], imagesUpToDate };
 }
 
 /**

@@ -67,9 +67,3 @@ export function specRequest(
   return result;
 }
 
-/** Per-mount-point images are planned (the dry run shows them) but not built yet. */
-export function assertBuildable(request: BuildRequest): void {
-  if (request.filesystemImages) {
-    throw new UsageError('filesystemImages (and Fuel\'s image_data) can be planned with --dry-run, but this version of kiln does not build them yet');
-  }
-}

@@ -71,6 +71,14 @@ describe.skipIf(!isRoot || !existsSync('/usr/sbin/rabbitmq-server'))('kiln worke
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('stops a worker at once on SIGTERM while RabbitMQ cannot be reached', async () => {
+    const nowhere = await startProcess('kiln-worker', ['--amqp', 'amqp://guest:guest@127.0.0.1:9', '--state-dir', join(dir, 'nowhere'), ...common], {}, /cannot reach RabbitMQ[^]*cannot reach RabbitMQ/);
+    // Now in its longest wait between attempts (about 15 s): SIGTERM must not wait for it.
+    const asked = Date.now();
+    expect(await nowhere.stop()).toBe(0);
+    expect(Date.now() - asked).toBeLessThan(5000);
+  });
+
   it('builds ten jobs on two workers, each DONE once, files and logs at their URLs', async () => {
     const submitted = [];
     for (let i = 0; i < 10; i++) submitted.push(await server.client.submit(fast(`ten-${i}`) as never));

@@ -8,7 +8,7 @@ const top = join(import.meta.dirname, '../..');
 
 /** lib/'s folders from the bottom layer up (README "How kiln is built"): a module imports only
  * from its own folder and the folders before it. `.` is lib/ itself (errors.ts, log.ts). */
-const LAYERS = ['.', 'report', 'exec', 'boot-test', 'flavours', 'resources', 'outputs', 'config', 'ramdisk', 'block-device', 'cache', 'image-read', 'spec', 'write-disk', 'plan', 'dib', 'engine', 'vm', 'service', 'cli'];
+const LAYERS = ['.', 'report', 'exec', 'boot-test', 'flavours', 'resources', 'outputs', 'config', 'ramdisk', 'block-device', 'fs-images', 'cache', 'image-read', 'spec', 'write-disk', 'plan', 'dib', 'engine', 'vm', 'service', 'cli'];
 
 /** Every relative import (static, type-only or dynamic) of every module of lib/, by folder. */
 function folderImports(): { file: string; from: string; to: string }[] {

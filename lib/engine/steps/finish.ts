@@ -12,6 +12,7 @@ import { currentOutput } from '../../outputs/partial.js';
 import type { BuildContext } from '../context.js';
 import { runPhase } from '../phase-runner.js';
 import { buildDiskImage } from './disk-image.js';
+import { buildFilesystemImages } from './filesystem-images.js';
 import { buildRamdiskOutputs } from './ramdisk.js';
 import { timed } from './timed.js';
 import { writeTreeOutputs } from './tree-outputs.js';
@@ -28,6 +29,7 @@ export async function finishBuild(ctx: BuildContext): Promise<Firmware[]> {
   if (!imageTypes.length) {
     await runPhase(ctx, 'cleanup');
     await writeTreeOutputs(ctx, ctx.paths.root);
+    if (request.filesystemImages) await buildFilesystemImages(ctx, request.filesystemImages);
     return [];
   }
   const { raw, firmwares } = await buildDiskImage(ctx);

@@ -31,6 +31,8 @@ export class BrokerConnection {
   private connecting: Promise<void> | undefined;
   private readonly lostCallbacks = new Set<() => void>();
   private waiters: (() => void)[] = [];
+  /** Ends the wait before the next attempt (close() must not wait up to 15 s for it). */
+  private readonly closed = new AbortController();
 
   constructor(
     private readonly url: string,
@@ -63,6 +65,7 @@ export class BrokerConnection {
   /** Closes for good. */
   async close(): Promise<void> {
     this.closing = true;
+    this.closed.abort();
     const model = this.model;
     this.model = undefined;
     await model?.close().catch(() => undefined);
@@ -86,7 +89,10 @@ export class BrokerConnection {
       } catch (error) {
         const delay = backoffMs(attempt);
         if (attempt === 0 || attempt % 5 === 0) this.log(`cannot reach RabbitMQ at ${redactUrl(this.url)} (${error instanceof Error ? error.message : String(error)}); retrying in ${(delay / 1000).toFixed(1)} s`);
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.closed.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
       }
     }
   }
