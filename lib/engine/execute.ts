@@ -136,7 +136,11 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
     return;
   }
   const sidecars = sidecarFiles(plan);
-  const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, plan.outputs.map((o) => o.format), sidecars.map((s) => s.format)) : undefined;
+  // Every build writes manifest.json: a cached set without it was kept by an older kiln that did not
+  // keep the description files (NAME.d/dib-manifests among them), so it is built again, not half restored.
+  const required = [...plan.outputs.map((o) => o.format), 'manifest.json'];
+  const optional = sidecars.map((s) => s.format).filter((f) => f !== 'manifest.json');
+  const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, required, optional) : undefined;
   if (outputKey && cached) {
     await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, [...plan.outputs, ...sidecars], log));
     for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });

@@ -47,11 +47,26 @@ describe.skipIf(!isRoot)('layer cache (root, fake-os)', () => {
 
   it('an unchanged rebuild runs no hook and gives the same image', async () => {
     const slow = fromTar('etc/layers-slow');
+    rmSync(join(tmp.path, 'img.manifest.json'));
     const result = await build();
     expect(result.code, result.stderr).toBe(0);
     expect(ranHooks(result)).toEqual([]);
     expect(result.stderr).toContain('copy unchanged outputs from the cache');
     expect(fromTar('etc/layers-slow')).toBe(slow);
+    // The description files come back with the image.
+    expect(existsSync(join(tmp.path, 'img.manifest.json'))).toBe(true);
+  });
+
+  it('a cached output set kept without its manifest (by an older kiln) is built again, not half restored', async () => {
+    const outputs = join(tmp.path, 'cache', 'outputs');
+    const sets = readdirSync(outputs).filter((name) => !name.startsWith('.'));
+    expect(sets.length).toBeGreaterThan(0);
+    for (const set of sets) rmSync(join(outputs, set, 'manifest.json'));
+    rmSync(join(tmp.path, 'img.manifest.json'));
+    const result = await build();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('copy unchanged outputs from the cache');
+    expect(existsSync(join(tmp.path, 'img.manifest.json'))).toBe(true);
   });
 
   it('a changed hook resumes after the checkpoint before it: the slow hook does not run again', async () => {
