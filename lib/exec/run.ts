@@ -107,7 +107,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     // and stopping a hook stops everything it started.
     detached: true,
   });
-  const stopWatching = watchCancellation(subprocess.pid, options);
+  const stopWatching = watchCancellation(subprocess.pid, options, file === 'sudo');
 
   const chunks: Buffer[] = [];
   const keepStdout = !options.stdoutFile && (options.captureStdout ?? true);
@@ -164,8 +164,16 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 }
 
 
-/** Sends `signal` to a whole process group, ignoring groups that are already gone. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Sends `signal` to a whole process group, ignoring groups that are already gone. Behind sudo
+ * the group's root processes are signalled through `sudo kill`: an ordinary user may signal sudo
+ * itself, which passes the signal on to its child only, and the child's children would live on. */
+function killGroup(pid: number, signal: NodeJS.Signals, viaSudo: boolean): void {
+  if (viaSudo) {
+    // Not awaited: a stop must not wait; the group (sudo's, which its command shares when sudo
+    // has no terminal) is gone or signalled once this exits.
+    const killer = execa('sudo', ['-n', systemPath('kill'), '-s', signal.replace(/^SIG/, ''), '--', `-${pid}`], { stdio: 'ignore', reject: false });
+    killer.catch(() => undefined);
+  }
   try {
     process.kill(-pid, signal);
   } catch {
@@ -178,14 +186,14 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Wires the abort signals to the process group; returns a function that unwires them. */
-function watchCancellation(pid: number | undefined, options: RunOptions): () => void {
+function watchCancellation(pid: number | undefined, options: RunOptions, viaSudo: boolean): () => void {
   if (pid === undefined) return () => undefined;
   let timer: NodeJS.Timeout | undefined;
   const stop = (): void => {
-    killGroup(pid, 'SIGTERM');
-    timer = setTimeout(() => killGroup(pid, 'SIGKILL'), options.killAfterMs ?? 5000);
+    killGroup(pid, 'SIGTERM', viaSudo);
+    timer = setTimeout(() => killGroup(pid, 'SIGKILL', viaSudo), options.killAfterMs ?? 5000);
   };
-  const force = (): void => killGroup(pid, 'SIGKILL');
+  const force = (): void => killGroup(pid, 'SIGKILL', viaSudo);
   if (options.signal?.aborted) stop();
   else options.signal?.addEventListener('abort', stop, { once: true });
   if (options.forceSignal?.aborted) force();

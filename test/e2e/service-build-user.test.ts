@@ -1,28 +1,22 @@
 // Builds never run as the web process: kiln-server running as root builds as its build_user, an
 // ordinary member of the kiln group who has only the sudoers.d/kiln rule.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtures, hostState, isRoot, repo } from '../helpers/host.js';
+import { fixtures, hostState, isRoot } from '../helpers/host.js';
+import { addKilnMember } from '../helpers/kiln-member.js';
 import { startServer, stopStarted, waitForJob } from '../helpers/service.js';
 
 const USER = 'kilnsvc';
-const SUDOERS = '/etc/sudoers.d/kiln';
 
 describe.skipIf(!isRoot)('kiln-server builds as its build user (e2e)', () => {
   let dir: string;
-  let hadSudoers = false;
+  let removeMember: () => void = () => undefined;
 
   beforeAll(() => {
-    hadSudoers = existsSync(SUDOERS);
-    execFileSync('groupadd', ['-f', 'kiln']);
-    execFileSync('bash', ['-c', `id ${USER} >/dev/null 2>&1 || useradd -M -G kiln ${USER}`]);
-    if (!hadSudoers) {
-      copyFileSync(join(repo, 'sudoers.d/kiln'), SUDOERS);
-      chmodSync(SUDOERS, 0o440);
-    }
+    removeMember = addKilnMember(USER);
     dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-builduser-'));
     chmodSync(dir, 0o755);
     // The build user writes its temp folders and its cache; the server keeps the rest.
@@ -34,8 +28,7 @@ describe.skipIf(!isRoot)('kiln-server builds as its build user (e2e)', () => {
   });
   afterAll(async () => {
     await stopStarted();
-    if (!hadSudoers) rmSync(SUDOERS, { force: true });
-    execFileSync('bash', ['-c', `userdel ${USER} 2>/dev/null || true`]);
+    removeMember();
     rmSync(dir, { recursive: true, force: true });
   });
 
