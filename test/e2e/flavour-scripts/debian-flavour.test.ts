@@ -48,7 +48,7 @@ describe.skipIf(!isRoot)('debian flavour scripts (e2e, Debian mirror)', () => {
     mkdirSync(root);
     // A hook tree like the engine's: the flavours' folders merged, plus the generated lists.
     hooks = join(work, 'hooks');
-    for (const f of ['debian', 'base', 'package-installs', 'local-config']) cpSync(join(flavours, f), hooks, { recursive: true, force: true });
+    for (const f of ['debian', 'base', 'package-installs', 'local-config']) cpSync(join(flavours, f), hooks, { recursive: true, force: true, verbatimSymlinks: true });
     mkdirSync(join(hooks, 'package-installs'), { recursive: true });
     writeFileSync(join(hooks, 'package-installs/install.install'), 'hello pi-test\nmake pi-test\nhello other\n');
     writeFileSync(join(hooks, 'package-installs/install.uninstall'), 'make pi-test\n');
