@@ -191,7 +191,7 @@ describe.skipIf(!isRoot || !existsSync('/usr/sbin/rabbitmq-server'))('kiln worke
     const job = await server.client.submit({ ...fast('uploaded'), types: ['tar', 'tgz'] } as never);
     const done = await waitForJob(server.client, job.id, ['DONE', 'ERROR'], 300_000);
     expect([done.status, done.worker, done.error]).toEqual(['DONE', 'w-http', '']);
-    expect(readdirSync(join(dir, 'state/images', job.id)).sort()).toEqual(['uploaded.log', 'uploaded.tar', 'uploaded.tgz']);
+    expect(readdirSync(join(dir, 'state/images', job.id)).sort()).toEqual(['uploaded.cdx.json', 'uploaded.log', 'uploaded.manifest.json', 'uploaded.spdx.json', 'uploaded.tar', 'uploaded.tgz']);
     expect(existsSync(join(dir, 'w-http/images', job.id))).toBe(false);
     const tgz = await fetch(done.imageUrls[1]!);
     expect([tgz.status, Number(tgz.headers.get('content-length'))]).toEqual([200, done.files[1]!.bytes]);

@@ -69,7 +69,10 @@ describe.skipIf(!isRoot)('Fuel documents: per-mount-point images, pinning, provi
     const result = await kiln('kiln-build-image', [spec()], { DIB_IMAGE_CACHE: e2eCache(), TMPDIR: tmp });
     console.log(`Fuel build: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['env_4_debian_12_amd64-boot.img.gz', 'env_4_debian_12_amd64.img.gz', 'env_4_debian_12_amd64.log', 'env_4_debian_12_amd64.yaml']);
+    expect(readdirSync(out).sort()).toEqual([
+      'env_4_debian_12_amd64-boot.img.gz', 'env_4_debian_12_amd64.cdx.json', 'env_4_debian_12_amd64.d', 'env_4_debian_12_amd64.img.gz',
+      'env_4_debian_12_amd64.log', 'env_4_debian_12_amd64.manifest.json', 'env_4_debian_12_amd64.spdx.json', 'env_4_debian_12_amd64.yaml',
+    ]);
     expect(readdirSync(tmp)).toEqual([]);
     expect(hostState()).toEqual(before);
     const log = readFileSync(join(out, 'env_4_debian_12_amd64.log'), 'utf8');
