@@ -65,9 +65,15 @@ export function newestMtime(path: string): number {
   return newest;
 }
 
-/** Time of the last git commit that touched `folder`, or undefined outside git or when untracked. */
+/** Time of the last git commit that touched `folder`, or undefined outside git, when untracked, or
+ * where git is not installed (kiln's builder container has none). */
 export async function lastCommitTime(folder: string): Promise<number | undefined> {
-  const result = await run(['git', '-C', folder, 'log', '-1', '--format=%ct', '--', '.'], { allowFailure: true });
+  let result;
+  try {
+    result = await run(['git', '-C', folder, 'log', '-1', '--format=%ct', '--', '.'], { allowFailure: true });
+  } catch {
+    return undefined;
+  }
   const text = result.exitCode === 0 ? result.stdout.trim() : '';
   return /^\d+$/.test(text) ? Number(text) : undefined;
 }
