@@ -4,7 +4,7 @@
 // the work failed with comes first, then, by name, what could not be released; nothing then
 // claims that everything was released. Nothing below this file calls process.exit.
 import { CommanderError } from 'commander';
-import { InterruptedError, KilnError, type StopSignal } from '../errors.js';
+import { InternalError, InterruptedError, KilnError, type StopSignal } from '../errors.js';
 import { printable } from '../report/printable.js';
 import { unwrapCleanup, type ReleaseFailure } from '../resources/disposable-stack.js';
 
@@ -41,11 +41,27 @@ export async function runCommand(name: string, argv: string[], body: (interrupts
   for (const stream of [process.stdout, process.stderr]) {
     if (!stream.listeners('error').includes(ignoreBrokenPipe)) stream.on('error', ignoreBrokenPipe);
   }
+  // A bug that throws outside the build's promise chain (an event handler) would end Node at once,
+  // with mounts, loop devices and QEMU still held: stop the work instead, so clean-up runs.
+  let crash: InternalError | undefined;
+  const onCrash = (error: unknown): void => {
+    if (crash) return;
+    crash = new InternalError(error instanceof Error ? error.message : String(error), error);
+    if (error instanceof Error && error.stack) crash.stack = error.stack;
+    process.stderr.write(printable(`\n${name}: ${crash.message}: stopping and cleaning up\n`));
+    graceful.abort(crash);
+    force.abort(crash);
+  };
+  process.on('uncaughtException', onCrash);
   try {
-    return (await body({ signal: graceful.signal, forceSignal: force.signal })) ?? 0;
+    const code = (await body({ signal: graceful.signal, forceSignal: force.signal })) ?? 0;
+    return crash ? reportError(name, crash, debug) : code;
   } catch (error) {
+    // A crash was printed when it happened; what the work then failed with (usually the crash,
+    // as the abort's reason) comes next, with anything clean-up could not release.
     return reportError(name, error, debug);
   } finally {
+    process.off('uncaughtException', onCrash);
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
 }
