@@ -73,7 +73,7 @@ export function reportError(name: string, error: unknown, debug: boolean): numbe
   // The work's error first, without a claim that everything was released; then what was not.
   const code = reportOne(name, primary instanceof InterruptedError ? new KilnError(primary.what, { exitCode: primary.exitCode }) : primary, debug);
   process.stderr.write(`${name}: clean-up failed as well; not released:\n${cleanup.map((f) => printable(`  ${f.name}: ${failureText(f)}\n`)).join('')}`);
-  process.stderr.write('hint: release these by hand (findmnt, losetup -a), or run any kiln command: it clears what a build that is gone left behind\n');
+  process.stderr.write('hint: release these by hand (findmnt, losetup -a), or start another build with the same TMPDIR: it clears what a build that is gone left behind\n');
   if (debug) for (const f of cleanup) if (f.error instanceof Error && f.error.stack) process.stderr.write(`${f.error.stack}\n`);
   return code;
 }
