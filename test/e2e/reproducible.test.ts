@@ -35,8 +35,13 @@ describe.skipIf(!isRoot)('reproducible images (e2e)', () => {
     // Both written as `same` (in two folders): the name is part of some files (dib-manifests).
     mkdirSync(join(out, 'one'));
     mkdirSync(join(out, 'two'));
-    await build('one/same', EPOCH, 'tar,squashfs,raw,qcow2');
-    await build('two/same', EPOCH, 'tar,squashfs,raw,qcow2');
+    // At once: on two cores three builds take about twice one (much of a build waits on one
+    // core or on the disk), and two builds side by side must still agree byte for byte.
+    await Promise.all([
+      build('one/same', EPOCH, 'tar,squashfs,raw,qcow2'),
+      build('two/same', EPOCH, 'tar,squashfs,raw,qcow2'),
+      build('three', EPOCH + 86400, 'tar,qcow2'),
+    ]);
   });
   afterAll(() => {
     rmSync(out, { recursive: true, force: true });
@@ -70,7 +75,7 @@ describe.skipIf(!isRoot)('reproducible images (e2e)', () => {
     const fromCdx = components.map((c) => `${c.name} ${c.version} ${c.properties.find((p) => p.name === 'kiln:deb:architecture')!.value}`).sort();
     expect(fromCdx).toEqual(installed);
     const debs = spdx.packages.filter((p: any) => p.SPDXID.startsWith('SPDXRef-Package-deb-'));
-    expect(debs.map((p: any) => `${p.name} ${p.versionInfo} ${/architecture (\S+)/.exec(p.comment)![1]}`).sort()).toEqual(installed);
+    expect(debs.map((p: any) => `${p.name} ${p.versionInfo} ${/architecture ([^;\s]+)/.exec(p.comment)![1]}`).sort()).toEqual(installed);
     // Debian declares licenses in machine-readable copyright files for most packages.
     expect(debs.filter((p: any) => p.licenseDeclared !== 'NOASSERTION').length).toBeGreaterThan(debs.length / 2);
     const kernel = components.find((c) => c.name.startsWith('linux-image-') && !c.name.endsWith('-amd64-unsigned') && /\d/.test(c.name))!;
@@ -94,7 +99,7 @@ describe.skipIf(!isRoot)('reproducible images (e2e)', () => {
   });
 
   it('another SOURCE_DATE_EPOCH gives other bytes, and kiln-diff says: timestamps only', async () => {
-    const third = await build('three', EPOCH + 86400, 'tar,qcow2');
+    const third = join(out, 'three');
     for (const kind of ['tar', 'qcow2']) {
       const diff = spawnSync(bin('kiln-diff'), [`${join(out, 'one/same')}.${kind}`, `${third}.${kind}`], { encoding: 'utf8' });
       expect(diff.status, diff.stderr).toBe(1);
