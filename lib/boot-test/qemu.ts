@@ -102,6 +102,8 @@ export async function boot(request: BootRequest): Promise<BootResult> {
     const timer = setTimeout(() => finish(bootFailed(`no "${request.marker.source}" on the console after ${request.timeoutMs / 1000} s`, text)), request.timeoutMs);
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const onData = (chunk: Buffer): void => {
+      // qemu keeps printing until it is gone; the console log is closed once the boot settled.
+      if (settled) return;
       text += chunk.toString();
       log?.write(chunk);
       serial.feed(chunk.toString());

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { layerEntries, listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
+import { listLayers, pruneCache, type CacheEntry } from '../cache/layer-store.js';
+import { removableEntries } from '../cache/size-limit.js';
 import { listOutputSets } from '../cache/output-cache.js';
 import { buildRequest } from '../config/parse-options.js';
 import { parseSizeOption } from '../config/values.js';
@@ -89,10 +90,8 @@ export function main(argv: string[]): Promise<number> {
         const max = options.maxSize === '0' ? 0 : parseSizeOption('--max-size', options.maxSize, 'GiB');
         const dir = cacheDir(program.opts<{ imageCache?: string }>().imageCache);
         const broken: string[] = [];
-        const entries: CacheEntry[] = [
-          ...layerEntries(dir),
-          ...listOutputSets(dir, (_, path) => broken.push(path)).map((o) => ({ kind: 'outputs' as const, key: o.key, bytes: o.bytes, lastUsedMs: o.lastUsedMs, paths: [o.path] })),
-        ];
+        listOutputSets(dir, (_, path) => broken.push(path));
+        const entries = removableEntries(dir);
         // Entries with broken metadata are never reused (a build makes them again): they always go.
         const removed = [...(await pruneCache(dir, brokenLayers(dir).concat(broken).map(brokenEntry), 0)), ...(await pruneCache(dir, entries, max))];
         process.stdout.write(`removed ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}, ${formatBytes(removed.reduce((s, l) => s + l.bytes, 0))}\n`);

@@ -4,7 +4,7 @@
 // the work failed with comes first, then, by name, what could not be released; nothing then
 // claims that everything was released. Nothing below this file calls process.exit.
 import { CommanderError } from 'commander';
-import { InterruptedError, KilnError, type StopSignal } from '../errors.js';
+import { InternalError, InterruptedError, KilnError, type StopSignal } from '../errors.js';
 import { printable } from '../report/printable.js';
 import { unwrapCleanup, type ReleaseFailure } from '../resources/disposable-stack.js';
 
@@ -41,11 +41,27 @@ export async function runCommand(name: string, argv: string[], body: (interrupts
   for (const stream of [process.stdout, process.stderr]) {
     if (!stream.listeners('error').includes(ignoreBrokenPipe)) stream.on('error', ignoreBrokenPipe);
   }
+  // A bug that throws outside the build's promise chain (an event handler) would end Node at once,
+  // with mounts, loop devices and QEMU still held: stop the work instead, so clean-up runs.
+  let crash: InternalError | undefined;
+  const onCrash = (error: unknown): void => {
+    if (crash) return;
+    crash = new InternalError(error instanceof Error ? error.message : String(error), error);
+    if (error instanceof Error && error.stack) crash.stack = error.stack;
+    process.stderr.write(printable(`\n${name}: ${crash.message}: stopping and cleaning up\n`));
+    graceful.abort(crash);
+    force.abort(crash);
+  };
+  process.on('uncaughtException', onCrash);
   try {
-    return (await body({ signal: graceful.signal, forceSignal: force.signal })) ?? 0;
+    const code = (await body({ signal: graceful.signal, forceSignal: force.signal })) ?? 0;
+    return crash ? reportError(name, crash, debug) : code;
   } catch (error) {
+    // A crash was printed when it happened; what the work then failed with (usually the crash,
+    // as the abort's reason) comes next, with anything clean-up could not release.
     return reportError(name, error, debug);
   } finally {
+    process.off('uncaughtException', onCrash);
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
 }
@@ -57,7 +73,7 @@ export function reportError(name: string, error: unknown, debug: boolean): numbe
   // The work's error first, without a claim that everything was released; then what was not.
   const code = reportOne(name, primary instanceof InterruptedError ? new KilnError(primary.what, { exitCode: primary.exitCode }) : primary, debug);
   process.stderr.write(`${name}: clean-up failed as well; not released:\n${cleanup.map((f) => printable(`  ${f.name}: ${failureText(f)}\n`)).join('')}`);
-  process.stderr.write('hint: release these by hand (findmnt, losetup -a), or run any kiln command: it clears what a build that is gone left behind\n');
+  process.stderr.write('hint: release these by hand (findmnt, losetup -a), or start another build with the same TMPDIR: it clears what a build that is gone left behind\n');
   if (debug) for (const f of cleanup) if (f.error instanceof Error && f.error.stack) process.stderr.write(`${f.error.stack}\n`);
   return code;
 }

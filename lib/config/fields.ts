@@ -19,6 +19,8 @@ import { parseArch, parseNumberOption, parseSizeOption, splitList } from './valu
 const DEFAULT_CHECKPOINT_SECONDS = 8;
 /** Default of KILN_CACHE_MAX_AGE_DAYS: older layers are not reused (the mirror moved on). */
 const DEFAULT_CACHE_MAX_AGE_DAYS = 7;
+/** Default of KILN_CACHE_MAX_SIZE, in GiB: what layers and cached outputs may take on disk. */
+const DEFAULT_CACHE_MAX_GIB = 40;
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -269,6 +271,12 @@ export const FIELDS = [
     help: `layers older than this many days are not reused (default ${DEFAULT_CACHE_MAX_AGE_DAYS}; 0: none is)`,
     default: () => DEFAULT_CACHE_MAX_AGE_DAYS, parse: (raw, where) => parseNumberOption(where, raw, { unit: 'days', min: 0, example: '7' }),
     cache: 'none', examples: ['7', '30'],
+  }),
+  field({
+    key: 'cacheMaxBytes', spec: 'cacheMaxSize', type: 'text', env: 'KILN_CACHE_MAX_SIZE',
+    help: `after a build, the least recently used layers and cached outputs are removed until they take at most this (default ${DEFAULT_CACHE_MAX_GIB}G; 0: no limit)`,
+    default: () => DEFAULT_CACHE_MAX_GIB * 1024 ** 3, parse: (raw, where) => (raw.trim() === '0' ? 0 : parseSizeOption(where, raw, 'GiB')),
+    cache: 'none', examples: ['40G', '0'],
   }),
 ] as const;
 

@@ -22,6 +22,8 @@ import { sidecarFiles, writeManifests } from './steps/manifests.js';
 import { outputBytes } from '../outputs/output-size.js';
 import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
+import { trimCache } from '../cache/size-limit.js';
+import { formatBytes } from '../config/size.js';
 import { clearLeftovers, describeCleared, type Cleared } from '../resources/leftovers.js';
 
 /** How the CLI runs a build. */
@@ -153,5 +155,15 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
   const firmwares = await finishBuild(ctx);
   const described = await writeManifests(ctx);
   if (outputKey && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, [...plan.outputs, ...described], log, firmwares));
+  if (!ctx.readOnlyCache) await keepCacheWithinLimit(plan.request, emit);
   await bootTest(ctx, firmwares);
+}
+
+/** Once a build stored its layers and outputs, trims the cache to KILN_CACHE_MAX_SIZE, saying what went. */
+export async function keepCacheWithinLimit(request: { imageCache: string; cacheMaxBytes: number }, emit: EventSink): Promise<void> {
+  if (!request.cacheMaxBytes) return;
+  const { removed, keptBytes } = await trimCache(request.imageCache, request.cacheMaxBytes);
+  if (!removed.length) return;
+  const freed = formatBytes(removed.reduce((sum, e) => sum + e.bytes, 0));
+  emit({ type: 'info', message: `cache: removed ${removed.length} least recently used layer(s) and output set(s), ${freed}, to keep ${request.imageCache} under ${formatBytes(request.cacheMaxBytes)} (KILN_CACHE_MAX_SIZE); ${formatBytes(keptBytes)} kept` });
 }

@@ -2,7 +2,7 @@
 // clock window, so that packages dpkg installed can be traced to the hook that installed them),
 // each phase taken from the layer cache and why, and each output written. Collected from the
 // build's events by a sink; the inventory of the finished tree is added by the build.
-import { appendFileSync, lstatSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildEvent, EventSink } from '../report/events.js';
 import type { ImageInventory } from '../sbom/inventory.js';
@@ -34,12 +34,21 @@ export class BuildRecord {
 
   private mark(ref: HookRef): void {
     if (!this.markRoot || ref.phase === 'root' || process.getuid?.() !== 0) return;
-    const log = join(this.markRoot, 'var/log/dpkg.log');
+    const inRoot = (path: string): string => join(this.markRoot!, path);
     try {
-      // Only a Debian root's own log, never through a link.
-      if (lstatSync(log).isFile()) appendFileSync(log, markerLine(ref, new Date()));
+      // Only a Debian root, and only its own log: no folder on the way and not the log itself may
+      // be a link (O_NOFOLLOW). The log is created when the bootstrap left none (mmdebstrap
+      // removes it), so that the packages the next hooks install are still traced to them.
+      if (!lstatSync(inRoot('var/lib/dpkg/status')).isFile()) return;
+      if (!['var', 'var/log'].every((dir) => lstatSync(inRoot(dir)).isDirectory())) return;
+      const fd = openSync(inRoot('var/log/dpkg.log'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+      try {
+        writeSync(fd, markerLine(ref, new Date()));
+      } finally {
+        closeSync(fd);
+      }
     } catch {
-      // No dpkg log (not a Debian root): nothing to mark.
+      // Not a Debian root, or a link where the log should be: nothing to mark.
     }
   }
 

@@ -34,7 +34,8 @@ export function derivedRandom(seed: string): RandomSource {
  * differ only in times (what kiln-diff reports).
  */
 export function diskSeedInputs(plan: BuildPlan, packageLists: Record<string, string>, diskText: string): string {
-  const timeless = { ...plan, sourceDate: { ...plan.sourceDate, explicit: false } };
+  // Both places it enters the keys: the variable hooks see, and the option line.
+  const timeless = { ...plan, request: { ...plan.request, sourceDateEpoch: undefined }, sourceDate: { ...plan.sourceDate, explicit: false } };
   const keys = stageKeys(timeless, packageLists);
   return [`root ${keys[keys.length - 1]!.key}`, diskText].join('\n');
 }

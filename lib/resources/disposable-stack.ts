@@ -18,7 +18,7 @@ export class CleanupError extends KilnError {
   constructor(failures: ReleaseFailure[]) {
     const text = failures.map((f) => `${f.name}: ${messageOf(f.error)}`);
     super(failures.length === 1 ? `cleanup failed: ${text[0]}` : `cleanup failed in ${failures.length} places: ${text.join('; ')}`, {
-      hint: 'release what is named by hand (findmnt, losetup -a), or run any kiln command: it clears what a build that is gone left behind',
+      hint: 'release what is named by hand (findmnt, losetup -a), or start another build with the same TMPDIR: it clears what a build that is gone left behind',
     });
     this.failures = failures;
   }

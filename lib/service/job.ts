@@ -54,8 +54,9 @@ export interface JobFile {
   name: string;
   url: string;
   bytes: number;
-  /** `image` for the outputs asked for, `log`, or `other` (checksums, manifests, SBOMs). */
-  kind: 'image' | 'log' | 'other';
+  /** `image` for the outputs asked for, `log`, `manifest` (NAME.manifest.json), `sbom` (SPDX and
+   * CycloneDX), or `other` (checksums, dib-manifests). */
+  kind: 'image' | 'log' | 'manifest' | 'sbom' | 'other';
 }
 
 /** A job as the store keeps it and the API returns it. */

@@ -23,9 +23,11 @@ export function logName(jobName: string): string {
   return `${jobName}.log`;
 }
 
-/** Whether a published file is one of the images asked for. */
+/** What a published file is: an image asked for, the log, the build's manifest, an SBOM, or other. */
 export function fileKind(file: string, jobName: string, types: readonly string[]): JobFile['kind'] {
   if (file === logName(jobName)) return 'log';
+  if (file === `${jobName}.manifest.json`) return 'manifest';
+  if (file === `${jobName}.spdx.json` || file === `${jobName}.cdx.json`) return 'sbom';
   return types.some((t) => file === `${jobName}.${outputFormat(t).extension}`) ? 'image' : 'other';
 }
 
@@ -58,9 +60,9 @@ function publishFolder(outDir: string, target: { baseDir: string; baseUrl: strin
   return sortFiles(files);
 }
 
-/** Images first, then the log, then the rest, each by name. */
+/** Images first, then the log, the manifest, the SBOMs and the rest, each by name. */
 export function sortFiles(files: JobFile[]): JobFile[] {
-  const rank = { image: 0, log: 1, other: 2 } as const;
+  const rank = { image: 0, log: 1, manifest: 2, sbom: 3, other: 4 } as const;
   return [...files].sort((a, b) => rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name));
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { hostInputFiles } from '../plan/cache-keys.js';
 import type { BuildRequest } from '../config/build-request.js';
-import { executeBuild, type ExecuteOptions } from '../engine/execute.js';
+import { executeBuild, keepCacheWithinLimit, type ExecuteOptions } from '../engine/execute.js';
 import { timed } from '../engine/steps/timed.js';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
@@ -74,7 +74,10 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
     return started;
   });
   const done = await relayBuild(machine, job, plan, emit, log, options);
-  if (incomingDir) await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
+  if (incomingDir) {
+    await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
+    await keepCacheWithinLimit(request, ctx.emit);
+  }
   if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
   await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), log));
   await bootTestOnHost(plan, ctx, dir);

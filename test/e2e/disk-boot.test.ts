@@ -1,6 +1,7 @@
 // Bootable Debian disk images, booted under QEMU with software emulation: the demo layout
 // (MBR, BIOS) with a first-boot hook that must run exactly once, and the EFI layout booted with
-// SeaBIOS and with OVMF. Each image is also checked with fsck -n.
+// SeaBIOS and with OVMF. Each image is also checked with fsck -n. The builds use the warm e2e
+// cache: builds from scratch are test/e2e/reproducible.test.ts's (three of them).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ describe.skipIf(!isRoot)('bootable disk images (e2e, QEMU TCG)', () => {
 
   it('builds the demo (debian vm demo) as qcow2 + raw, boot-tests it, and first-boot runs only once', async () => {
     const before = hostState();
-    const result = await kiln('disk-image-create', ['--boot-test', '--no-cache', '-t', 'qcow2,raw', '-o', join(out, 'demo'), '--image-cache', e2eCache(), 'debian', 'vm', 'demo']);
+    const result = await kiln('disk-image-create', ['--boot-test', '-t', 'qcow2,raw', '-o', join(out, 'demo'), '--image-cache', e2eCache(), 'debian', 'vm', 'demo']);
     expect(result.stderr).toMatch(/boot test: bios boot reached the login prompt/);
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
     expect(hostState()).toEqual(before);
@@ -40,7 +41,7 @@ describe.skipIf(!isRoot)('bootable disk images (e2e, QEMU TCG)', () => {
 
   it('builds the efi layout and boots it with SeaBIOS and with OVMF', async () => {
     const before = hostState();
-    const result = await kiln('disk-image-create', ['--boot-test', '--no-cache', '-t', 'raw', '-o', join(out, 'efi'), '--image-cache', e2eCache(), '--flavours-path', fixtures, 'debian', 'vm', 'block-device-efi']);
+    const result = await kiln('disk-image-create', ['--boot-test', '-t', 'raw', '-o', join(out, 'efi'), '--image-cache', e2eCache(), '--flavours-path', fixtures, 'debian', 'vm', 'block-device-efi']);
     expect(result.stderr).toMatch(/boot test: bios boot reached the login prompt/);
     expect(result.stderr).toMatch(/boot test: uefi boot reached the login prompt/);
     expect(result.code, result.stderr.slice(-3000)).toBe(0);

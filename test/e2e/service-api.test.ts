@@ -38,7 +38,7 @@ describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
     expect(done.files.map((f) => [f.name, f.kind])).toEqual([
       ['fast.tar', 'image'], ['fast.tgz', 'image'], ['fast.log', 'log'],
       // The build's manifest and SBOMs are published beside the image.
-      ['fast.cdx.json', 'other'], ['fast.manifest.json', 'other'], ['fast.spdx.json', 'other'],
+      ['fast.manifest.json', 'manifest'], ['fast.cdx.json', 'sbom'], ['fast.spdx.json', 'sbom'],
       ['fast.tar.md5', 'other'], ['fast.tar.sha256', 'other'], ['fast.tgz.md5', 'other'], ['fast.tgz.sha256', 'other'],
     ]);
     expect(done.imageUrls).toEqual([`${server.url}/files/${job.id}/fast.tar`, `${server.url}/files/${job.id}/fast.tgz`]);
@@ -63,7 +63,7 @@ describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
     const result = await kiln('kiln-submit', ['-k', join(dir, 'spec.json'), '-n', 'from-spec', '-t', 'tar', '--wait', '--download', join(dir, 'dl')], env);
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
     const [id, ...paths] = result.stdout.trim().split('\n');
-    expect(paths).toEqual(['from-spec.tar', 'from-spec.log', 'from-spec.cdx.json', 'from-spec.manifest.json', 'from-spec.spdx.json', 'from-spec.tar.md5', 'from-spec.tar.sha256'].map((f) => join(dir, 'dl', f)));
+    expect(paths).toEqual(['from-spec.tar', 'from-spec.log', 'from-spec.manifest.json', 'from-spec.cdx.json', 'from-spec.spdx.json', 'from-spec.tar.md5', 'from-spec.tar.sha256'].map((f) => join(dir, 'dl', f)));
     expect(execFileSync('sha256sum', ['-c', 'from-spec.tar.sha256'], { cwd: join(dir, 'dl') }).toString()).toContain('OK');
     expect(result.stderr).toContain('kiln: job DONE after');
     const job = await server.client.job(id!);

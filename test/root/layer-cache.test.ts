@@ -106,4 +106,19 @@ describe.skipIf(!isRoot)('layer cache (root, fake-os)', () => {
     expect(existsSync(join(shared, '.lock'))).toBe(false);
     expect(readdirSync(join(shared, 'layers')).filter((f) => f.includes('.partial'))).toEqual([]);
   });
+
+  it('KILN_CACHE_MAX_SIZE: a build that stored layers trims the least recently used entries and says so', async () => {
+    const shared = join(tmp.path, 'shared-cache');
+    const entries = (): string[] => [...readdirSync(join(shared, 'layers')).filter((f) => f.endsWith('.json')), ...readdirSync(join(shared, 'outputs')).filter((f) => !f.startsWith('.'))];
+    const before = entries();
+    expect(before.length).toBeGreaterThan(1);
+    const result = await kiln('disk-image-create', ['-n', '-t', 'tar', '-o', join(tmp.path, 'trimmed'), '--image-cache', shared,
+      '--flavours-path', `${flavours()}:${fixtures}`, 'fake-os', 'layers'], { DIB_LAYERS_SETTING: 'trim', KILN_CACHE_MAX_SIZE: '1M' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`cache: removed \\d+ least recently used layer\\(s\\) and output set\\(s\\), [\\d.]+ [KM]iB, to keep ${shared} under 1\\.0 MiB \\(KILN_CACHE_MAX_SIZE\\)`));
+    expect(entries().filter((f) => before.includes(f))).toEqual([]);
+    const kept = execFileSync('du', ['-sb', '--exclude=apt', '--exclude=debian', join(shared, 'layers'), join(shared, 'outputs')]).toString()
+      .split('\n').filter(Boolean).reduce((sum, line) => sum + Number(line.split('\t')[0]), 0);
+    expect(kept).toBeLessThan(1.2 * 1024 * 1024);
+  });
 });

@@ -10,7 +10,7 @@ import { buildRequest } from '../../lib/config/parse-options.js';
 import { UsageError } from '../../lib/errors.js';
 import { datedPlan, loadAndPlan } from '../../lib/plan/load-flavours.js';
 import { clampFindArgs, cleanFindArgs, NORMALISE_RULES, normaliseTableMarkdown } from '../../lib/reproducible/normalise.js';
-import { derivedRandom } from '../../lib/plan/disk-seed.js';
+import { derivedRandom, diskSeedInputs } from '../../lib/plan/disk-seed.js';
 import { folderTime, isoDate, newestInput, newestOf } from '../../lib/reproducible/source-date.js';
 import { stageKeys } from '../../lib/plan/cache-keys.js';
 import { hook, tempDir, writeTree } from '../helpers/tree.js';
@@ -103,6 +103,23 @@ describe('SOURCE_DATE_EPOCH', () => {
 });
 
 describe('derived identifiers', () => {
+  it('the seed of a disk ignores SOURCE_DATE_EPOCH, given or derived: two builds differing only in it differ only in times', async () => {
+    const tmp = tempDir();
+    try {
+      writeTree(tmp.path, { 'f/os/flavour-provides': 'operating-system\n', 'f/os/root.d/10-root': hook('true'), 'f/os/install.d/10-x': hook('true') });
+      const seed = async (env: Record<string, string>, extra: string[] = []) => diskSeedInputs(await datedPlan(buildRequest('disk', ['os', ...extra],
+        { flavoursPath: join(tmp.path, 'f'), types: ['raw'], skipBase: true }, env, tmp.path), { builtIn: join(tmp.path, 'f') }), {}, 'mbr 1 partition');
+      const given = await seed({ SOURCE_DATE_EPOCH: '1700000000' });
+      expect(await seed({ SOURCE_DATE_EPOCH: '1700086400' })).toBe(given);
+      expect(await seed({})).toBe(given);
+      // What shapes the tree does move it.
+      writeTree(tmp.path, { 'f/more/install.d/20-y': hook('true') });
+      expect(await seed({ SOURCE_DATE_EPOCH: '1700000000' }, ['more'])).not.toBe(given);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('the same seed gives the same bytes however they are drawn; another seed other bytes', () => {
     const a = derivedRandom('root abc\nepoch 1');
     const b = derivedRandom('root abc\nepoch 1');

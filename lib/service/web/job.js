@@ -33,12 +33,52 @@ function renderFiles(job) {
   );
 }
 
+// What the image holds, from the build's manifest (NAME.manifest.json, published beside the
+// image with the SBOMs): the OS, the inputs and a filterable package list. Loaded once.
+let contentsLoaded = false;
+
+function packageRows(packages, filter) {
+  const wanted = filter.trim().toLowerCase();
+  return packages.filter((p) => !wanted || p.name.toLowerCase().includes(wanted) || (p.installedBy ?? '').toLowerCase().includes(wanted))
+    .map((p) => el('tr', { 'data-package': p.name }, el('td', {}, p.name), el('td', {}, p.version), el('td', {}, p.architecture),
+      el('td', {}, p.license ?? ''), el('td', {}, p.installedBy ?? (p.automatic ? 'dependency' : ''))));
+}
+
+async function renderContents(job) {
+  const manifestFile = job.files.find((f) => f.kind === 'manifest');
+  if (contentsLoaded || job.status !== 'DONE' || !manifestFile) return;
+  contentsLoaded = true;
+  const response = await fetch(withToken(manifestFile.url));
+  if (!response.ok) throw new Error(`the manifest could not be read (${response.status})`);
+  const manifest = await response.json();
+  const sboms = job.files.filter((f) => f.kind === 'sbom');
+  const link = (f, label) => el('a', { href: withToken(f.url), download: f.name }, label);
+  document.getElementById('contents-summary').textContent = `— ${manifest.packages.length} packages`;
+  document.getElementById('contents-facts').replaceChildren(
+    ...fact('os', manifest.image.os ?? ''),
+    ...fact('flavours', manifest.inputs.flavours.map((f) => f.name).join(' ')),
+    ...fact('source date', `${new Date(manifest.inputs.sourceDateEpoch * 1000).toISOString().replace('T', ' ').replace('.000Z', ' UTC')} (SOURCE_DATE_EPOCH=${manifest.inputs.sourceDateEpoch}, ${manifest.inputs.sourceDateEpochFrom})`),
+    ...fact('kiln', manifest.kiln.version),
+    ...fact('manifest', link(manifestFile, manifestFile.name)),
+    ...fact('SBOM', sboms.length ? el('span', {}, ...sboms.flatMap((f, i) => [i ? ' · ' : '', link(f, f.name.endsWith('.spdx.json') ? 'SPDX 2.3' : 'CycloneDX')])) : ''),
+  );
+  const body = document.querySelector('#packages tbody');
+  const filter = document.getElementById('package-filter');
+  const show = () => body.replaceChildren(...packageRows(manifest.packages, filter.value));
+  filter.addEventListener('input', show);
+  show();
+  document.getElementById('packages').hidden = !manifest.packages.length;
+  filter.hidden = !manifest.packages.length;
+  document.getElementById('contents-card').hidden = false;
+}
+
 function render(job) {
   document.title = `${job.name} · kiln build service`;
   document.getElementById('name').textContent = job.name;
   document.getElementById('status').replaceChildren(statusBadge(job.status));
   renderPhases(job);
   renderFiles(job);
+  renderContents(job).catch((error) => toast(error.message));
   document.getElementById('error').replaceChildren(...(job.error ? [el('div', { class: 'error-box', id: 'error-text' }, job.error)] : []));
   document.getElementById('facts').replaceChildren(
     ...fact('id', el('code', {}, job.id)),

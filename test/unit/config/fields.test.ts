@@ -45,7 +45,7 @@ describe('the option table', () => {
     // here after checking that it changes neither the image nor the outputs.
     expect(ALL.filter((f) => f.cache === 'none').map((f) => f.key)).toEqual([
       'imageName', 'debugTrace', 'checksum', 'imageCache', 'cacheGroup', 'noTmpfs', 'minTmpfsBytes', 'logfile', 'offline',
-      'flavoursPath', 'noCache', 'bootTest', 'vm', 'vmMemoryMiB', 'vmCpus', 'vmAccel', 'checkpointSeconds', 'cacheMaxAgeDays',
+      'flavoursPath', 'noCache', 'bootTest', 'vm', 'vmMemoryMiB', 'vmCpus', 'vmAccel', 'checkpointSeconds', 'cacheMaxAgeDays', 'cacheMaxBytes',
     ]);
   });
 
