@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync } from 'node:fs';
 import { KilnError } from '../errors.js';
+import { consoleError, SerialConsole } from './serial-console.js';
 
 /** Firmware to boot with. */
 export type Firmware = 'bios' | 'uefi';
@@ -35,8 +36,9 @@ export interface BootRequest {
   /** TCP ports of the guest reachable on 127.0.0.1 of the host (user networking's hostfwd). */
   forwards?: { hostPort: number; guestPort: number }[];
   /** Run with the machine up, once the marker appeared; the boot ends (and fails with its
-   * error) when it settles. For checks from outside: SSH through a forwarded port. */
-  whileRunning?: () => Promise<void>;
+   * error) when it settles. For checks from outside (SSH through a forwarded port) or on the
+   * serial console (console-login.ts). */
+  whileRunning?: (serial: SerialConsole) => Promise<void>;
 }
 
 /** What the console showed. */
@@ -76,6 +78,7 @@ export async function boot(request: BootRequest): Promise<BootResult> {
   const started = Date.now();
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const log = request.consoleLog ? createWriteStream(request.consoleLog) : undefined;
+  const serial = new SerialConsole(child.stdin);
   let text = '';
   return new Promise<BootResult>((resolve, reject) => {
     let settled = false;
@@ -84,6 +87,7 @@ export async function boot(request: BootRequest): Promise<BootResult> {
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
+      serial.close();
       log?.end();
       const settle = (): void => (error ? reject(error) : resolve({ console: text, seconds: (Date.now() - started) / 1000 }));
       // Resolve only once qemu is gone: it holds the image and the UEFI variables file open.
@@ -102,6 +106,7 @@ export async function boot(request: BootRequest): Promise<BootResult> {
       if (settled) return;
       text += chunk.toString();
       log?.write(chunk);
+      serial.feed(chunk.toString());
       if (request.failure?.test(text)) finish(bootFailed(`the console shows a failure (${request.failure.source})`, text));
       else if (!request.waitForExit && request.marker.test(text)) reached();
     };
@@ -110,7 +115,7 @@ export async function boot(request: BootRequest): Promise<BootResult> {
       if (!request.whileRunning) return finish();
       if (running) return;
       running = true;
-      request.whileRunning().then(() => finish(), (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
+      request.whileRunning(serial).then(() => finish(), (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -123,8 +128,5 @@ export async function boot(request: BootRequest): Promise<BootResult> {
 }
 
 function bootFailed(what: string, consoleText: string): KilnError {
-  const tail = consoleText.split(/\r?\n/).filter((l) => l.trim()).slice(-15);
-  const error = new KilnError(`boot test failed: ${what}`);
-  error.details = () => ['last lines of the console:', ...tail.map((l) => `  | ${l}`)];
-  return error;
+  return consoleError(`boot test failed: ${what}`, consoleText);
 }
