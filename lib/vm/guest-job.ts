@@ -45,6 +45,9 @@ export function guestRequest(request: BuildRequest): BuildRequest {
     logfile: GUEST.log,
     bootTest: false,
     vm: false,
+    // The host trims its cache once it has taken in what the guest made; a trim in the guest
+    // would only hide the host's entries behind whiteouts that never cross.
+    cacheMaxBytes: 0,
   };
 }
 

@@ -19,7 +19,7 @@ const plan = { request } as BuildPlan;
 describe('the guest job', () => {
   it('moves outputs, cache and log to kiln folders and runs the build itself, not another VM', () => {
     const guest = guestRequest(request);
-    expect(guest).toMatchObject({ imageName: `${GUEST.out}/web`, imageCache: GUEST.cache, logfile: GUEST.log, bootTest: false, vm: false });
+    expect(guest).toMatchObject({ imageName: `${GUEST.out}/web`, imageCache: GUEST.cache, logfile: GUEST.log, bootTest: false, vm: false, cacheMaxBytes: 0 });
     expect(guest.env).toBe(request.env);
     expect(guest.flavours).toEqual(['debian', 'vm']);
   });
