@@ -24,6 +24,7 @@ import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
 import { trimCache } from '../cache/size-limit.js';
 import { formatBytes } from '../config/size.js';
+import { trackBuildProcesses } from '../resources/build-processes.js';
 import { clearLeftovers, describeCleared, type Cleared } from '../resources/leftovers.js';
 
 /** How the CLI runs a build. */
@@ -124,6 +125,18 @@ async function clearFolders(folders: string[], log: FileLog): Promise<Cleared[]>
 
 async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord): Promise<void> {
   await using stack = new ResourceStack();
+  // Every process the build starts from here on is in its cgroup; what is still alive at the end
+  // is stopped before anything else is released (a stray process could hold a mount busy), and
+  // again, with the cgroup's removal, by the stack if that first stop failed.
+  const processes = await trackBuildProcesses(stack, log, (message) => emit({ type: 'warning', message }));
+  try {
+    await runTrackedSteps(plan, options, emit, log, record, stack);
+  } finally {
+    await processes.stop().catch((error: unknown) => log.line('kiln', `stopping the build's processes: ${String(error)}`));
+  }
+}
+
+async function runTrackedSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord, stack: ResourceStack): Promise<void> {
   for (const cleared of await clearFolders(options.leftoverFolders ?? [tmpdir()], log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
