@@ -165,7 +165,7 @@ describe.skipIf(!isRoot)('kiln workers over RabbitMQ (e2e)', () => {
     const entry = seen.find((w) => w.id === holder);
     expect(entry).toMatchObject({ job: job.id, state: 'building' });
     expect(Date.now() - Date.parse(entry!.lastSeen)).toBeLessThan(30_000);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const browser = await chromium.launch({ executablePath: requireHostProgram(existsSync(CHROMIUM) && CHROMIUM, CHROMIUM, 'chromium'), args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();
       await page.goto(server.url);
