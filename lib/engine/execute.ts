@@ -125,6 +125,8 @@ async function clearFolders(folders: string[], log: FileLog): Promise<Cleared[]>
 
 async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord): Promise<void> {
   await using stack = new ResourceStack();
+  // Before the build's own cgroup: the cleaner names the processes it stops in a dead build's folder.
+  for (const cleared of await clearFolders(options.leftoverFolders ?? [tmpdir()], log)) emit({ type: 'warning', message: describeCleared(cleared) });
   // Every process the build starts from here on is in its cgroup; what is still alive at the end
   // is stopped before anything else is released (a stray process could hold a mount busy), and
   // again, with the cgroup's removal, by the stack if that first stop failed.
@@ -137,7 +139,6 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
 }
 
 async function runTrackedSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord, stack: ResourceStack): Promise<void> {
-  for (const cleared of await clearFolders(options.leftoverFolders ?? [tmpdir()], log)) emit({ type: 'warning', message: describeCleared(cleared) });
   const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,

@@ -8,7 +8,7 @@
 // hierarchy is used, else cgroup v2 (the build VM); with no cgroup filesystem the build goes on
 // untracked, as before (each command's own process group is still stopped with it).
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KilnError } from '../errors.js';
@@ -83,22 +83,30 @@ export function describeStragglers(stopped: readonly Straggler[], whose = 'the b
   return `stopped ${what} ${whose} started and left running: ${shown.join('; ')}`;
 }
 
-/** The name of a build's cgroup: who made it (uid, kiln's pid), and a random part (pure). */
-export function cgroupName(uid: number, pid: number, random: string): string {
-  return `build-${uid}-${pid}-${random}`;
+/** Who made a build's cgroup: the user, kiln's pid and the pid namespace that pid is in. */
+export interface Maker {
+  uid: number;
+  pidNamespace: number;
+  pid: number;
+}
+
+/** The name of a build's cgroup: its maker and a random part (pure). */
+export function cgroupName(maker: Maker, random: string): string {
+  return `build-${maker.uid}-${maker.pidNamespace}-${maker.pid}-${random}`;
 }
 
 /**
- * True when `name` is the cgroup of a build of user `uid` whose kiln is gone (pure): the kiln
+ * True when `name` is the cgroup of a build by `self`'s user whose kiln is gone (pure): the kiln
  * named in it is no longer a member (a kiln moves out only after stopping the rest) and either no
  * such process exists or the cgroup is old enough that its kiln cannot be about to move in (the
- * pid may be reused). Another user's are never touched, as the leftover cleaner never touches
- * another user's folders.
+ * pid may be reused). `members` and the probe see pids of `self`'s pid namespace, so a cgroup made
+ * in another one (a build in a container) is never judged, nor is another user's, as the
+ * leftover cleaner never touches another user's folders.
  */
-export function isDeadBuild(name: string, members: readonly number[], uid: number, probe: { ageMs: number; kilnExists: (pid: number) => boolean }): boolean {
-  const match = /^build-(\d+)-(\d+)-[0-9a-f]+$/.exec(name);
-  if (match === null || Number(match[1]) !== uid) return false;
-  const kiln = Number(match[2]);
+export function isDeadBuild(name: string, members: readonly number[], self: Omit<Maker, 'pid'>, probe: { ageMs: number; kilnExists: (pid: number) => boolean }): boolean {
+  const match = /^build-(\d+)-(\d+)-(\d+)-[0-9a-f]+$/.exec(name);
+  if (match === null || Number(match[1]) !== self.uid || Number(match[2]) !== self.pidNamespace) return false;
+  const kiln = Number(match[3]);
   return !members.includes(kiln) && (!probe.kilnExists(kiln) || probe.ageMs >= MIN_AGE_MS);
 }
 
@@ -124,9 +132,9 @@ export async function trackBuildProcesses(stack: ResourceStack, log: LogSink, wa
     log.line('kiln', active ? 'processes tracked by the enclosing build' : 'no cgroup hierarchy: the build\'s processes are not tracked as a unit');
     return untracked;
   }
-  const uid = process.getuid?.() ?? 0;
-  await clearDeadBuilds(join(hierarchy.mountPoint, PARENT), uid, log, warn);
-  const cgroup = join(hierarchy.mountPoint, PARENT, cgroupName(uid, process.pid, randomBytes(6).toString('hex')));
+  const maker: Maker = { uid: process.getuid?.() ?? 0, pidNamespace: pidNamespace(), pid: process.pid };
+  await clearDeadBuilds(join(hierarchy.mountPoint, PARENT), maker, log, warn);
+  const cgroup = join(hierarchy.mountPoint, PARENT, cgroupName(maker, randomBytes(6).toString('hex')));
   try {
     await run(['mkdir', '-p', cgroup], { privileged: true, log, what: 'creating the build\'s cgroup' });
     stack.defer(`build cgroup ${cgroup}`, () => removeCgroup(cgroup, log));
@@ -156,8 +164,13 @@ export async function trackBuildProcesses(stack: ResourceStack, log: LogSink, wa
   return { stop };
 }
 
-/** Stops what the killed builds of user `uid` left running and removes their cgroups. */
-async function clearDeadBuilds(parent: string, uid: number, log: LogSink, warn: (message: string) => void): Promise<void> {
+/** The inode of kiln's pid namespace. */
+function pidNamespace(): number {
+  return Number(/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? 0);
+}
+
+/** Stops what killed builds of `self`'s user and pid namespace left running and removes their cgroups. */
+async function clearDeadBuilds(parent: string, self: Maker, log: LogSink, warn: (message: string) => void): Promise<void> {
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -169,7 +182,7 @@ async function clearDeadBuilds(parent: string, uid: number, log: LogSink, warn: 
     try {
       const age = Date.now() - statSync(cgroup).mtimeMs;
       const pids = listedPids(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8'), process.pid);
-      if (!isDeadBuild(name, pids, uid, { ageMs: age, kilnExists: (pid) => existsSync(`/proc/${pid}`) })) continue;
+      if (!isDeadBuild(name, pids, self, { ageMs: age, kilnExists: (pid) => existsSync(`/proc/${pid}`) })) continue;
       const stopped = await stopAll(cgroup, log);
       if (stopped.length) warn(describeStragglers(stopped, `a killed build (cgroup ${name})`));
       await removeCgroup(cgroup, log);

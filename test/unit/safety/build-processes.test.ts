@@ -70,26 +70,28 @@ describe('describeStragglers', () => {
 });
 
 describe('isDeadBuild', () => {
-  const name = cgroupName(1000, 4242, 'ab12cd34ef56');
+  const self = { uid: 1000, pidNamespace: 4026531836 };
+  const name = cgroupName({ ...self, pid: 4242 }, 'ab12cd34ef56');
   const gone = { ageMs: 1000, kilnExists: () => false };
-  it('names the cgroup by user, kiln pid and a random part', () => {
-    expect(name).toBe('build-1000-4242-ab12cd34ef56');
+  it('names the cgroup by user, pid namespace, kiln pid and a random part', () => {
+    expect(name).toBe('build-1000-4026531836-4242-ab12cd34ef56');
   });
 
   it('is a dead build of this user when its kiln left it and no longer runs, or left it over a minute ago', () => {
-    expect(isDeadBuild(name, [], 1000, gone)).toBe(true);
-    expect(isDeadBuild(name, [77], 1000, gone)).toBe(true);
-    expect(isDeadBuild(name, [77], 1000, { ageMs: 61_000, kilnExists: () => true })).toBe(true);
+    expect(isDeadBuild(name, [], self, gone)).toBe(true);
+    expect(isDeadBuild(name, [77], self, gone)).toBe(true);
+    expect(isDeadBuild(name, [77], self, { ageMs: 61_000, kilnExists: () => true })).toBe(true);
   });
 
   it('leaves a live build alone: its kiln is in it, or may be about to move in', () => {
-    expect(isDeadBuild(name, [4242, 77], 1000, gone)).toBe(false);
-    expect(isDeadBuild(name, [], 1000, { ageMs: 1000, kilnExists: (pid) => pid === 4242 })).toBe(false);
+    expect(isDeadBuild(name, [4242, 77], self, gone)).toBe(false);
+    expect(isDeadBuild(name, [], self, { ageMs: 1000, kilnExists: (pid) => pid === 4242 })).toBe(false);
   });
 
-  it('never touches another user\'s cgroup or a folder kiln did not name', () => {
-    expect(isDeadBuild(name, [], 0, gone)).toBe(false);
-    expect(isDeadBuild('user.slice', [], 1000, gone)).toBe(false);
-    expect(isDeadBuild('build-1000-4242-zz', [], 1000, gone)).toBe(false);
+  it('never judges another user\'s cgroup, one made in another pid namespace, or a folder kiln did not name', () => {
+    expect(isDeadBuild(name, [], { ...self, uid: 0 }, gone)).toBe(false);
+    expect(isDeadBuild(name, [], { ...self, pidNamespace: 4026532000 }, gone)).toBe(false);
+    expect(isDeadBuild('user.slice', [], self, gone)).toBe(false);
+    expect(isDeadBuild('build-1000-4026531836-4242-zz', [], self, gone)).toBe(false);
   });
 });
