@@ -3,6 +3,7 @@
 // test/e2e/service-*.test.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { main as kilnSubmit } from '../../../lib/cli/kiln-submit.js';
 import { loadServiceConfig } from '../../../lib/service/config.js';
@@ -15,7 +16,7 @@ import { buildServer } from '../../../lib/service/server.js';
 import { SqliteJobStore } from '../../../lib/service/store/sqlite.js';
 import { fixtures } from '../../helpers/host.js';
 import { captureStdio } from '../../helpers/stdio.js';
-import { tempDir, writeTree } from '../../helpers/tree.js';
+import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let app: FastifyInstance;
@@ -201,6 +202,30 @@ describe('kiln-server on a port of 127.0.0.1', () => {
     expect(events.map(([event, data]) => [event, (data as { status: string }).status])).toEqual([['job', 'QUEUED'], ['job', 'CANCELLED']]);
     expect((events[1]![1] as { logUrl: string }).logUrl).toBe(`http://127.0.0.1:8080/files/${id}/demo.log`);
     expect((await seenByAll).at(-1)![1]).toMatchObject({ id, status: 'CANCELLED' });
+  });
+});
+
+describe('uploaded flavours', () => {
+  it('are accepted when allowed, checked and planned with the server\'s own before the job is queued', async () => {
+    await app.close();
+    await store.close();
+    await start({ allow_uploads: 'yes' });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    writeTree(join(tmp.path, 'mine'), {
+      'extra/README.md': 'adds a file\n',
+      'extra/flavour-deps': 'fake-os\n',
+      'extra/install.d/50-extra': hook('echo extra > /extra'),
+    });
+    const submitted = await submitCli(url, '-n', 'up', '-t', 'tar', '--skip-base', '--upload', join(tmp.path, 'mine'), 'extra');
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = submitted.stdout.trim();
+    expect(await store.get(id)).toMatchObject({ flavours: ['extra'], hasUpload: true, status: 'QUEUED' });
+    expect((await store.spec(id))?.upload?.length).toBeGreaterThan(100);
+    const unknown = await submitCli(url, '-n', 'up', '-t', 'tar', '--skip-base', '--upload', join(tmp.path, 'mine'), 'extra', 'missing');
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('missing')]);
+    const garbage = await app.inject({ method: 'POST', url: '/api/jobs', headers: auth, payload: { ...job, upload: gzipSync('not a tar archive').toString('base64') } });
+    expect([garbage.statusCode, garbage.json().field]).toEqual([400, 'upload']);
+    expect((await store.list({})).total).toBe(1);
   });
 });
 
