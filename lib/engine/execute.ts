@@ -142,13 +142,16 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
   // keep the description files (NAME.d/dib-manifests among them), so it is built again, not half restored.
   const required = [...plan.outputs.map((o) => o.format), 'manifest.json'];
   const optional = sidecars.map((s) => s.format).filter((f) => f !== 'manifest.json');
-  const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, required, optional) : undefined;
-  if (outputKey && cached) {
-    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, [...plan.outputs, ...sidecars], log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });
-    await writeChecksumsIfAsked(ctx);
-    await bootTest(ctx, cachedFirmwares);
-    return;
+  if (outputKey && outputsFromCache && findOutputs(plan.request.imageCache, outputKey, required, optional)) {
+    const restored = await timed(ctx, 'copy unchanged outputs from the cache', () =>
+      restoreOutputs(plan.request.imageCache, outputKey, { formats: required, optional }, [...plan.outputs, ...sidecars], log));
+    if (restored) {
+      for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });
+      await writeChecksumsIfAsked(ctx);
+      await bootTest(ctx, cachedFirmwares);
+      return;
+    }
+    emit({ type: 'info', message: `the cached outputs ${outputKey.slice(0, 12)} left the cache before they could be copied (a concurrent prune or trim); building them` });
   }
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx);
