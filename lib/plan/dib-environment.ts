@@ -51,7 +51,7 @@ export function dibVariables(request: BuildRequest): EnvVar[] {
 }
 
 /** Flavours whose hooks or helpers run $DIB_PYTHON_EXEC (DIB's package-installs, for one). */
-export function flavoursUsingDibPython(flavours: readonly { name: string; path: string }[]): string[] {
+function flavoursUsingDibPython(flavours: readonly { name: string; path: string }[]): string[] {
   const files = (path: string) => fg.sync('*/**/*', { cwd: path, absolute: true, onlyFiles: true, followSymbolicLinks: true, ignore: ['tests/**', '__pycache__/**', '**/*.pyc'] });
   return flavours
     .filter((flavour) => files(flavour.path).some((file) => readFileSync(file, 'latin1').includes('DIB_PYTHON_EXEC')))

@@ -12,14 +12,14 @@ import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../lib/service/job.js';
 import { e2eCache } from '../helpers/e2e.js';
-import { fixtures, hostState, isRoot } from '../helpers/host.js';
+import { fixtures, hostState, isRoot, requireHostProgram } from '../helpers/host.js';
 import { testBroker, type TestBroker } from '../helpers/rabbitmq.js';
 import { startProcess, startServer, stopStarted, waitForJob, writeServiceFlavours, type ServiceProcess } from '../helpers/service.js';
 import { hook, writeTree } from '../helpers/tree.js';
 
 const MAX_DELIVERIES = 2;
 
-describe.skipIf(!isRoot || !existsSync('/usr/sbin/rabbitmq-server'))('kiln workers over RabbitMQ (e2e)', () => {
+describe.skipIf(!isRoot)('kiln workers over RabbitMQ (e2e)', () => {
   let dir: string;
   let broker: TestBroker;
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -44,6 +44,7 @@ describe.skipIf(!isRoot || !existsSync('/usr/sbin/rabbitmq-server'))('kiln worke
   };
 
   beforeAll(async () => {
+    requireHostProgram(existsSync('/usr/sbin/rabbitmq-server'), '/usr/sbin/rabbitmq-server', 'rabbitmq-server');
     dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-amqp-'));
     writeServiceFlavours(join(dir, 'flavours'));
     writeTree(join(dir, 'flavours'), {
@@ -68,7 +69,7 @@ describe.skipIf(!isRoot || !existsSync('/usr/sbin/rabbitmq-server'))('kiln worke
   afterAll(async () => {
     await stopStarted();
     await broker?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('stops a worker at once on SIGTERM while RabbitMQ cannot be reached', async () => {

@@ -7,17 +7,18 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eCache } from '../helpers/e2e.js';
-import { fixtures, isRoot } from '../helpers/host.js';
+import { fixtures, isRoot, requireHostProgram } from '../helpers/host.js';
 import { startServer, stopStarted } from '../helpers/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe.skipIf(!isRoot || !existsSync(CHROMIUM))('the web page in Chromium (e2e)', () => {
+describe.skipIf(!isRoot)('the web page in Chromium (e2e)', () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startServer>>;
   let browser: Browser;
 
   beforeAll(async () => {
+    requireHostProgram(existsSync(CHROMIUM) && CHROMIUM, CHROMIUM, 'chromium');
     dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-page-'));
     [server, browser] = await Promise.all([
       startServer(['--state-dir', join(dir, 'state'), '--flavours-path', fixtures, '--image-cache', e2eCache()]),
@@ -27,7 +28,7 @@ describe.skipIf(!isRoot || !existsSync(CHROMIUM))('the web page in Chromium (e2e
   afterAll(async () => {
     await browser?.close();
     await stopStarted();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('submits through the form, shows DONE with progress, and downloads the image', async () => {

@@ -51,6 +51,19 @@ describe('layering', () => {
     expect(upward.map((i) => `${i.file} → ${i.to}/`)).toEqual([]);
   });
 
+  it('no dead exports: every exported function, class and constant of lib/ is used outside its module', () => {
+    // Types may stay exported (they name the parameters of exported functions); values that only
+    // their own module uses are not exported, and values nothing uses are removed.
+    const files = fg.sync(['lib/**/*.ts', 'test/**/*.ts', 'bench/**', 'bin/*', 'package.json'], { cwd: top });
+    const texts = new Map(files.map((file) => [file, readFileSync(join(top, file), 'utf8')]));
+    // In how many files each word occurs: an export is used elsewhere if its name is in two or more.
+    const filesWith = new Map<string, number>();
+    for (const text of texts.values()) for (const word of new Set(text.match(/\w+/g))) filesWith.set(word, (filesWith.get(word) ?? 0) + 1);
+    const dead = [...texts].filter(([file]) => file.startsWith('lib/')).flatMap(([file, text]) =>
+      [...text.matchAll(/^export (?:async )?(?:function\*?|const|let|class) (\w+)/gm)].map((m) => m[1]!).filter((name) => filesWith.get(name)! < 2).map((name) => `${file}: ${name}`));
+    expect(dead).toEqual([]);
+  });
+
   it('the executor decides nothing: lib/engine imports none of the planners', () => {
     // Everything they work out is in the ResolvedBuild the executor is given.
     const planners = /^(plan\/(load-flavours|resolved-build|build-plan|cache-keys|disk-plan|stage-decisions|hook-tree-sources|tool-needs)|block-device\/(config|source)|flavours\/(package-installs|resolve|discover|metadata)|config\/parse-options)\.ts$/;

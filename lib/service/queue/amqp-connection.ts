@@ -5,7 +5,7 @@
 import { connect, type ChannelModel } from 'amqplib';
 
 /** Seconds between AMQP heartbeats; two missed ones close the connection. */
-export const HEARTBEAT_SECONDS = 10;
+const HEARTBEAT_SECONDS = 10;
 
 /** The URL with a heartbeat interval, unless it names one. */
 export function withHeartbeat(url: string, seconds = HEARTBEAT_SECONDS): string {
