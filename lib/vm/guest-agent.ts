@@ -50,7 +50,7 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
   try {
-    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, leftoverFolders: [] });
+    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, keepOutputs: false, leftoverFolders: [] });
     return { exitCode, exported: await handBackCache(job, log, signals.signal) };
   } catch (error) {
     await handBackCache(job, log, signals.signal);
