@@ -41,6 +41,9 @@ export interface ExecuteOptions {
   /** Reuse layers and outputs from the cache, store none (the build VM when the host's cache is
    * read-only for the user: what it stored would be thrown away with the VM). */
   readOnlyCache?: boolean;
+  /** Store the outputs in the cache (default true). The build VM leaves that to the host, which
+   * has them on its own disk: through the VM's shares the image would cross three times. */
+  keepOutputs?: boolean;
   /** An empty folder to build in that the caller disposes of (the build VM's scratch disk, thrown
    * away whole: removing the tree file by file would only cost time there). */
   workDir?: string;
@@ -171,7 +174,7 @@ async function runTrackedSteps(plan: ResolvedBuild, options: ExecuteOptions, emi
   await buildRootStages(ctx);
   const firmwares = await finishBuild(ctx);
   const described = await writeManifests(ctx);
-  if (outputKey && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, [...plan.outputs, ...described], log, firmwares));
+  if (outputKey && !ctx.readOnlyCache && options.keepOutputs !== false) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, [...plan.outputs, ...described], log, firmwares));
   if (!ctx.readOnlyCache) await keepCacheWithinLimit(plan.request, emit);
   await bootTest(ctx, firmwares);
 }

@@ -41,6 +41,8 @@ describe('the variables DIB gives every element', () => {
     expect(value(vars, 'DIB_CHECKSUM')).toBe('0');
     expect(value(vars, 'DIB_MIN_TMPFS')).toBe('2');
     expect(value(vars, 'COMPRESS_IMAGE')).toBe('1');
+    expect(value(vars, 'DIB_LOCKFILES')).toBe(join(tmp.path, 'cache/lockfiles'));
+    expect(value(dibVariables(request(['os'], { DIB_LOCKFILES: '/var/lock/dib' })), 'DIB_LOCKFILES')).toBe('/var/lock/dib');
     expect(value(dibVariables(request(['os'], { FS_TYPE: 'xfs' })), 'FS_TYPE')).toBe('xfs');
   });
 
