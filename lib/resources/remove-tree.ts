@@ -10,7 +10,7 @@ import { mountsBelow } from './mount.js';
 import { lexists, resolveParent } from './safe-path.js';
 
 /** Something is still mounted below a tree kiln was about to remove. */
-class StillMountedError extends KilnError {
+export class StillMountedError extends KilnError {
   constructor(readonly path: string, readonly mounts: string[]) {
     super(`not removing ${path}: ${mounts.join(', ')} ${mounts.length > 1 ? 'are' : 'is'} still mounted below it`, {
       hint: `unmount ${mounts.length > 1 ? 'them' : 'it'} (umount ${mounts[0]}), then remove ${path}`,
