@@ -76,14 +76,16 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
     return started;
   });
   const done = await relayBuild(machine, job, plan, emit, log, options);
-  if (incomingDir) {
-    await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
-    await keepCacheWithinLimit(request, ctx.emit);
+  if (incomingDir) await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
+  try {
+    if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
+    await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), log));
+    const outputKey = plan.cache.outputKey;
+    if (outputKey && incomingDir) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(request.imageCache, outputKey, keptOutputs(plan), log, plan.disk?.firmwares));
+  } finally {
+    // After everything this build adds (layers, and outputs when it succeeded), as a host build trims.
+    if (incomingDir) await keepCacheWithinLimit(request, ctx.emit);
   }
-  if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
-  await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), log));
-  const outputKey = plan.cache.outputKey;
-  if (outputKey && incomingDir) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(request.imageCache, outputKey, keptOutputs(plan), log, plan.disk?.firmwares));
   await bootTestOnHost(plan, ctx, dir);
 }
 
