@@ -170,7 +170,7 @@ export async function copyTreeIntoDisk(disk: AttachedDisk, tree: string): Promis
 }
 
 /** Where a filesystem node lies in the image file: its partition, or the whole disk (undefined for an LVM volume). */
-export function extentOf(layout: DiskLayout, node: string): { offset: number; bytes: number } | undefined {
+function extentOf(layout: DiskLayout, node: string): { offset: number; bytes: number } | undefined {
   const partition = layout.table?.partitions.find((p) => p.name === node);
   if (partition) return { offset: partition.startSector * SECTOR, bytes: partition.sizeSectors * SECTOR };
   if (node === layout.imageName) return { offset: 0, bytes: layout.sizeBytes };

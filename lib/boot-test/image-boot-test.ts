@@ -10,7 +10,7 @@ function bootMarker(hasFirstBoot: boolean): RegExp {
 }
 
 /** Console text that ends a boot test at once. */
-const BOOT_FAILURE = /Kernel panic|You are in emergency mode|Give root password for maintenance|grub rescue>|No bootable device/;
+export const BOOT_FAILURE = /Kernel panic|You are in emergency mode|Give root password for maintenance|grub rescue>|No bootable device/;
 
 /** Boots `image` once per firmware; returns seconds per boot. */
 export async function bootTestImage(opts: {

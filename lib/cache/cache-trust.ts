@@ -55,7 +55,7 @@ function checkAncestors(cacheDir: string): void {
 }
 
 /** The id of group `name` (from /etc/group); a name that is a number is taken as the id. */
-export function groupId(name: string, groupFile = '/etc/group'): number {
+function groupId(name: string, groupFile = '/etc/group'): number {
   if (/^\d+$/.test(name)) return Number(name);
   const line = readFileSync(groupFile, 'utf8').split('\n').find((l) => l.split(':')[0] === name);
   if (!line) throw new UsageError(`--cache-group ${name}: no such group`, 'give an existing group (getent group NAME)');

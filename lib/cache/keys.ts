@@ -112,7 +112,7 @@ function hash(lines: readonly string[]): string {
 /** Variables of diskimage-builder's contract (lib/plan/dib-environment.ts) that never shape the
  * image tree (snapshots of the invocation, host paths, output settings); DIB_ENV's DIB_ variables
  * are in the keys one by one already. */
-const DIB_KEY_NEUTRAL_VARIABLES = ['_LIB', 'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE', 'DIB_CHECKSUM'] as const;
+const DIB_KEY_NEUTRAL_VARIABLES = ['_LIB', 'DIB_ARGS', 'DIB_ENV', 'DIB_PYTHON_EXEC', 'DIB_MIN_TMPFS', 'TMP_DIR', 'COMPRESS_IMAGE', 'DIB_CHECKSUM', 'DIB_LOCKFILES'] as const;
 
 /** Variables that never change the image's content and so stay out of keys: those of options that
  * do not shape the tree (IMAGE_NAME: the same build under another -o reuses its layers), and the

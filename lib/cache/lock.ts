@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { acquireLock } from '../resources/file-lock.js';
 
 /** How long a build waits for another build's cache work (storing or restoring a layer). */
-export const CACHE_LOCK_TIMEOUT_MS = 600_000;
+const CACHE_LOCK_TIMEOUT_MS = 600_000;
 
 /** Runs `body` holding the cache lock (waits up to `timeoutMs` for it, then fails naming the holder). */
 export async function withCacheLock<T>(cacheDir: string, body: () => Promise<T>, timeoutMs = CACHE_LOCK_TIMEOUT_MS): Promise<T> {

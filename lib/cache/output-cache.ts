@@ -56,13 +56,21 @@ export async function storeOutputs(cacheDir: string, key: string, outputs: reado
   }
 }
 
-/** Copies cached outputs to where the build writes them (into its output set); marks the set as used. */
-export async function restoreOutputs(cacheDir: string, key: string, found: Map<string, string>, targets: readonly { format: string; path: string }[], log: LogSink): Promise<void> {
-  await withCacheLock(cacheDir, async () => {
+/**
+ * Copies the cached outputs `key` to where the build writes them (into its output set) and marks
+ * the set as used. The set is looked up again under the cache lock: a concurrent prune or trim
+ * may have removed it since the build looked, and then nothing is copied and false is returned
+ * (the build makes the outputs itself).
+ */
+export async function restoreOutputs(cacheDir: string, key: string, wanted: { formats: readonly string[]; optional: readonly string[] }, targets: readonly { format: string; path: string }[], log: LogSink): Promise<boolean> {
+  return withCacheLock(cacheDir, async () => {
+    const found = findOutputs(cacheDir, key, wanted.formats, wanted.optional);
+    if (!found) return false;
     for (const t of targets.filter((t) => found.has(t.format))) await writeAtomically(t.path, (partial) => copyOutput(found.get(t.format)!, partial, log), { log });
     const meta = join(setDir(cacheDir, key), 'meta.json');
     const info = readMetadata<OutputMeta>(meta);
     if (info) await writeFile(meta, JSON.stringify({ ...info, lastUsedMs: Date.now() }));
+    return true;
   });
 }
 

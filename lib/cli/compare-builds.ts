@@ -14,7 +14,7 @@ import { sidecarFiles } from '../engine/steps/manifests.js';
 import { KilnError } from '../errors.js';
 
 /** The request of one of the two builds: no cache, the outputs at `imageName` (pure). */
-export function checkRequest(request: BuildRequest, imageName = request.imageName): BuildRequest {
+function checkRequest(request: BuildRequest, imageName = request.imageName): BuildRequest {
   return { ...request, noCache: true, imageName, ...(imageName === request.imageName ? {} : { logfile: `${imageName}.log` }) };
 }
 

@@ -53,7 +53,7 @@ function checkNameLength(name: string, where: string): void {
 }
 
 /** A long name for messages: its start and end, with what was left out counted. */
-export function shorten(text: string, keep = 60): string {
+function shorten(text: string, keep = 60): string {
   const chars = [...text];
   if (chars.length <= keep) return JSON.stringify(text);
   const head = chars.slice(0, keep / 2).join('');

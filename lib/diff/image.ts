@@ -23,7 +23,7 @@ export interface ImagePart {
 }
 
 /** sha256 of `length` bytes at `offset` of `file`. */
-export async function digestRange(file: string, offset: number, length: number): Promise<string> {
+async function digestRange(file: string, offset: number, length: number): Promise<string> {
   const hash = createHash('sha256');
   const handle = await open(file, 'r');
   try {
@@ -41,7 +41,7 @@ export async function digestRange(file: string, offset: number, length: number):
 }
 
 /** `sfdisk --dump` lines as headers (the device names are the file's, so they are dropped). */
-export function tableHeaders(dump: string): Record<string, string> {
+function tableHeaders(dump: string): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of dump.split('\n')) {
     const header = /^(label|label-id|first-lba|last-lba|table-length|sector-size): (.*)$/.exec(line);
@@ -53,7 +53,7 @@ export function tableHeaders(dump: string): Record<string, string> {
 }
 
 /** ext superblock fields worth comparing (`Key: value` of dumpe2fs -h), times marked. */
-export function superblockHeaders(text: string): { headers: Record<string, string>; times: string[] } {
+function superblockHeaders(text: string): { headers: Record<string, string>; times: string[] } {
   const headers: Record<string, string> = {};
   const times: string[] = [];
   for (const line of text.split('\n')) {

@@ -37,7 +37,7 @@ export interface Difference {
 }
 
 /** A time for people: ISO 8601 UTC, fractions when there are any. */
-export function showTime(seconds: number): string {
+function showTime(seconds: number): string {
   if (!Number.isFinite(seconds)) return String(seconds);
   const iso = new Date(Math.floor(seconds) * 1000).toISOString().replace('.000Z', 'Z');
   const fraction = seconds - Math.floor(seconds);

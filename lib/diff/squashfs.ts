@@ -10,7 +10,7 @@ import type { Listing } from './listing.js';
 import { readTree } from './tree.js';
 
 /** `unsquashfs -stat` lines as headers; the creation time is a time. */
-export function squashfsHeaders(stat: string): { headers: Record<string, string>; times: string[] } {
+function squashfsHeaders(stat: string): { headers: Record<string, string>; times: string[] } {
   const headers: Record<string, string> = {};
   const times: string[] = [];
   for (const line of stat.split('\n').map((l) => l.trim()).filter(Boolean)) {

@@ -30,7 +30,7 @@ async function digestOf(path: string): Promise<string> {
 }
 
 /** `getfattr -R -d -m - -e hex` output: path → {name: hex value}. Paths are relative to the walk's root. */
-export function parseGetfattr(text: string, root: string): Map<string, Record<string, string>> {
+function parseGetfattr(text: string, root: string): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
   let current: Record<string, string> | undefined;
   for (const line of text.split('\n')) {

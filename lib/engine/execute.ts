@@ -24,6 +24,7 @@ import { currentOutput, OutputSet } from '../outputs/partial.js';
 import { tmpdir } from 'node:os';
 import { trimCache } from '../cache/size-limit.js';
 import { formatBytes } from '../config/size.js';
+import { trackBuildProcesses } from '../resources/build-processes.js';
 import { clearLeftovers, describeCleared, type Cleared } from '../resources/leftovers.js';
 
 /** How the CLI runs a build. */
@@ -40,6 +41,9 @@ export interface ExecuteOptions {
   /** Reuse layers and outputs from the cache, store none (the build VM when the host's cache is
    * read-only for the user: what it stored would be thrown away with the VM). */
   readOnlyCache?: boolean;
+  /** Store the outputs in the cache (default true). The build VM leaves that to the host, which
+   * has them on its own disk: through the VM's shares the image would cross three times. */
+  keepOutputs?: boolean;
   /** An empty folder to build in that the caller disposes of (the build VM's scratch disk, thrown
    * away whole: removing the tree file by file would only cost time there). */
   workDir?: string;
@@ -124,7 +128,20 @@ async function clearFolders(folders: string[], log: FileLog): Promise<Cleared[]>
 
 async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord): Promise<void> {
   await using stack = new ResourceStack();
+  // Before the build's own cgroup: the cleaner names the processes it stops in a dead build's folder.
   for (const cleared of await clearFolders(options.leftoverFolders ?? [tmpdir()], log)) emit({ type: 'warning', message: describeCleared(cleared) });
+  // Every process the build starts from here on is in its cgroup; what is still alive at the end
+  // is stopped before anything else is released (a stray process could hold a mount busy), and
+  // again, with the cgroup's removal, by the stack if that first stop failed.
+  const processes = await trackBuildProcesses(stack, log, (message) => emit({ type: 'warning', message }));
+  try {
+    await runTrackedSteps(plan, options, emit, log, record, stack);
+  } finally {
+    await processes.stop().catch((error: unknown) => log.line('kiln', `stopping the build's processes: ${String(error)}`));
+  }
+}
+
+async function runTrackedSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: EventSink, log: FileLog, record: BuildRecord, stack: ResourceStack): Promise<void> {
   const work = options.workDir ?? (await newWorkDir(plan, stack, log));
   const ctx: BuildContext = {
     plan, paths: buildPaths(work), log, emit, stack,
@@ -142,19 +159,22 @@ async function runSteps(plan: ResolvedBuild, options: ExecuteOptions, emit: Even
   // keep the description files (NAME.d/dib-manifests among them), so it is built again, not half restored.
   const required = [...plan.outputs.map((o) => o.format), 'manifest.json'];
   const optional = sidecars.map((s) => s.format).filter((f) => f !== 'manifest.json');
-  const cached = outputKey && outputsFromCache ? findOutputs(plan.request.imageCache, outputKey, required, optional) : undefined;
-  if (outputKey && cached) {
-    await timed(ctx, 'copy unchanged outputs from the cache', () => restoreOutputs(plan.request.imageCache, outputKey, cached, [...plan.outputs, ...sidecars], log));
-    for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });
-    await writeChecksumsIfAsked(ctx);
-    await bootTest(ctx, cachedFirmwares);
-    return;
+  if (outputKey && outputsFromCache && findOutputs(plan.request.imageCache, outputKey, required, optional)) {
+    const restored = await timed(ctx, 'copy unchanged outputs from the cache', () =>
+      restoreOutputs(plan.request.imageCache, outputKey, { formats: required, optional }, [...plan.outputs, ...sidecars], log));
+    if (restored) {
+      for (const o of plan.outputs) emit({ type: 'output', format: o.format, path: o.path, bytes: (await outputBytes(currentOutput(o.path))).bytes });
+      await writeChecksumsIfAsked(ctx);
+      await bootTest(ctx, cachedFirmwares);
+      return;
+    }
+    emit({ type: 'info', message: `the cached outputs ${outputKey.slice(0, 12)} left the cache before they could be copied (a concurrent prune or trim); building them` });
   }
   await timed(ctx, 'prepare hook tree', () => prepareHookTree(ctx));
   await buildRootStages(ctx);
   const firmwares = await finishBuild(ctx);
   const described = await writeManifests(ctx);
-  if (outputKey && !ctx.readOnlyCache) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, [...plan.outputs, ...described], log, firmwares));
+  if (outputKey && !ctx.readOnlyCache && options.keepOutputs !== false) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(plan.request.imageCache, outputKey, [...plan.outputs, ...described], log, firmwares));
   if (!ctx.readOnlyCache) await keepCacheWithinLimit(plan.request, emit);
   await bootTest(ctx, firmwares);
 }

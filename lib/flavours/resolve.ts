@@ -29,7 +29,7 @@ export interface ResolveContext {
 }
 
 /** The operating system a build gets when no flavour provides one: the one kiln is tested on. */
-export const DEFAULT_OPERATING_SYSTEM = 'debian';
+const DEFAULT_OPERATING_SYSTEM = 'debian';
 
 /** The line that says so, in the plan and in the build's output. */
 export function defaultOsNote(name: string): string {

@@ -42,7 +42,7 @@ export function dpkgInstalls(log: string): DpkgInstall[] {
 }
 
 /** Package → the hook after whose marker dpkg last logged it installed; `bootstrap` before any marker. */
-export function attributeByMarkers(log: string, bootstrap: HookRef | undefined): Map<string, HookRef> {
+function attributeByMarkers(log: string, bootstrap: HookRef | undefined): Map<string, HookRef> {
   const byPackage = new Map<string, HookRef>();
   let current = bootstrap;
   for (const line of log.split('\n')) {
@@ -61,7 +61,7 @@ export function attributeByMarkers(log: string, bootstrap: HookRef | undefined):
 }
 
 /** Package → the hook whose window (this build's) holds its last install; before every hook: `bootstrap`. */
-export function attributeByTime(installs: readonly DpkgInstall[], hooks: readonly HookRun[], bootstrap: HookRef | undefined): Map<string, HookRef> {
+function attributeByTime(installs: readonly DpkgInstall[], hooks: readonly HookRun[], bootstrap: HookRef | undefined): Map<string, HookRef> {
   const byPackage = new Map<string, HookRef>();
   // dpkg logs whole seconds: a hook's window starts at the second it started in.
   const first = Math.min(...hooks.map((h) => Math.floor(h.startedMs / 1000) * 1000));

@@ -11,7 +11,7 @@ import { KEY_NEUTRAL_VARIABLES } from '../cache/keys.js';
 import { shapingOptions } from '../config/field-views.js';
 
 /** Manifest layout version: bumped when a field changes meaning. */
-export const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 1;
 
 /** Environment variables whose values are never written into a manifest. */
 const SECRET = /PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|CREDENTIAL|_KEY$|^(https?|no)_proxy$/i;

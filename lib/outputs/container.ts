@@ -107,7 +107,7 @@ async function handOverFolder(dir: string): Promise<void> {
 }
 
 /** Puts a finished folder at `path`, replacing an older one only once the new one is complete. */
-export async function installFolder(from: string, path: string): Promise<void> {
+async function installFolder(from: string, path: string): Promise<void> {
   await handOverFolder(from);
   const set = activeOutputSet();
   if (set?.holds(path)) return set.adopt(from, path);

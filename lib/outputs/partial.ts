@@ -11,25 +11,15 @@
 // renamed when complete).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { lstatSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InternalError } from '../errors.js';
-import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { acquireLock } from '../resources/file-lock.js';
 import { removeTree } from '../resources/remove-tree.js';
 import { lexists } from '../resources/safe-path.js';
 import { handOver } from './owner.js';
-
-/** Removes a file that may belong to root (a privileged tool wrote it into a sticky folder). */
-export async function removeOutputFile(path: string, log?: LogSink): Promise<void> {
-  try {
-    await rm(path, { force: true });
-  } catch {
-    await run(['rm', '-f', '--', path], { privileged: true, log, allowFailure: true });
-  }
-}
 
 /** How the writer made the partial file. */
 export interface PartialWriteOptions {

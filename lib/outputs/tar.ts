@@ -34,7 +34,7 @@ const COMPRESSORS: Record<Exclude<TarCompression, 'none'>, string> = {
  * extended-header name is `%d/PaxHeaders.%p/%f`). Sparse files in the pax 0.0 form: 1.0 renames
  * the member to `GNUSparseFile.<pid>/NAME`. Shared by every tar kiln writes.
  */
-export function reproducibleTarFlags(epoch: number): string[] {
+function reproducibleTarFlags(epoch: number): string[] {
   return [
     '--format=pax', '--sort=name', '--numeric-owner',
     `--mtime=@${epoch}`, '--clamp-mtime',

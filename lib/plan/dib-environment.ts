@@ -41,6 +41,9 @@ export function dibVariables(request: BuildRequest): EnvVar[] {
     ['FS_TYPE', env.FS_TYPE ?? 'ext4'],
     ['TMP_DIR', env.TMP_DIR ?? env.TMPDIR ?? '/tmp'],
     ['SKIP_BASE', request.skipBase ? '1' : '0'],
+    // Where DIB's own root.d hooks (ubuntu, yum-minimal) take their locks on cached downloads;
+    // the engine creates it (engine/steps/prepare-hook-tree.ts), as DIB's disk-image-create does.
+    ['DIB_LOCKFILES', env.DIB_LOCKFILES ?? join(request.imageCache, 'lockfiles')],
   ];
   if (!request.checksum) vars.push(['DIB_CHECKSUM', '0']);
   if (request.kind === 'disk') vars.push(['COMPRESS_IMAGE', request.uncompressed ? '0' : '1']);
@@ -48,7 +51,7 @@ export function dibVariables(request: BuildRequest): EnvVar[] {
 }
 
 /** Flavours whose hooks or helpers run $DIB_PYTHON_EXEC (DIB's package-installs, for one). */
-export function flavoursUsingDibPython(flavours: readonly { name: string; path: string }[]): string[] {
+function flavoursUsingDibPython(flavours: readonly { name: string; path: string }[]): string[] {
   const files = (path: string) => fg.sync('*/**/*', { cwd: path, absolute: true, onlyFiles: true, followSymbolicLinks: true, ignore: ['tests/**', '__pycache__/**', '**/*.pyc'] });
   return flavours
     .filter((flavour) => files(flavour.path).some((file) => readFileSync(file, 'latin1').includes('DIB_PYTHON_EXEC')))

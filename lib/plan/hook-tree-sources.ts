@@ -33,11 +33,12 @@ function listSource(flavour: PlannedFlavour): HookTreeSource {
   return { flavour: flavour.name, path: flavour.path, folders, files };
 }
 
-/** Every file a source puts into a folder of the tree (`bin/install-packages`, `static/etc/x`),
- * links followed as the copy follows them; a link back to a folder above it is refused (the copy
- * would never end). */
-function folderFiles(source: HookTreeSource): string[] {
+/** Every file and folder a source puts into a folder of the tree (`bin/install-packages`,
+ * `static/etc`), links followed as the copy follows them; a link back to a folder above it is
+ * refused (the copy would never end). */
+function folderEntries(source: HookTreeSource): { files: string[]; dirs: string[] } {
   const files: string[] = [];
+  const dirs: string[] = [...source.folders];
   const walk = (dir: string, relative: string, above: ReadonlySet<string>): void => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
@@ -48,35 +49,35 @@ function folderFiles(source: HookTreeSource): string[] {
       if (above.has(real)) {
         throw new UsageError(`${source.path}/${relative}/${name} links back to a folder above it (flavour "${source.flavour}")`, 'remove the link: the hook tree copies what links point to');
       }
+      dirs.push(`${relative}/${name}`);
       walk(path, `${relative}/${name}`, new Set([...above, real]));
     }
   };
   for (const folder of source.folders) walk(join(source.path, folder), folder, new Set([realpathSync(source.path), realpathSync(join(source.path, folder))]));
-  return files;
+  return { files, dirs };
 }
 
 /** Throws if two flavours ship a file at the same place in a folder of the tree, or one ships a
- * file where another has a folder (folders themselves merge). */
-function checkCollisions(sources: readonly HookTreeSource[], files: (s: HookTreeSource) => string[] = folderFiles): void {
-  const listed = sources.map((source) => ({ source, files: files(source) }));
+ * file (at any depth, top-level files included) where another has a folder, empty or not: the
+ * copy would fail half-way through the build. Folders themselves merge; top-level files of two
+ * flavours do not clash (the last one wins, as in DIB). */
+function checkCollisions(sources: readonly HookTreeSource[]): void {
+  const listed = sources.map((source) => ({ source, ...folderEntries(source) }));
   const folderOwner = new Map<string, string>();
-  for (const { source, files: list } of listed) {
-    for (const file of list) {
-      for (let end = file.indexOf('/'); end > 0; end = file.indexOf('/', end + 1)) {
-        if (!folderOwner.has(file.slice(0, end))) folderOwner.set(file.slice(0, end), source.flavour);
-      }
-    }
+  for (const { source, dirs } of listed) {
+    for (const dir of dirs) if (!folderOwner.has(dir)) folderOwner.set(dir, source.flavour);
   }
   const owner = new Map<string, string>();
-  for (const { source, files: list } of listed) {
-    for (const file of list) {
-      const other = owner.get(file);
-      if (other !== undefined && other !== source.flavour) {
-        throw new UsageError(`${file} exists in flavour "${other}" and in flavour "${source.flavour}"`, 'rename one of them: all flavours share one hook tree');
-      }
+  for (const { source, files } of listed) {
+    for (const file of [...source.files, ...files]) {
       const folder = folderOwner.get(file);
       if (folder !== undefined) {
         throw new UsageError(`${file} is a file in flavour "${source.flavour}" and a folder in flavour "${folder}"`, 'rename one of them: all flavours share one hook tree');
+      }
+      if (!file.includes('/')) continue;
+      const other = owner.get(file);
+      if (other !== undefined && other !== source.flavour) {
+        throw new UsageError(`${file} exists in flavour "${other}" and in flavour "${source.flavour}"`, 'rename one of them: all flavours share one hook tree');
       }
       owner.set(file, source.flavour);
     }

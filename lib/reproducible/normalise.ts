@@ -35,9 +35,6 @@ export const NORMALISE_RULES: readonly NormaliseRule[] = [
   { path: 'var/lib/kiln', action: 'remove-folder', why: 'their folder, once empty' },
 ];
 
-/** Host keys a build generated: left in place (sshd needs them) but reported, see hostKeysLeft(). */
-export const SSH_HOST_KEYS = 'etc/ssh/ssh_host_*';
-
 /**
  * find(1) arguments that apply the rules below `.` (find runs in the image root). `-xdev` is not used: on a disk image the filesystems mounted below the root are all the image's.
  */

@@ -42,7 +42,7 @@ export function newestOf(inputs: readonly InputTime[]): SourceDate {
 }
 
 /** Newest modification time (whole seconds) of `path` and everything below it; .git is skipped. */
-export function newestMtime(path: string): number {
+function newestMtime(path: string): number {
   let newest = 0;
   const visit = (p: string): void => {
     let stat;
@@ -67,7 +67,7 @@ export function newestMtime(path: string): number {
 
 /** Time of the last git commit that touched `folder`, or undefined outside git, when untracked, or
  * where git is not installed (kiln's builder container has none). */
-export async function lastCommitTime(folder: string): Promise<number | undefined> {
+async function lastCommitTime(folder: string): Promise<number | undefined> {
   let result;
   try {
     result = await run(['git', '-C', folder, 'log', '-1', '--format=%ct', '--', '.'], { allowFailure: true });

@@ -13,7 +13,7 @@ export interface ReleaseFailure {
 }
 
 /** Releases that failed: each is named, so that the user knows what is still there. */
-export class CleanupError extends KilnError {
+class CleanupError extends KilnError {
   readonly failures: ReleaseFailure[];
   constructor(failures: ReleaseFailure[]) {
     const text = failures.map((f) => `${f.name}: ${messageOf(f.error)}`);

@@ -22,7 +22,7 @@ export interface ProcessIdentity {
 export type Liveness = 'alive' | 'dead' | 'unknown';
 
 /** The identity of process `pid` (default: this one); undefined if it does not exist. */
-export function processIdentity(pid = process.pid): ProcessIdentity | undefined {
+function processIdentity(pid = process.pid): ProcessIdentity | undefined {
   const startTicks = startTicksOf(pid);
   if (startTicks === undefined) return undefined;
   return { pid, bootId: bootId(), startTicks, pidNamespace: pidNamespace(pid === process.pid ? 'self' : String(pid)), host: hostname() };
@@ -62,7 +62,7 @@ export function describeProcess(recorded: ProcessIdentity): string {
 }
 
 /** Field 22 (start time) of /proc/PID/stat; undefined when the process is gone. */
-export function startTicksOf(pid: number): number | undefined {
+function startTicksOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may hold spaces: field 3 is [0].

@@ -6,7 +6,7 @@
 import { contentUuid, debPurl, distroOf, installedDependencies, isoSeconds, packageIndex, provenanceOf, type SbomInputs } from './document.js';
 
 /** CycloneDX specification version written. */
-export const CYCLONEDX_VERSION = '1.6';
+const CYCLONEDX_VERSION = '1.6';
 
 type Property = { name: string; value: string };
 

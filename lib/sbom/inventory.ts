@@ -10,7 +10,7 @@ import { declaredLicense, type DeclaredLicense } from './copyright.js';
 import { automaticallyInstalled, installedPackages, type DebPackage } from './dpkg-status.js';
 
 /** Where the debian flavour records `apt-cache policy` of the installed packages (removed by kiln). */
-export const APT_POLICY_RECORD = '/var/lib/kiln/apt-policy';
+const APT_POLICY_RECORD = '/var/lib/kiln/apt-policy';
 
 /** One installed package with what the image says about it. */
 export interface InventoryPackage extends DebPackage {
@@ -39,7 +39,7 @@ export function readInRoot(view: RootView, path: string): string | undefined {
 }
 
 /** `KEY="value"` lines of os-release(5). */
-export function parseOsRelease(text: string): Record<string, string> {
+function parseOsRelease(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());

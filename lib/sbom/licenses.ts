@@ -38,7 +38,7 @@ function gnuLicense(name: string): string | undefined {
 }
 
 /** `LicenseRef-` plus the name with everything but letters, digits, dots and dashes dropped. */
-export function licenseRef(name: string): string {
+function licenseRef(name: string): string {
   return `LicenseRef-${name.replace(/\+/g, '-or-later').replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown'}`;
 }
 
@@ -50,7 +50,7 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
 };
 
 /** One Debian license name (no `or`/`and`) as an SPDX expression term. */
-export function spdxForDebianName(name: string): string {
+function spdxForDebianName(name: string): string {
   const [base = '', exception] = name.trim().split(/\s+with\s+/i);
   const lower = base.toLowerCase();
   const known = BY_LOWER.get(lower) ?? ALIASES[lower] ?? gnuLicense(base);

@@ -9,7 +9,7 @@ import type { Job, JobFile } from './job.js';
 import type { Submission } from './submission.js';
 
 /** An error answer of the API. */
-export class ApiError extends KilnError {
+class ApiError extends KilnError {
   constructor(readonly status: number, message: string, readonly field?: string, hint?: string) {
     super(message, { exitCode: status >= 400 && status < 500 ? 2 : 1, ...(hint ? { hint } : {}) });
   }

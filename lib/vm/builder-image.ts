@@ -15,6 +15,7 @@ import type { LogSink } from '../log.js';
 import { resolveBuild, type ResolvedBuild } from '../plan/resolved-build.js';
 import { checkPrivilege } from '../engine/preflight.js';
 import type { EventSink } from '../report/events.js';
+import { sha256 } from '../cache/keys.js';
 import { kilnRoot, packageEntries } from './kiln-bundle.js';
 
 /** Root filesystem label of the builder image (the VM boots root=LABEL=...). */
@@ -39,7 +40,7 @@ export function builderKey(root = kilnRoot(), node = process.execPath): string {
   const hash = createHash('sha256').update(`kiln-builder format ${BUILDER_FORMAT}\n`);
   const patterns = packageEntries(root).filter((e) => e !== 'README.md').map((e) => (statSync(join(root, e)).isDirectory() ? `${e}/**` : e));
   for (const file of fg.sync(patterns, { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: true }).sort()) {
-    hash.update(`${file} ${createHash('sha256').update(readFileSync(join(root, file))).digest('hex')}\n`);
+    hash.update(`${file} ${sha256(readFileSync(join(root, file)))}\n`);
   }
   const stat = statSync(node);
   hash.update(`node ${node} ${stat.size} ${Math.round(stat.mtimeMs)}\n`);

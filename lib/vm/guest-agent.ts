@@ -5,17 +5,19 @@
 // message from the host (Ctrl-C, SIGTERM there) aborts the build the way a signal aborts a host
 // build: everything the build acquired is released before the agent answers.
 import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { executeBuild } from '../engine/execute.js';
+import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { exportCacheAdditions } from './cache-sync.js';
 import { Channel } from './channel.js';
+import { GUEST } from './guest-job.js';
 import { cacheUpper, mountShares, mountWorkDisk } from './guest-setup.js';
 import { carryError, type GuestJob, type GuestMessage, type HostMessage } from './protocol.js';
 
@@ -46,16 +48,28 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   const workDir = join(job.workMount, 'build');
   await mkdir(workDir, { mode: 0o755 });
   await mountShares(stack, job, log);
+  const staged = dirname(job.request.imageName);
+  await mkdir(staged, { recursive: true, mode: 0o755 });
   const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
   try {
-    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, leftoverFolders: [] });
+    const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, keepOutputs: false, leftoverFolders: [] });
+    if (exitCode === 0) await sendOutputs(staged, GUEST.out, log, signals.signal);
     return { exitCode, exported: await handBackCache(job, log, signals.signal) };
   } catch (error) {
     await handBackCache(job, log, signals.signal);
     throw error;
   }
+}
+
+/** Copies the finished outputs from the scratch disk to the host's out share, one sequential
+ * sparse copy per file. */
+async function sendOutputs(staged: string, share: string, log: LogSink, signal: AbortSignal): Promise<void> {
+  const files = (await readdir(staged, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(staged, e.name));
+  if (files.length === 0) return;
+  log.line('vm', `copying ${files.length} output file(s) to the host`);
+  await run(['cp', '--sparse=always', '--preserve=mode,timestamps', '--', ...files, `${share}/`], { log, signal, what: 'copying the outputs to the host' });
 }
 
 /** Layers of a failed build are as good as those of a successful one; an interrupted build hands

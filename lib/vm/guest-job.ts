@@ -13,6 +13,10 @@ import type { GuestFile, GuestJob, GuestMount } from './protocol.js';
 /** Guest paths of kiln's own mounts. */
 export const GUEST = {
   out: '/kiln/out',
+  /** Where the build writes its outputs: the scratch disk. They cross to the out share once, in
+   * one sequential copy each, when the build has finished (qemu-img writing a qcow2 straight onto
+   * 9p costs a round trip per cluster: minutes under emulation). */
+  staged: '/kiln/work/out',
   cache: '/kiln/cache',
   cacheLower: '/kiln/cache-lower',
   cacheExport: '/kiln/cache-export',
@@ -40,11 +44,14 @@ export interface HostFolders {
 export function guestRequest(request: BuildRequest): BuildRequest {
   return {
     ...request,
-    imageName: join(GUEST.out, basename(request.imageName)),
+    imageName: join(GUEST.staged, basename(request.imageName)),
     imageCache: GUEST.cache,
     logfile: GUEST.log,
     bootTest: false,
     vm: false,
+    // The host trims its cache once it has taken in what the guest made; a trim in the guest
+    // would only hide the host's entries behind whiteouts that never cross.
+    cacheMaxBytes: 0,
   };
 }
 
@@ -99,5 +106,5 @@ export function blockDeviceConfigFile(request: BuildRequest): string | undefined
 
 /** Host text with the guest's folders named as the host's (error messages, output paths). */
 export function hostPathsIn(text: string, request: BuildRequest, hostLog: string): string {
-  return text.replaceAll(GUEST.log, hostLog).replaceAll(`${GUEST.out}/`, `${dirname(request.imageName)}/`).replaceAll(GUEST.cache, request.imageCache);
+  return text.replaceAll(GUEST.log, hostLog).replaceAll(`${GUEST.out}/`, `${dirname(request.imageName)}/`).replaceAll(`${GUEST.staged}/`, `${dirname(request.imageName)}/`).replaceAll(GUEST.cache, request.imageCache);
 }

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { hostInputFiles } from '../plan/cache-keys.js';
 import type { BuildRequest } from '../config/build-request.js';
+import { storeOutputs } from '../cache/output-cache.js';
 import { executeBuild, keepCacheWithinLimit, type ExecuteOptions } from '../engine/execute.js';
+import { sidecarFiles } from '../engine/steps/manifests.js';
 import { timed } from '../engine/steps/timed.js';
 import { KilnError } from '../errors.js';
 import { run } from '../exec/run.js';
@@ -74,17 +76,26 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
     return started;
   });
   const done = await relayBuild(machine, job, plan, emit, log, options);
-  if (incomingDir) {
-    await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
-    await keepCacheWithinLimit(request, ctx.emit);
+  if (incomingDir) await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
+  try {
+    if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
+    await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), log));
+    const outputKey = plan.cache.outputKey;
+    if (outputKey && incomingDir) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(request.imageCache, outputKey, keptOutputs(plan), log, plan.disk?.firmwares));
+  } finally {
+    // After everything this build adds (layers, and outputs when it succeeded), as a host build trims.
+    if (incomingDir) await keepCacheWithinLimit(request, ctx.emit);
   }
-  if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
-  await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), log));
   await bootTestOnHost(plan, ctx, dir);
 }
 
 function describeVm(request: BuildRequest, accel: AccelChoice): string {
   return `${request.vmCpus} CPU${request.vmCpus > 1 ? 's' : ''}, ${request.vmMemoryMiB} MiB, ${accel.accel === 'kvm' ? 'KVM' : 'software emulation'}`;
+}
+
+/** The placed outputs a host build would keep in the cache: the images and the description files. */
+function keptOutputs(plan: BuildPlan): { format: string; path: string }[] {
+  return [...plan.outputs, ...sidecarFiles(plan).filter((file) => existsSync(file.path))];
 }
 
 /** The overlay of the builder image and the scratch disk, in the VM's folder. */

@@ -1,9 +1,10 @@
 // The image kiln-write-disk writes: its format and virtual size (qemu-img info), checked before
 // anything is written, because qemu-img reads past the end of a truncated file as zeros instead of
 // failing: `qemu-img check` where the format has one, every data extent `qemu-img map` lists must
-// lie inside the file, the file name's extension must match the format qemu-img detects (a fixed
-// VHD cut short loses its footer and looks raw), and a NAME.sha256 beside the image (kiln's
-// --checksum) must match. Formats other than raw are converted to a sparse raw file first.
+// lie inside the file, the file name's extension must match the format qemu-img reads (a fixed
+// VHD, whose only footer qemu-img's guess misses, is opened as one; cut short, it has lost that
+// footer and reads as raw), and a NAME.sha256 beside the image (kiln's --checksum) must match.
+// Formats other than raw are converted to a sparse raw file first.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { KilnError, UsageError } from '../errors.js';
@@ -69,13 +70,22 @@ async function checkChecksumFile(path: string, log: LogSink, signal?: AbortSigna
   if (actual !== expected) throw damaged(path, `its sha256 is ${actual} but ${basename(file)} says ${expected}`);
 }
 
+/** qemu-img's reading of the file (its own guess of the format, or `format`); undefined when `format` does not open it. */
+async function readInfo(path: string, format: string | undefined, log: LogSink, signal?: AbortSignal): Promise<SourceImage | undefined> {
+  const info = await run(['qemu-img', 'info', '--output=json', ...(format ? ['-f', format] : []), path], { log, signal, captureStdout: true, allowFailure: format !== undefined, what: `reading ${path}` });
+  if (info.exitCode !== 0) return undefined;
+  const parsed = JSON.parse(info.stdout) as { format: string; 'virtual-size': number };
+  return { path, format: parsed.format, virtualSize: parsed['virtual-size'] };
+}
+
 /** Reads the image's format and size and checks it is whole; throws before anything is written. */
 export async function inspectImage(path: string, log: LogSink, signal?: AbortSignal): Promise<SourceImage> {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${path} does not exist or is not a file`, 'give the image kiln built (qcow2, raw, vhd, vmdk, vdi)');
-  const info = await run(['qemu-img', 'info', '--output=json', path], { log, signal, captureStdout: true, what: `reading ${path}` });
-  const parsed = JSON.parse(info.stdout) as { format: string; 'virtual-size': number };
-  const image = { path, format: parsed.format, virtualSize: parsed['virtual-size'] };
+  let image = (await readInfo(path, undefined, log, signal))!;
   const promised = formatOfExtension(path);
+  // A fixed VHD (kiln's -t vhd) has no header, only a footer at its end, which qemu-img's guess
+  // does not look at: it reads as raw. Opened as vpc it is whole; cut short (footer lost) it is not.
+  if (promised === 'vpc' && image.format === 'raw') image = (await readInfo(path, 'vpc', log, signal)) ?? image;
   if (promised && promised !== image.format) throw damaged(path, `its name says ${promised} but qemu-img reads it as ${image.format}`);
   await checkStructure(image, log, signal);
   await checkChecksumFile(path, log, signal);

@@ -2,8 +2,8 @@
 // machines started from it at the same time under QEMU, each on a disk grown before its first
 // boot and with its own NoCloud seed (cloud-localds) carrying one SSH public key. The test logs
 // in over SSH through QEMU's user networking (a port forward on 127.0.0.1) as the default user
-// with that key and runs commands; the two machines must show different SSH host keys, and each
-// root filesystem must fill its grown disk.
+// with that key and runs commands; the two machines must show different SSH host keys, each
+// root filesystem must fill its grown disk, and cloud-init must ask the standard metadata sources.
 import { execFile as execFileCallback, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -83,7 +83,7 @@ describe.skipIf(!isRoot)('cloud-guest: the seed\'s base image (e2e, QEMU TCG, SS
         let last: unknown;
         while (Date.now() < deadline) {
           try {
-            const { stdout } = await ssh('echo "user=$(id -un)"; echo "host=$(hostname)"; echo "rootsize=$(df -B1 --output=size / | tail -n 1 | tr -d " ")"; echo "hostkey=$(cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)"; echo "sudo=$(sudo -n id -un)"');
+            const { stdout } = await ssh('echo "user=$(id -un)"; echo "host=$(hostname)"; echo "rootsize=$(df -B1 --output=size / | tail -n 1 | tr -d " ")"; echo "hostkey=$(cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)"; echo "sudo=$(sudo -n id -un)"; echo "sources=$(cat /etc/cloud/cloud.cfg.d/91-dib-cloud-init-datasources.cfg)"; echo "platform=$(sudo -n cloud-init query platform)"');
             machine.facts = Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
             const scan = await execFile('ssh-keyscan', ['-p', String(port), '-t', 'ed25519', '127.0.0.1'], { timeout: 60_000 });
             machine.scannedKey = scan.stdout.trim().split(/\s+/).slice(1, 3).join(' ');
@@ -112,6 +112,9 @@ describe.skipIf(!isRoot)('cloud-guest: the seed\'s base image (e2e, QEMU TCG, SS
       expect(machine.facts.hostkey).toMatch(/^ssh-ed25519 AAAA/);
       expect(machine.scannedKey).toBe(machine.facts.hostkey);
       expect(machine.console).toMatch(/growroot: /);
+      // cloud-init asks the standard sources, and this machine's came from the NoCloud seed.
+      expect(machine.facts.sources).toBe('datasource_list: [ NoCloud, ConfigDrive, OpenStack, Ec2, None ]');
+      expect(machine.facts.platform).toBe('nocloud');
     }
     expect(one.facts.hostkey).not.toBe(two.facts.hostkey);
   }, 3_600_000);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boot } from '../../lib/boot-test/qemu.js';
 import { e2eCache } from '../helpers/e2e.js';
-import { hostState, isRoot, kiln } from '../helpers/host.js';
+import { hostState, isRoot, kiln, requireHostProgram } from '../helpers/host.js';
 
 /** The element folder of Debian's diskimage-builder (its own python3 imports it), if installed. */
 function dibElements(): string | undefined {
@@ -22,7 +22,7 @@ function dibElements(): string | undefined {
 }
 const elements = dibElements();
 
-describe.skipIf(!isRoot || !elements)('diskimage-builder\'s own elements (e2e, Debian mirror, QEMU TCG)', () => {
+describe.skipIf(!isRoot)('diskimage-builder\'s own elements (e2e, Debian mirror, QEMU TCG)', () => {
   let out: string;
   // DIB's debian-minimal defaults to `stable` with security.debian.org; this network serves
   // deb.debian.org only, so the release and the security mirror are named, as a DIB user would.
@@ -31,6 +31,7 @@ describe.skipIf(!isRoot || !elements)('diskimage-builder\'s own elements (e2e, D
     DIB_DEBIAN_SECURITY_MIRROR: 'http://deb.debian.org/debian-security', DIB_DEBIAN_SECURITY_SUBPATH: '-security',
   };
   beforeAll(() => {
+    requireHostProgram(elements, 'diskimage-builder\'s elements', 'python3-diskimage-builder');
     out = mkdtempSync(join(tmpdir(), 'kiln-e2e-dib-elements-'));
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));

@@ -21,7 +21,7 @@ describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
     writeServiceFlavours(join(dir, 'flavours'));
     writeTree(dir, { 'post-creation': hook(`env | grep ^KILN_JOB_ | sort > "${dir}/post-creation.$KILN_JOB_ID"`) });
     server = await startServer(
-      ['--state-dir', join(dir, 'state'), '--workers', '2', '--flavours-path', `${join(dir, 'flavours')}:${fixtures}`, '--image-cache', e2eCache(), '--post-creation', join(dir, 'post-creation'), '--kiln-opts', '--checksum'],
+      ['--state-dir', join(dir, 'state'), '--workers', '2', '--flavours-path', `${join(dir, 'flavours')}:${fixtures}`, '--image-cache', e2eCache(), '--post-creation', join(dir, 'post-creation'), '--kiln-opts', '--checksum', '--allow-uploads', 'yes'],
     );
   });
   afterAll(async () => {
@@ -55,6 +55,24 @@ describe.skipIf(!isRoot)('kiln-server on one machine (e2e)', () => {
     expect(told).toContain(`KILN_JOB_IMAGE_URLS=${done.imageUrls.join(' ')}`);
     expect(told).toContain('KILN_JOB_EMAIL=alice@example.com');
     expect(told).toContain(`KILN_JOB_DIR=${join(dir, 'state/images', job.id)}`);
+    // Deleting a finished job takes its images, checksums, SBOMs and log with it.
+    expect(await server.client.remove(job.id)).toEqual({ deleted: job.id });
+    expect(existsSync(join(dir, 'state/images', job.id))).toBe(false);
+    expect((await fetch(done.imageUrls[0]!)).status).toBe(404);
+    expect((await fetch(`${server.url}/api/jobs/${job.id}`)).status).toBe(404);
+  });
+
+  it('builds a flavour uploaded with the job (kiln-submit --upload), unpacked for that build only', async () => {
+    writeTree(dir, {
+      'mine/extra/README.md': 'adds a file\n',
+      'mine/extra/flavour-deps': 'fake-os\n',
+      'mine/extra/install.d/50-extra': hook('echo "from the upload" > /extra'),
+    });
+    const env = { KILN_SERVER: server.url, KILN_TOKEN: 't-alice' };
+    const result = await kiln('kiln-submit', ['-n', 'uploaded', '-t', 'tar', '--skip-base', '--upload', join(dir, 'mine'), '--download', join(dir, 'up'), 'extra'], env);
+    expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    expect(execFileSync('tar', ['-xOf', join(dir, 'up/uploaded.tar'), './extra']).toString()).toBe('from the upload\n');
+    expect(hostState()).toEqual(before);
   });
 
   it('builds kiln\'s JSON build spec submitted with kiln-submit -k, following and downloading it', async () => {

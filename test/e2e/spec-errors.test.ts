@@ -6,12 +6,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { bin, kiln, repo, type Ran } from '../helpers/host.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, isRoot, kiln, repo, type Ran } from '../helpers/host.js';
 import { BAD_SPECS } from '../unit/spec/bad-specs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-spec-errors-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs kiln-build-image with `input` on its standard input. */
 function withStdin(args: string[], input: string): Promise<Ran> {
@@ -32,7 +30,11 @@ function expectRefused(result: Ran, line: RegExp): void {
   expect(result.stdout).toBe('');
 }
 
-describe('kiln-build-image refuses malformed specs (exit 2, a line with the JSON path)', () => {
+describe.skipIf(!isRoot)('kiln-build-image refuses malformed specs (exit 2, a line with the JSON path)', () => {
+  let dir: string;
+  beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-spec-errors-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('a file', async () => {
     const [, text, line] = BAD_SPECS.find(([what]) => what.startsWith('Fuel: two images for one mount point (the key twice)'))!;
     const file = join(dir, 'bad.json');

@@ -140,9 +140,9 @@ describe.skipIf(!isRoot)('Fuel documents: per-mount-point images, pinning, provi
       marker: /kiln-provision: done: 2 images on \/dev\/vda/, failure: /kiln-provision: ERROR|Kernel panic/, waitForExit: true,
       timeoutMs: 1_800_000, consoleLog: join(dir, 'provision.console.log'),
     });
-    console.log(`provisioning boot to power-off: ${provisioned.seconds.toFixed(0)} s`);
+    console.log(`provisioning boot to power-off: ${provisioned.seconds.toFixed(0)} s\n${provisioned.console.match(/kiln-provision: \S+: wrote .*/g)?.join('\n')}`);
     for (const image of metadata.images) {
-      expect(provisioned.console).toContain(`kiln-provision: ${image.mount}: wrote ${image.container_name}`);
+      expect(provisioned.console).toMatch(new RegExp(`kiln-provision: ${image.mount}: wrote ${image.container_name} to /dev/vda\\d in \\d+ s \\(zero blocks skipped\\)`));
       expect(provisioned.console).toContain(`${image.raw_size} bytes, MD5 ${image.raw_md5}, as the metadata says`);
     }
     const booted = await boot({

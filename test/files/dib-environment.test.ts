@@ -41,6 +41,8 @@ describe('the variables DIB gives every element', () => {
     expect(value(vars, 'DIB_CHECKSUM')).toBe('0');
     expect(value(vars, 'DIB_MIN_TMPFS')).toBe('2');
     expect(value(vars, 'COMPRESS_IMAGE')).toBe('1');
+    expect(value(vars, 'DIB_LOCKFILES')).toBe(join(tmp.path, 'cache/lockfiles'));
+    expect(value(dibVariables(request(['os'], { DIB_LOCKFILES: '/var/lock/dib' })), 'DIB_LOCKFILES')).toBe('/var/lock/dib');
     expect(value(dibVariables(request(['os'], { FS_TYPE: 'xfs' })), 'FS_TYPE')).toBe('xfs');
   });
 
@@ -84,16 +86,37 @@ describe('DIB_PYTHON_EXEC', () => {
 });
 
 describe('the dry run raises what the build would refuse', () => {
+  /** Runs `disk-image-create -n --dry-run os ...flavours`: its exit code and what it printed to stderr. */
+  async function dryRun(...flavours: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    const code = await main(['--flavours-path', join(tmp.path, 'fl'), '--image-cache', join(tmp.path, 'cache'), '-n', '--dry-run', 'os', ...flavours]);
+    vi.restoreAllMocks();
+    return { code, stderr };
+  }
+
   it('two flavours with one file at the same path inside their folders', async () => {
     writeTree(tmp.path, {
       'fl/a/init-scripts/systemd/x.service': 'a\n',
       'fl/b/init-scripts/systemd/x.service': 'b\n',
     });
-    let stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-    const code = await main(['--flavours-path', join(tmp.path, 'fl'), '--image-cache', join(tmp.path, 'cache'), '-n', '--dry-run', 'os', 'a', 'b']);
+    const { code, stderr } = await dryRun('a', 'b');
     expect(stderr).toContain('init-scripts/systemd/x.service exists in flavour "a" and in flavour "b"');
     expect(code).toBe(2);
+  });
+
+  it('a top-level file of one flavour where another has a folder, and a link back up a flavour', async () => {
+    writeTree(tmp.path, {
+      'fl/a/init-scripts/systemd/x.service': 'a\n',
+      'fl/b/init-scripts': 'a file\n',
+      'fl/loops/static/loop': { link: '..' },
+    });
+    const clash = await dryRun('a', 'b');
+    expect(clash.stderr).toContain('init-scripts is a file in flavour "b" and a folder in flavour "a"');
+    expect(clash.code).toBe(2);
+    const loop = await dryRun('loops');
+    expect(loop.stderr).toContain('static/loop links back to a folder above it (flavour "loops")');
+    expect(loop.code).toBe(2);
   });
 });

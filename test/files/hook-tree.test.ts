@@ -3,7 +3,7 @@
 // their targets, and kiln's wrapper gives hooks diskimage-builder's shell contract: $_LIB with the
 // library elements source, die, get_image_element_array and dib-run-parts on the PATH.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildHookTree as buildTree, KILN_DIR } from '../../lib/engine/hook-tree.js';
@@ -68,6 +68,21 @@ describe('hook tree merge', () => {
     });
     expect(() => checkHookTree([flavour('a'), flavour('b')])).toThrow('static/etc/thing is a file in flavour "a" and a folder in flavour "b"');
     expect(() => checkHookTree([flavour('b'), flavour('a')])).toThrow('static/etc/thing is a file in flavour "a" and a folder in flavour "b"');
+  });
+
+  it('refuses a top-level file where another flavour has a folder, and a file where another has an empty folder', async () => {
+    writeTree(tmp.path, {
+      'fl/a/init-scripts/systemd/x.service': 'a\n',
+      'fl/b/init-scripts': 'a file\n',
+      'fl/c/static/etc/thing': 'a file\n',
+    });
+    mkdirSync(join(tmp.path, 'fl/d/static/etc/thing'), { recursive: true });
+    expect(() => checkHookTree([flavour('a'), flavour('b')])).toThrow('init-scripts is a file in flavour "b" and a folder in flavour "a"');
+    expect(() => checkHookTree([flavour('b'), flavour('a')])).toThrow('init-scripts is a file in flavour "b" and a folder in flavour "a"');
+    expect(() => checkHookTree([flavour('c'), flavour('d')])).toThrow('static/etc/thing is a file in flavour "c" and a folder in flavour "d"');
+    // Unchecked, the copy itself fails half-way through the build: the check is what stops it first.
+    const unchecked = [flavour('a'), flavour('b')].map((f) => ({ flavour: f.name, path: f.path, folders: f.name === 'a' ? ['init-scripts'] : [], files: f.name === 'b' ? ['init-scripts'] : [] }));
+    await expect(buildTree(join(tmp.path, 'hooks'), unchecked)).rejects.toThrow();
   });
 
   it('copies links as their targets, and refuses a link back up the tree', async () => {

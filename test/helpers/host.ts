@@ -34,6 +34,13 @@ export function hostState(): HostState {
 /** True when the process runs as root. */
 export const isRoot = process.getuid?.() === 0;
 
+/** Stops a test whose host program is missing with one line naming its Debian package: a test
+ * that skipped itself instead would let the run pass without it (.ci/setup-host installs them). */
+export function requireHostProgram(found: string | undefined | false, program: string, debianPackage: string): string {
+  if (found) return found;
+  throw new Error(`this test needs ${program} (Debian package ${debianPackage}; .ci/setup-host installs it)`);
+}
+
 /** Repository root and its commands. */
 export const repo = join(import.meta.dirname, '../..');
 export const bin = (name: string): string => join(repo, 'bin', name);

@@ -1,7 +1,8 @@
 // A private RabbitMQ for tests, started and stopped by the test itself: its own node name, ports
 // (found free on 127.0.0.1), data and log folders in the test's temp folder, listening on the
 // loopback only. `rabbitmq-server -detached`, then `rabbitmqctl await_startup`; stopping is
-// `rabbitmqctl stop`, then the epmd it started is ended when no other node uses it.
+// `rabbitmqctl stop PIDFILE` (it waits for the node to exit), then the epmd it started is ended
+// when no other node uses it.
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -73,7 +74,8 @@ export async function testBroker(dir: string): Promise<TestBroker> {
       }
     },
     async stop() {
-      await ctl('stop').catch(() => undefined);
+      // With the pid file, stop returns once the node has exited: it has left epmd, and a start may follow.
+      await ctl('stop', join(dir, 'pid')).catch(() => undefined);
       const names = await run('epmd', ['-names'], { env }).then((r) => r.stdout, () => '');
       if (!/^name /m.test(names)) await run('epmd', ['-kill'], { env }).catch(() => undefined);
     },

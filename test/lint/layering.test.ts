@@ -1,6 +1,6 @@
 // Rules of the import graph that keep the layers honest.
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { describe, expect, it } from 'vitest';
 
@@ -49,6 +49,36 @@ describe('layering', () => {
     expect(imports.length).toBeGreaterThan(300);
     const upward = imports.filter((i) => LAYERS.indexOf(i.to) > LAYERS.indexOf(i.from));
     expect(upward.map((i) => `${i.file} → ${i.to}/`)).toEqual([]);
+  });
+
+  it('no dead exports: every exported function, class and constant of lib/ is used outside its module', () => {
+    // Types may stay exported (they name the parameters of exported functions); values that only
+    // their own module uses are not exported, and values nothing uses are removed.
+    const files = fg.sync(['lib/**/*.ts', 'test/**/*.ts', 'bench/**', 'bin/*', 'package.json'], { cwd: top });
+    const texts = new Map(files.map((file) => [file, readFileSync(join(top, file), 'utf8')]));
+    // In how many files each word occurs: an export is used elsewhere if its name is in two or more.
+    const filesWith = new Map<string, number>();
+    for (const text of texts.values()) for (const word of new Set(text.match(/\w+/g))) filesWith.set(word, (filesWith.get(word) ?? 0) + 1);
+    const dead = [...texts].filter(([file]) => file.startsWith('lib/')).flatMap(([file, text]) =>
+      [...text.matchAll(/^export (?:async )?(?:function\*?|const|let|class) (\w+)/gm)].map((m) => m[1]!).filter((name) => filesWith.get(name)! < 2).map((name) => `${file}: ${name}`));
+    expect(dead).toEqual([]);
+  });
+
+  it('every name a test imports from lib/ is exported there (tests are not type-checked: a lost export is undefined at run time)', () => {
+    const missing: string[] = [];
+    for (const file of fg.sync(['test/**/*.ts'], { cwd: top })) {
+      const text = readFileSync(join(top, file), 'utf8');
+      for (const [, names, spec] of text.matchAll(/^import (?!type )\{([^}]*)\} from '(\.[^']*\/lib\/[^']+)\.js'/gm)) {
+        const target = relative(top, resolve(dirname(join(top, file)), `${spec!}.ts`));
+        const source = readFileSync(join(top, target), 'utf8');
+        for (const entry of names!.split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))) {
+          const name = entry.split(/\s+as\s+/)[0]!;
+          const exported = new RegExp(`^export (?:declare )?(?:async )?(?:function\\*?|const|let|class|enum|abstract class) ${name}\\b|^export \\{[^}]*\\b${name}\\b`, 'm');
+          if (!exported.test(source)) missing.push(`${file}: ${name} from ${target}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('the executor decides nothing: lib/engine imports none of the planners', () => {

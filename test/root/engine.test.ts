@@ -53,6 +53,9 @@ describe.skipIf(!isRoot)('build engine (root, fake-os)', () => {
       expect(seen.where).toBe('host');
       expect(seen.TARGET_ROOT).toMatch(/kiln-build\.[^/]+\/root$/);
       expect(seen.IMAGE_NAME).toBe(join(out, 'img'));
+      // DIB's own root.d hooks lock their downloads in DIB_LOCKFILES: set and created, in the cache.
+      expect(seen.DIB_LOCKFILES).toBe(join(out, 'cache/lockfiles'));
+      expect(seen.lockfiles_dir).toBe('yes');
     }
     expect(record(readFileSync(join(out, 'probe-host', 'extra-data'), 'utf8')).hooks_writable).toBe('yes');
     expect(existsSync(join(out, 'probe-host', 'finalise'))).toBe(false);

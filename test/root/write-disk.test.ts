@@ -1,18 +1,20 @@
 // kiln-write-disk against loop devices: a GPT qcow2 onto a larger device holding old data is
-// written, verified, its backup GPT header moved to the end and its last partition grown; zero
-// blocks are skipped where the device reads zeros (its sparse backing file stays sparse) and
+// written, verified, its backup GPT header moved to the end and its last partition grown; kiln's
+// fixed vhd, streamOptimized vmdk and vdi are written and verified too (a vhd cut short is not);
+// zero blocks are skipped where the device reads zeros (its sparse backing file stays sparse) and
 // written where it does not; --sparse on a device that does not read zeros fails verification.
 // Refused with exit 2 and not a byte written: a mounted device, a device with a mounted
-// partition, a swap device, an LVM physical volume, a partition, a device too small. A truncated qcow2, a raw image
-// whose .sha256 disagrees, and an unanswered question fail before writing. Ctrl-C while writing
-// stops at once, says the device holds part of the image, and removes the conversion. Nothing is
-// left behind.
+// partition, a swap device, an LVM physical volume, a partition, a device too small. A truncated
+// qcow2, a raw image whose .sha256 disagrees, and an unanswered question fail before writing.
+// Ctrl-C while writing stops at once, says the device holds part of the image, and removes the
+// conversion. Nothing is left behind.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { qemuImgConvertArgv } from '../../lib/outputs/qemu-img.js';
 import { bin, hostState, isRoot, kiln, start, type HostState } from '../helpers/host.js';
 
 const MiB = 1024 * 1024;
@@ -79,6 +81,25 @@ describe.skipIf(!isRoot)('kiln-write-disk on loop devices (root)', () => {
     // The partitions' bytes are the image's: the ext4 filesystem and the random data.
     sh(`cmp -n ${p1!.size * 512} -i ${p1!.start * 512}:${p1!.start * 512} disk.raw ${target.file}`, dir);
     sh(`cmp -n ${4 * MiB} -i ${9 * MiB}:${9 * MiB} disk.raw ${target.file}`, dir);
+  });
+
+  it('writes the other formats kiln makes (fixed vhd, streamOptimized vmdk, vdi) and refuses a vhd cut short', async () => {
+    for (const format of ['vhd', 'vmdk', 'vdi']) {
+      const argv = qemuImgConvertArgv({ format, source: join(dir, 'disk.raw'), target: join(dir, `disk.${format}`), compress: true, zstd: true });
+      execFileSync(argv[0]!, argv.slice(1));
+      const target = device(`as-${format}`, 24, 'random');
+      const result = await write(['--yes', join(dir, `disk.${format}`), target.dev]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`verified: ${target.dev} holds the image (sha256 ${sha256(join(dir, 'disk.raw'))})`);
+    }
+    // A fixed VHD is the raw disk plus a footer at its end: cut short, it has lost the footer.
+    sh('cp disk.vhd cut.vhd && truncate -s 12M cut.vhd', dir);
+    const target = device('cut-vhd', 24, 'random');
+    const before = sha256(target.file);
+    const cut = await write(['--yes', join(dir, 'cut.vhd'), target.dev]);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain('cut.vhd is damaged: its name says vpc but qemu-img reads it as raw; nothing was written');
+    expect(sha256(target.file)).toBe(before);
   });
 
   it('skips zero blocks where the device reads zeros, and --sparse trusts it only to be caught by the verification', async () => {

@@ -11,7 +11,7 @@ import type { BuildContext } from '../context.js';
 import { timed } from './timed.js';
 
 /** SSH host keys present in the tree (`ssh_host_ed25519_key`, ...). */
-export function hostKeysIn(root: string): string[] {
+function hostKeysIn(root: string): string[] {
   try {
     return readdirSync(join(root, 'etc/ssh')).filter((n) => /^ssh_host_.*_key$/.test(n)).sort();
   } catch {

@@ -1,13 +1,15 @@
 // Step: assemble the merged hook tree and the generated files hooks read from it.
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../context.js';
 import { PHASES } from '../../flavours/phases.js';
 import { addHookTreeFiles, buildHookTree, linkPlannedHooks } from '../hook-tree.js';
 
 /** Builds $TMP_HOOKS_PATH with every flavour's folders, the chosen install-type hooks linked into
- * install.d, the package-installs lists and the pkg-map/svc-map tables. */
+ * install.d, the package-installs lists and the pkg-map/svc-map tables; creates $DIB_LOCKFILES. */
 export async function prepareHookTree(ctx: BuildContext): Promise<void> {
+  const lockfiles = ctx.plan.environment.find((v) => v.name === 'DIB_LOCKFILES')?.value;
+  if (lockfiles) await mkdir(lockfiles, { recursive: true });
   await buildHookTree(ctx.paths.hooks, ctx.plan.hookTree);
   await linkPlannedHooks(ctx.paths.hooks, ctx.plan.phases);
   await addHookTreeFiles(ctx.paths.hooks, ctx.plan.packageLists);

@@ -5,7 +5,7 @@
 import { connect, type ChannelModel } from 'amqplib';
 
 /** Seconds between AMQP heartbeats; two missed ones close the connection. */
-export const HEARTBEAT_SECONDS = 10;
+const HEARTBEAT_SECONDS = 10;
 
 /** The URL with a heartbeat interval, unless it names one. */
 export function withHeartbeat(url: string, seconds = HEARTBEAT_SECONDS): string {
@@ -29,6 +29,8 @@ export class BrokerConnection {
   private model: ChannelModel | undefined;
   private closing = false;
   private connecting: Promise<void> | undefined;
+  /** Whether a connection was up before (a reconnection is logged, even one that worked at once). */
+  private connectedBefore = false;
   private readonly lostCallbacks = new Set<() => void>();
   private waiters: (() => void)[] = [];
   /** Ends the wait before the next attempt (close() must not wait up to 15 s for it). */
@@ -83,7 +85,9 @@ export class BrokerConnection {
           throw error;
         });
         this.model = model;
-        if (attempt > 0) this.log(`connected to RabbitMQ at ${redactUrl(this.url)} again`);
+        if (this.connectedBefore) this.log(`connected to RabbitMQ at ${redactUrl(this.url)} again`);
+        else if (attempt > 0) this.log(`connected to RabbitMQ at ${redactUrl(this.url)}`);
+        this.connectedBefore = true;
         for (const wake of this.waiters.splice(0)) wake();
         return;
       } catch (error) {

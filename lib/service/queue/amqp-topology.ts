@@ -19,7 +19,7 @@ export const REPORT_KEYS = { started: 'status', finished: 'status', progress: 'p
 /** The server's own queue of worker reports. */
 export const SERVER_QUEUE = 'kiln_server_queue';
 /** Where jobs that killed their workers too often go. */
-export const DEAD_EXCHANGE = 'image_dead_exchange';
+const DEAD_EXCHANGE = 'image_dead_exchange';
 export const DEAD_QUEUE = 'image_dead_queue';
 /** Cancellations and other messages to every worker. */
 export const CONTROL_EXCHANGE = 'kiln_control';

@@ -48,9 +48,15 @@ async function renderContents(job) {
   const manifestFile = job.files.find((f) => f.kind === 'manifest');
   if (contentsLoaded || job.status !== 'DONE' || !manifestFile) return;
   contentsLoaded = true;
-  const response = await fetch(withToken(manifestFile.url));
-  if (!response.ok) throw new Error(`the manifest could not be read (${response.status})`);
-  const manifest = await response.json();
+  let manifest;
+  try {
+    const response = await fetch(withToken(manifestFile.url));
+    if (!response.ok) throw new Error(`the manifest could not be read (${response.status})`);
+    manifest = await response.json();
+  } catch (error) {
+    contentsLoaded = false; // the next update of the job tries again
+    throw error;
+  }
   const sboms = job.files.filter((f) => f.kind === 'sbom');
   const link = (f, label) => el('a', { href: withToken(f.url), download: f.name }, label);
   document.getElementById('contents-summary').textContent = `— ${manifest.packages.length} packages`;

@@ -12,6 +12,7 @@ import { nullLog } from '../../../lib/log.js';
 import { buildRamdisk, type RamdiskBuild } from '../../../lib/ramdisk/assemble.js';
 import { MissingBinaryDepsError } from '../../../lib/ramdisk/binary-deps.js';
 import { ResourceStack } from '../../../lib/resources/disposable-stack.js';
+import { requireHostProgram } from '../../helpers/host.js';
 import { hostStaticBusybox, KERNEL_VERSION, lddPaths, makeFakeRoot } from './fake-root.js';
 
 const busybox = hostStaticBusybox();
@@ -25,13 +26,14 @@ function listArchive(path: string, decompress: string): string[] {
   return execSync(`${decompress} < '${path}' | cpio -itv --quiet`).toString().trim().split('\n');
 }
 
-describe.skipIf(!busybox)('buildRamdisk on a small real root', () => {
+describe('buildRamdisk on a small real root', () => {
   let dir: string;
   let root: string;
   let work: string;
   let flavour: string;
 
   beforeEach(() => {
+    requireHostProgram(busybox, 'a static busybox', 'busybox-static');
     dir = mkdtempSync(join(tmpdir(), 'kiln-ramdisk-test-'));
     root = join(dir, 'root');
     work = join(dir, 'work');

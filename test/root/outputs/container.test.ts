@@ -2,7 +2,8 @@
 // umoci unpacks the oci layout to exactly the tree the tar output gives (owners, modes, hard
 // links, device nodes, capabilities, ACLs, user xattrs); skopeo reads the layout, the OCI archive
 // and the docker archive by name and tag and shows the configured entrypoint and labels; the same
-// tree gives the same layer digest however often it is archived; a refused root leaves nothing.
+// tree gives the same layer digest however often it is archived, and two builds from scratch
+// (fake-os) give the same layer, manifest and archives; a refused root leaves nothing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { parseImageReference } from '../../../lib/outputs/image-reference.js';
 import { writeTreeOutput } from '../../../lib/outputs/tree.js';
 import { ResourceStack } from '../../../lib/resources/disposable-stack.js';
 import { mount } from '../../../lib/resources/mount.js';
-import { isRoot } from '../../helpers/host.js';
+import { fixtures, hostState, isRoot, kiln, type HostState } from '../../helpers/host.js';
 import { treeManifest } from '../../helpers/tree-manifest.js';
 
 const sh = (script: string, cwd: string): string => execFileSync('bash', ['-euc', script], { cwd }).toString();
@@ -128,4 +129,38 @@ describe.runIf(isRoot)('container outputs of a root-owned tree', () => {
     expect(readdirSync(join(dir, 'refused'))).toEqual([]);
     expect(existsSync(stagingPath(imageName))).toBe(false);
   });
+});
+
+describe.runIf(isRoot)('the same build twice (root, fake-os)', () => {
+  let dir: string;
+  let before: HostState;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kiln-container-twice.'));
+    before = hostState();
+    // A flavour that sets the image config, beside fake-os (busybox and bash from the host).
+    sh('mkdir -p flavours/app && printf "entrypoint: [/bin/sh]\\nlabels: { org.opencontainers.image.title: twice }\\n" > flavours/app/container-config.yaml', dir);
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    expect(hostState()).toEqual(before);
+  });
+
+  it('gives the same layer digest, manifest and archives from two builds from scratch', async () => {
+    for (const run of ['first', 'second']) {
+      const result = await kiln('disk-image-create', ['-n', '-t', 'oci,docker', '--docker-target', 'twice:1', '-o', join(dir, run, 'img'),
+        '--flavours-path', `${fixtures}:${join(dir, 'flavours')}`, '--image-cache', join(dir, 'cache'), '--no-cache', 'fake-os', 'app']);
+      expect(result.code, result.stderr.slice(-2000)).toBe(0);
+    }
+    const first = layerDigest(join(dir, 'first/img.oci'));
+    expect(first).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(layerDigest(join(dir, 'second/img.oci'))).toBe(first);
+    expect(readFileSync(join(dir, 'second/img.oci/index.json'), 'utf8')).toBe(readFileSync(join(dir, 'first/img.oci/index.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'second/img.docker.tar')).equals(readFileSync(join(dir, 'first/img.docker.tar')))).toBe(true);
+    // The layer is the build's tree (fake-os's busybox), with the flavour's config.
+    const { config } = json(['skopeo', 'inspect', '--config', `oci:${join(dir, 'first/img.oci')}:1`]) as { config: Record<string, unknown> };
+    expect(config).toMatchObject({ Entrypoint: ['/bin/sh'], Labels: { 'org.opencontainers.image.title': 'twice' } });
+    const layer = join(dir, 'first/img.oci/blobs/sha256', first.slice(7));
+    expect(execFileSync('tar', ['-tzf', layer], { maxBuffer: 1 << 26 }).toString()).toMatch(/^(\.\/)?bin\/busybox$/m);
+  }, 300_000);
 });

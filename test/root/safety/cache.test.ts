@@ -1,11 +1,13 @@
 // The cache trusts no one else: layers record their size and sha256 and are checked before they
 // are unpacked (a corrupt or truncated one is moved aside with a warning and its work done again),
 // and a cache folder that others can write is refused unless --cache-group names the group.
-import { chmodSync, chownSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, chownSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256OfFile } from '../../../lib/cache/layer-store.js';
-import { fixtures, isRoot, kiln, type Ran } from '../../helpers/host.js';
+import { acquireLock } from '../../../lib/resources/file-lock.js';
+import { fixtures, isRoot, kiln, start, type Ran } from '../../helpers/host.js';
+import { waitFor } from '../../helpers/hostile.js';
 import { hook, tempDir, writeTree } from '../../helpers/tree.js';
 
 function ranHooks(result: Ran): string[] {
@@ -25,8 +27,9 @@ describe.skipIf(!isRoot)('cache safety (root, fake-os)', () => {
   });
   afterAll(() => tmp.cleanup());
 
-  const build = (extra: string[] = []) => kiln('disk-image-create', ['-n', '-t', 'tar', '-o', join(tmp.path, 'img'), '--image-cache', cache(),
-    '--flavours-path', `${join(tmp.path, 'flavours')}:${fixtures}`, ...extra, 'fake-os', 'slow'], { KILN_CHECKPOINT_SECONDS: '1' });
+  const args = (extra: string[] = []): string[] => ['-n', '-t', 'tar', '-o', join(tmp.path, 'img'), '--image-cache', cache(),
+    '--flavours-path', `${join(tmp.path, 'flavours')}:${fixtures}`, ...extra, 'fake-os', 'slow'];
+  const build = (extra: string[] = []) => kiln('disk-image-create', args(extra), { KILN_CHECKPOINT_SECONDS: '1' });
   /** The newest layer archive; the outputs cache is dropped so that the next build restores it. */
   const newestLayer = (): string => {
     rmSync(join(cache(), 'outputs'), { recursive: true, force: true });
@@ -66,6 +69,27 @@ describe.skipIf(!isRoot)('cache safety (root, fake-os)', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/is corrupt: its archive has 1000 bytes, \d+ were stored/);
     expect(result.stderr).not.toMatch(/zstd|restoring the .* layer.* exited/);
+  });
+
+  it('a layer pruned after the build was planned (while the build waited for the cache lock) gives way to the plan\'s fallback', async () => {
+    const layer = newestLayer();
+    const buildTmp = join(tmp.path, 'tmp');
+    mkdirSync(buildTmp, { recursive: true });
+    // Another kiln holds the cache lock: the build plans with the layer there, then waits to restore it.
+    const lock = await acquireLock(join(cache(), '.lock'), 'the cache', 0);
+    const started = start('disk-image-create', args(), { KILN_CHECKPOINT_SECONDS: '1', TMPDIR: buildTmp });
+    try {
+      await waitFor(() => readdirSync(buildTmp).some((n) => n.startsWith('kiln-build.')), 'the build to plan and make its work folder');
+      // ...and prunes the layer the plan chose, as kiln-cache prune does under the lock.
+      rmSync(layer);
+      rmSync(layer.replace(/\.tar\.zst$/, '.json'));
+    } finally {
+      await lock.release();
+    }
+    const result = await started.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/cached layer [0-9a-f]{12} \(\S+\) left the cache after the build was planned; running what it held/);
+    expect(result.stderr).not.toMatch(/TypeError|internal error/);
   });
 
   it('a cache writable by its group is refused unless --cache-group names that group; one of another user always', async () => {

@@ -3,7 +3,7 @@
 // mount table and the work folder's path disagreed, the unmounts were skipped, and the removal
 // of the work folder walked into the bind-mounted cache folder and host /dev).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,13 +35,17 @@ describe.skipIf(!isRoot)('host paths (root): symlinked and relative TMPDIR', () 
     }
   });
 
-  const args = (): string[] => ['-n', '-t', 'tar', '-o', join(base, 'out/img'), '--flavours-path', `${fixtures}:${join(base, 'flavours')}`,
-    '--image-cache', join(base, 'cache'), '--no-cache', 'fake-os', 'canary'];
+  /** The build's arguments; `via` is a folder that leads to `base` (itself, or a symlink to it). */
+  const args = (via = base): string[] => ['-n', '-t', 'tar', '-o', join(via, 'out/img'), '--flavours-path', `${fixtures}:${join(base, 'flavours')}`,
+    '--image-cache', join(via, 'cache'), '--logfile', join(via, 'logs/build.log'), '--no-cache', 'fake-os', 'canary'];
 
-  it('a TMPDIR behind a symlink: the build works in the real folder and releases its bind mounts', async () => {
+  it('a TMPDIR behind a symlink (and -o, --image-cache and --logfile through one): the build works in the real folders and releases its bind mounts', async () => {
     symlinkSync(join(base, 'real-tmp'), join(base, 'tmp-link'));
-    const result = await kiln('disk-image-create', args(), { TMPDIR: join(base, 'tmp-link') });
+    symlinkSync(base, join(base, 'base-link'));
+    const result = await kiln('disk-image-create', args(join(base, 'base-link')), { TMPDIR: join(base, 'tmp-link') });
     expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(base, 'logs/build.log'), 'utf8')).toContain('50-canary');
+    expect(readdirSync(join(base, 'out')).filter((f) => f.includes('kiln-'))).toEqual([]);
     expect(execFileSync('tar', ['-xOf', join(base, 'out/img.tar'), './var/log/kiln-canary-seen']).toString()).toBe('and-me\nkeep-me\n');
     expect(canaries()).toEqual(['and-me', 'keep-me']);
     expect(mountsUnder(join(base, 'real-tmp'))).toEqual([]);

@@ -147,6 +147,31 @@ describe('--dry-run --json', () => {
   });
 });
 
+describe('the seed\'s commands name no operating system (kiln\'s own flavours)', () => {
+  const note = 'no flavour provides "operating-system": building with "debian", kiln\'s default operating system (name one to choose another)';
+  const cache = () => ['--image-cache', join(tmp.path, 'cache')];
+
+  it('disk-image-create -o NAME vm plans Debian and says so in one line of the plan', async () => {
+    expect(await main([...cache(), '--dry-run', '-o', join(tmp.path, 'filename'), 'vm'])).toBe(0);
+    expect(stdout.split('\n').filter((line) => line.includes(note))).toHaveLength(1);
+    stdout = '';
+    expect(await main([...cache(), '--dry-run', '--json', '-o', join(tmp.path, 'filename'), 'vm'])).toBe(0);
+    const plan = JSON.parse(stdout) as { flavours: { name: string }[]; warnings: string[] };
+    expect(plan.flavours.map((f) => f.name)).toEqual(expect.arrayContaining(['vm', 'debian', 'block-device-mbr', 'base']));
+    expect(plan.warnings).toContain(note);
+  });
+
+  it('ramdisk-image-create -o deploy.ramdisk deploy plans Debian the same way; naming one says nothing', async () => {
+    expect(await ramdiskMain([...cache(), '--dry-run', '--json', '-o', join(tmp.path, 'deploy.ramdisk'), 'deploy'])).toBe(0);
+    const plan = JSON.parse(stdout) as { flavours: { name: string }[]; warnings: string[] };
+    expect(plan.flavours.map((f) => f.name)).toEqual(expect.arrayContaining(['deploy', 'debian']));
+    expect(plan.warnings).toContain(note);
+    stdout = '';
+    expect(await main([...cache(), '--dry-run', '--json', '-o', join(tmp.path, 'named'), 'debian', 'vm'])).toBe(0);
+    expect((JSON.parse(stdout) as { warnings: string[] }).warnings).not.toContain(note);
+  });
+});
+
 describe('bad input: one line, a hint, exit code 2, no stack trace', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown option', ['--frobnicate', 'app'], /^disk-image-create: unknown option '--frobnicate'\nhint: see `disk-image-create --help`\n$/],

@@ -44,6 +44,7 @@ beforeEach(() => {
     'fl/env-folder/environment.d/10-vars/x': 'A=1\n',
     'fl/env-folder/environment.d/20-ok': 'B=2\n',
     'out/existing/keep': 'x',
+    'out/taken.tar/keep': 'x',
   });
   symlinkSync('flavour-deps', join(tmp.path, 'fl/deps-loop/flavour-deps'));
   symlinkSync('/nonexistent/kiln-hook', join(tmp.path, 'fl/dangling/install.d/60-gone'));
@@ -71,6 +72,7 @@ const ERRORS: { row: string; args: () => string[]; env?: Record<string, string>;
   { row: "-o ''", args: () => ['-o', '', 'app'], line: /--output "" names a folder, not the outputs' base name/ },
   { row: '-o .', args: () => ['-o', '.', 'app'], line: /--output "\." names a folder/ },
   { row: '-o an existing folder', args: () => ['-o', join(tmp.path, 'out/existing'), 'app'], line: /--output .*existing is an existing folder/ },
+  { row: 'an output path that is an existing folder', args: () => ['-t', 'tar', '-o', join(tmp.path, 'out/taken'), 'app'], line: /the output .*\/out\/taken\.tar is an existing folder/ },
   { row: 'a used flavour whose flavour-deps is a folder', args: () => ['-o', out(), 'deps-folder'], line: /flavour deps-folder: .*flavour-deps is a folder, not a file/ },
   { row: 'a used flavour whose flavour-deps cannot be read', args: () => ['-o', out(), 'os', 'deps-loop'], line: /flavour deps-loop: .*flavour-deps/ },
   { row: 'control characters in a flavour name', args: () => ['-o', out(), 'app', 'red\u001b[31m\u0007'], line: /flavour "red\\x1b\[31m\\x07" not found/ },

@@ -1,8 +1,10 @@
 // The service configuration: IMG's file, the environment and flags, in that order.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
-import { amqpUrlFromParts, loadServiceConfig, ConfigErrors } from '../../../lib/service/config.js';
+import { main as kilnServer } from '../../../lib/cli/kiln-server.js';
+import { amqpUrlFromParts, fieldsFor, loadServiceConfig, ConfigErrors } from '../../../lib/service/config.js';
 import { parseConfigText } from '../../../lib/service/config-file.js';
+import { captureStdio } from '../../helpers/stdio.js';
 import { tempDir, writeTree } from '../../helpers/tree.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -58,5 +60,29 @@ describe('service configuration', () => {
   it("joins IMG's broker settings into a URL", () => {
     expect(amqpUrlFromParts({ host: 'h' })).toBe('amqp://h');
     expect(amqpUrlFromParts({})).toBeUndefined();
+  });
+});
+
+describe('kiln-server --help', () => {
+  it('lists every setting with its flag, file key, variable and default, and the precedence', async () => {
+    const printed = captureStdio();
+    let code: number;
+    try {
+      code = await kilnServer(['--help']);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(code).toBe(0);
+    const help = printed.stdout.replace(/\s+/g, ' ');
+    const fields = fieldsFor('server');
+    expect(fields.length).toBeGreaterThan(20);
+    for (const field of fields) {
+      if (field.flag) expect(help).toContain(`${field.flag.split(' ')[0]} `);
+      if (field.flag) expect(help).toContain(`[file: ${[field.key, ...(field.aliases ?? [])].join(' or ')}; env: ${field.env}`);
+      else if (field.help) expect(help).toContain(`${field.key} `);
+      if (field.defaultText) expect(help).toContain(`default: ${field.defaultText.replace(/\s+/g, ' ')}]`);
+    }
+    expect(help).toContain('[file: base_dir; env: KILN_BASE_DIR; default:');
+    expect(help).toContain('Precedence: the configuration file, then environment variables, then flags');
   });
 });

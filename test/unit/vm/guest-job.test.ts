@@ -19,7 +19,7 @@ const plan = { request } as BuildPlan;
 describe('the guest job', () => {
   it('moves outputs, cache and log to kiln folders and runs the build itself, not another VM', () => {
     const guest = guestRequest(request);
-    expect(guest).toMatchObject({ imageName: `${GUEST.out}/web`, imageCache: GUEST.cache, logfile: GUEST.log, bootTest: false, vm: false });
+    expect(guest).toMatchObject({ imageName: `${GUEST.staged}/web`, imageCache: GUEST.cache, logfile: GUEST.log, bootTest: false, vm: false, cacheMaxBytes: 0 });
     expect(guest.env).toBe(request.env);
     expect(guest.flavours).toEqual(['debian', 'vm']);
   });
@@ -61,6 +61,8 @@ describe('the guest job', () => {
   it('names guest folders as the host\'s in what comes back', () => {
     expect(hostPathsIn(`wrote ${GUEST.out}/web.qcow2; full log: ${GUEST.log}; cache ${GUEST.cache}/layers`, request, '/home/u/out/web.log'))
       .toBe('wrote /home/u/out/web.qcow2; full log: /home/u/out/web.log; cache /home/u/.cache/kiln/layers');
+    // The build writes to the scratch disk first; its paths are the host's output folder too.
+    expect(hostPathsIn(`wrote ${GUEST.staged}/web.qcow2`, request, '/home/u/out/web.log')).toBe('wrote /home/u/out/web.qcow2');
   });
 });
 
