@@ -60,10 +60,10 @@ export function loadAndPlan(request: BuildRequest, options: LoadOptions = {}): B
 /**
  * Loads and plans with the build's SOURCE_DATE_EPOCH (what the commands use): without one from
  * the user, the newest input of the resolved flavours and their host inputs gives it, so the
- * flavours are resolved first.
+ * flavours are resolved first. A `newestInput` given is taken as it is (a build VM's host read it).
  */
-export async function datedPlan(request: BuildRequest, options: Omit<LoadOptions, 'newestInput'> = {}): Promise<BuildPlan> {
+export async function datedPlan(request: BuildRequest, options: LoadOptions = {}): Promise<BuildPlan> {
   const plan = loadAndPlan(request, options);
-  if (request.sourceDateEpoch !== undefined) return plan;
+  if (request.sourceDateEpoch !== undefined || options.newestInput) return plan;
   return loadAndPlan(request, { ...options, newestInput: await newestInput(plan.flavours, hostInputFiles(plan)) });
 }

@@ -27,6 +27,7 @@ import { nameMapFiles } from '../flavours/name-maps.js';
 import { decideStages, maxLayerAge, type StageDecision } from './stage-decisions.js';
 import { toolNeeds } from './tool-needs.js';
 import type { VmSummary } from './vm-summary.js';
+import type { SourceDate } from '../reproducible/source-date.js';
 import { diskSeedInputs } from './disk-seed.js';
 
 /** What the layer and output caches give this build. */
@@ -74,6 +75,8 @@ export interface ResolveOptions {
   builtIn?: string;
   /** For layer ages (default: now). */
   now?: number;
+  /** The newest input's time as another machine read it (the build VM gets its host's): else read here. */
+  newestInput?: SourceDate;
 }
 
 /** `-p` installs through the operating system's bin/install-packages: one must be there. */
@@ -115,7 +118,7 @@ function fallbackDecisions(first: StageDecision[], decide: (skip: ReadonlySet<st
 
 /** Resolves a request into the complete build (throws UsageError/ConfigError for bad input). */
 export async function resolveBuild(request: BuildRequest, options: ResolveOptions = {}): Promise<ResolvedBuild> {
-  const plan = await completePlan(await datedPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}) }));
+  const plan = await completePlan(await datedPlan(request, { ...(options.prepend ? { prepend: options.prepend } : {}), ...(options.builtIn ? { builtIn: options.builtIn } : {}), ...(options.newestInput ? { newestInput: options.newestInput } : {}) }));
   const hookTree = hookTreeSources(plan.flavours);
   checkPackagesInstallable(request, hookTree);
   const packageLists = renderPackageInstallFiles(await collectPackageInstalls(plan.flavours, exportedValues(plan.environment), request.arch));

@@ -6,7 +6,7 @@
 // so nothing an image holds can make kiln's host-side work reach a host file.
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { KilnError } from '../errors.js';
+import { KilnError, UsageError } from '../errors.js';
 
 /** Symlinks followed in one lookup before giving up (the kernel's own limit, MAXSYMLINKS). */
 const MAX_LINKS = 40;
@@ -30,7 +30,7 @@ export function resolveHostPath(path: string, cwd = process.cwd()): string {
     try {
       return join(realpathSync(current), ...missing.reverse());
     } catch (error) {
-      if (!isMissing(error) || current === dirname(current)) throw error;
+      if (!isMissing(error) || current === dirname(current)) throw unusablePath(absolute, error);
       missing.push(basename(current));
     }
   }
@@ -101,6 +101,14 @@ function entryKind(path: string): 'missing' | 'dir' | 'link' | 'other' {
     if (isMissing(error)) return 'missing';
     throw error;
   }
+}
+
+/** A host path this user cannot look up (a folder on the way they may not enter, a link loop): bad input, said in one line. */
+function unusablePath(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ELOOP: 'too many levels of symbolic links', ENAMETOOLONG: 'name too long' };
+  if (code === undefined || !(code in why)) return error;
+  return new UsageError(`${path}: ${why[code]} (${code}) while resolving it`, 'use a path whose folders this user may enter, or give this user access to them');
 }
 
 function isMissing(error: unknown): boolean {

@@ -1,24 +1,24 @@
 // kiln's agent in the build VM (`node guest-agent.js PORT`, started by kiln-guest-init): says
 // it is up, takes the job from the host, mounts what the job shares, runs the very build the
 // host planned (the same request, the same flavour paths), forwards every event and log line,
-// copies what the build added to the cache back to the host, and reports how it ended. A stop
+// copies what the build added to the cache back to the host, writes the outputs to the transport
+// disk, and reports how it ended (with where each output is). A stop
 // message from the host (Ctrl-C, SIGTERM there) aborts the build the way a signal aborts a host
 // build: everything the build acquired is released before the agent answers.
 import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { executeBuild } from '../engine/execute.js';
-import { run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { resolveBuild } from '../plan/resolved-build.js';
 import { ResourceStack } from '../resources/disposable-stack.js';
 import { exportCacheAdditions } from './cache-sync.js';
 import { Channel } from './channel.js';
-import { GUEST } from './guest-job.js';
 import { cacheUpper, mountShares, mountWorkDisk } from './guest-setup.js';
+import { writeTransport, type TransportedFile } from './output-transport.js';
 import { carryError, type GuestJob, type GuestMessage, type HostMessage } from './protocol.js';
 
 type GuestChannel = Channel<HostMessage, GuestMessage>;
@@ -41,7 +41,7 @@ function stopSignals(channel: GuestChannel): { signal: AbortSignal; forceSignal:
 }
 
 /** Runs the job; resolves to the exit code and the number of cache files handed back. */
-async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: AbortSignal; forceSignal: AbortSignal }): Promise<{ exitCode: number; exported: number }> {
+async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: AbortSignal; forceSignal: AbortSignal }): Promise<{ exitCode: number; exported: number; outputs: TransportedFile[] }> {
   const log = forwardingLog(channel);
   await using stack = new ResourceStack();
   process.env.TMPDIR = await mountWorkDisk(stack, job, log);
@@ -50,26 +50,17 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   await mountShares(stack, job, log);
   const staged = dirname(job.request.imageName);
   await mkdir(staged, { recursive: true, mode: 0o755 });
-  const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}) });
+  const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}), ...(job.newestInput ? { newestInput: job.newestInput } : {}) });
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;
   try {
     const exitCode = await executeBuild(plan, { ...signals, debug: job.debug, sinks: [(event) => channel.send({ type: 'event', event })], stream: discard, logMirror: log, workDir, readOnlyCache: job.cache.exportTo === undefined, keepOutputs: false, leftoverFolders: [] });
-    if (exitCode === 0) await sendOutputs(staged, GUEST.out, log, signals.signal);
-    return { exitCode, exported: await handBackCache(job, log, signals.signal) };
+    const outputs = exitCode === 0 ? await writeTransport(staged, job.transportDevice, log, signals.signal) : [];
+    return { exitCode, exported: await handBackCache(job, log, signals.signal), outputs };
   } catch (error) {
     await handBackCache(job, log, signals.signal);
     throw error;
   }
-}
-
-/** Copies the finished outputs from the scratch disk to the host's out share, one sequential
- * sparse copy per file. */
-async function sendOutputs(staged: string, share: string, log: LogSink, signal: AbortSignal): Promise<void> {
-  const files = (await readdir(staged, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(staged, e.name));
-  if (files.length === 0) return;
-  log.line('vm', `copying ${files.length} output file(s) to the host`);
-  await run(['cp', '--sparse=always', '--preserve=mode,timestamps', '--', ...files, `${share}/`], { log, signal, what: 'copying the outputs to the host' });
 }
 
 /** Layers of a failed build are as good as those of a successful one; an interrupted build hands
@@ -87,8 +78,8 @@ async function main(port: string): Promise<void> {
   channel.send({ type: 'ready', kernel: release() });
   const { job } = await jobMessage;
   try {
-    const { exitCode, exported } = await runJob(job, channel, signals);
-    channel.send({ type: 'done', exitCode, exported });
+    const { exitCode, exported, outputs } = await runJob(job, channel, signals);
+    channel.send({ type: 'done', exitCode, exported, outputs });
   } catch (error) {
     const carried = carryError(error);
     channel.send({ type: 'done', exitCode: carried.exitCode, error: carried, exported: 0 });

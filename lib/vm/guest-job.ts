@@ -3,7 +3,8 @@
 // declare in cache-inputs are bound at theirs, so the plan, the hooks' environment and the layer
 // keys come out as on the host. Only what is the host's business is moved: the outputs go to a
 // folder of the host's work folder (the host puts them in place afterwards), the cache is the
-// host's read-only one below a writable overlay, and the log is streamed to the host.
+// host's read-only one below a writable overlay, the log is streamed to the host, and the outputs
+// leave by a disk of their own (output-transport.ts).
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { BuildRequest } from '../config/build-request.js';
 import type { BuildPlan } from '../plan/build-plan.js';
@@ -12,10 +13,9 @@ import type { GuestFile, GuestJob, GuestMount } from './protocol.js';
 
 /** Guest paths of kiln's own mounts. */
 export const GUEST = {
-  out: '/kiln/out',
-  /** Where the build writes its outputs: the scratch disk. They cross to the out share once, in
-   * one sequential copy each, when the build has finished (qemu-img writing a qcow2 straight onto
-   * 9p costs a round trip per cluster: minutes under emulation). */
+  /** Where the build writes its outputs: the scratch disk. They go to the transport disk once the
+   * build has finished (qemu-img writing a qcow2 straight onto 9p costs a round trip per cluster:
+   * minutes under emulation). */
   staged: '/kiln/work/out',
   cache: '/kiln/cache',
   cacheLower: '/kiln/cache-lower',
@@ -24,12 +24,11 @@ export const GUEST = {
   work: '/kiln/work',
   log: '/kiln/work/build.log',
   workDevice: '/dev/vdb',
+  transportDevice: '/dev/vdc',
 } as const;
 
 /** Host folders the job needs. */
 export interface HostFolders {
-  /** Empty folder the guest writes the outputs to. */
-  outDir: string;
   /** Folder inside the cache the guest copies new cache files to; undefined when the cache is read-only. */
   incomingDir: string | undefined;
   /** Host files the build reads (cache-inputs, a file:// block-device config), absolute. */
@@ -72,7 +71,6 @@ export function planGuestJob(plan: BuildPlan, host: HostFolders, options: { prep
     return tag;
   };
   for (const dir of outermostFolders([...host.flavourDirs, host.builtInFlavours])) share(dir, dir, true);
-  share(host.outDir, GUEST.out, false);
   share(plan.request.imageCache, GUEST.cacheLower, true);
   if (host.incomingDir) share(host.incomingDir, GUEST.cacheExport, false);
   const files: GuestFile[] = [];
@@ -91,7 +89,9 @@ export function planGuestJob(plan: BuildPlan, host: HostFolders, options: { prep
     cache: { lower: GUEST.cacheLower, target: GUEST.cache, exportTo: host.incomingDir ? GUEST.cacheExport : undefined },
     workDevice: GUEST.workDevice,
     workMount: GUEST.work,
+    transportDevice: GUEST.transportDevice,
     debug: options.debug,
+    ...(plan.sourceDate.explicit ? {} : { newestInput: plan.sourceDate }),
   };
   return { shares, job };
 }
@@ -106,5 +106,5 @@ export function blockDeviceConfigFile(request: BuildRequest): string | undefined
 
 /** Host text with the guest's folders named as the host's (error messages, output paths). */
 export function hostPathsIn(text: string, request: BuildRequest, hostLog: string): string {
-  return text.replaceAll(GUEST.log, hostLog).replaceAll(`${GUEST.out}/`, `${dirname(request.imageName)}/`).replaceAll(`${GUEST.staged}/`, `${dirname(request.imageName)}/`).replaceAll(GUEST.cache, request.imageCache);
+  return text.replaceAll(GUEST.log, hostLog).replaceAll(`${GUEST.staged}/`, `${dirname(request.imageName)}/`).replaceAll(GUEST.cache, request.imageCache);
 }

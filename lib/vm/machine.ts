@@ -1,6 +1,7 @@
 // The build VM as a QEMU command line (pure): the builder image's kernel booted directly into
 // kiln-guest-init, a throwaway qcow2 overlay of the builder image as /dev/vda, a scratch disk
-// for the build's work folder as /dev/vdb, virtio everywhere, host folders shared with
+// for the build's work folder as /dev/vdb, the outputs' transport disk (a sparse raw file the host
+// reads) as /dev/vdc, virtio everywhere, host folders shared with
 // virtio-9p (security_model=none: works for an unprivileged user, and files the guest writes
 // belong to whoever runs kiln), QEMU's user-mode network for the mirror, the serial console on
 // standard output (kiln logs it) and the guest agent's channel on a virtio-serial port backed
@@ -28,6 +29,8 @@ export interface MachineSpec {
   systemDisk: string;
   /** The scratch disk for the work folder. */
   workDisk: string;
+  /** The raw file the outputs leave by (output-transport.ts). */
+  transportDisk: string;
   shares: Share[];
   /** Unix socket of the agent channel, relative to QEMU's working folder (kept short). */
   agentSocket: string;
@@ -56,6 +59,8 @@ export function machineCommand(spec: MachineSpec): string[] {
     // The overlay and the scratch disk are thrown away after the build: no need to flush them.
     '-drive', `file=${escapeOption(spec.systemDisk)},format=qcow2,if=virtio,cache=unsafe,discard=unmap`,
     '-drive', `file=${escapeOption(spec.workDisk)},format=qcow2,if=virtio,cache=unsafe,discard=unmap`,
+    // The host reads it once the guest says it is done: every write QEMU completed is in the file.
+    '-drive', `file=${escapeOption(spec.transportDisk)},format=raw,if=virtio,cache=unsafe`,
     '-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0',
     '-device', 'virtio-rng-pci',
     '-device', 'virtio-serial-pci',

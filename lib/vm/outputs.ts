@@ -1,18 +1,13 @@
-// After a build in the VM: what the guest wrote to the output share (the images, checksums,
-// files hooks put beside the image such as ${IMAGE_NAME}.vmlinuz) goes where a host build puts
-// it, each file under its partial name first and renamed when complete, and handed to the
-// invoking user as a host build's outputs are.
-import { copyFile, readdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+// After a build in the VM: what the guest handed back (copied out of the transport disk: the
+// images, checksums, description files, files hooks put beside the image such as
+// ${IMAGE_NAME}.vmlinuz, the NAME.d folder) goes where a host build puts it, each file under its
+// partial name first and renamed when complete, and handed to the invoking user as a host build's
+// outputs are.
+import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { isRoot, run } from '../exec/run.js';
 import type { LogSink } from '../log.js';
 import { writeAtomically } from '../outputs/partial.js';
-
-/** The files of the output share that are outputs (not a partial file left by an interrupted writer). */
-async function sharedOutputs(outDir: string): Promise<string[]> {
-  const entries = await readdir(outDir, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && !/\.kiln-(partial|lock)/.test(e.name)).map((e) => e.name).sort();
-}
 
 /** Moves (or, across filesystems, copies keeping holes) `from` to `to`. */
 async function moveFile(from: string, to: string, log: LogSink): Promise<void> {
@@ -24,11 +19,13 @@ async function moveFile(from: string, to: string, log: LogSink): Promise<void> {
   }
 }
 
-/** Puts every output of `outDir` into `destDir`; returns the destination paths. */
-export async function placeOutputs(outDir: string, destDir: string, log: LogSink): Promise<string[]> {
+/** Puts the outputs `names` (paths relative to `outDir`, checked: output-transport.ts) into `destDir`; returns the destination paths. */
+export async function placeOutputs(outDir: string, destDir: string, names: readonly string[], log: LogSink): Promise<string[]> {
   const placed: string[] = [];
-  for (const name of await sharedOutputs(outDir)) {
+  for (const name of [...names].sort()) {
     const target = join(destDir, name);
+    // NAME.d/dib-manifests/...: made as a host build makes it (engine/steps/manifests.ts).
+    if (name.includes('/')) await mkdir(dirname(target), { recursive: true });
     await writeAtomically(target, (partial) => moveFile(join(outDir, name), partial, log), { createdByRoot: isRoot(), log });
     log.line('vm', `output ${target}`);
     placed.push(target);

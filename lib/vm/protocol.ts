@@ -5,6 +5,8 @@
 import type { BuildRequest } from '../config/build-request.js';
 import { KilnError } from '../errors.js';
 import type { BuildEvent } from '../report/events.js';
+import type { SourceDate } from '../reproducible/source-date.js';
+import type { TransportedFile } from './output-transport.js';
 
 /** A 9p share as the guest mounts it. */
 export interface GuestMount {
@@ -39,7 +41,13 @@ export interface GuestJob {
   workDevice: string;
   /** Folder the scratch disk is mounted on. */
   workMount: string;
+  /** Block device the outputs leave by (output-transport.ts). */
+  transportDevice: string;
   debug: boolean;
+  /** The host plan's SOURCE_DATE_EPOCH when it derived one: the guest sees the flavour folders
+   * without their git history, so it would date the build by file times and its outputs (and their
+   * cache key) would differ from the host's. */
+  newestInput?: SourceDate;
 }
 
 /** An error raised in the guest, as the host re-raises it. */
@@ -55,7 +63,8 @@ export type GuestMessage =
   | { type: 'ready'; kernel: string }
   | { type: 'event'; event: BuildEvent }
   | { type: 'log'; label: string; text: string }
-  | { type: 'done'; exitCode: number; error?: CarriedError; exported: number };
+  /** `outputs`: where each output file is on the transport disk (a successful build). */
+  | { type: 'done'; exitCode: number; error?: CarriedError; exported: number; outputs?: TransportedFile[] };
 
 /** Host → guest. */
 export type HostMessage = { type: 'job'; job: GuestJob } | { type: 'stop' };

@@ -32,6 +32,7 @@ import { importCacheAdditions, writableFolder } from './cache-sync.js';
 import { blockDeviceConfigFile, hostPathsIn, planGuestJob } from './guest-job.js';
 import { hostLeftoverFolders, INCOMING_FOLDER } from './leftovers.js';
 import { startMachine, type RunningMachine } from './machine-process.js';
+import { readTransport } from './output-transport.js';
 import { placeOutputs } from './outputs.js';
 import { raiseCarried, type GuestMessage } from './protocol.js';
 import { bootTestOnHost } from './vm-boot-test.js';
@@ -63,13 +64,13 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
   const incomingDir = await makeIncomingFolder(stack, request.imageCache, log);
   if (!incomingDir) emit({ type: 'info', message: `the cache ${request.imageCache} is read-only for this user: what the build adds to it is not kept` });
   const { shares, job } = planGuestJob(plan, {
-    outDir, incomingDir, inputFiles: inputFiles(plan), flavourDirs: flavourFolders(plan), builtInFlavours: builtInFlavoursDir(),
+    incomingDir, inputFiles: inputFiles(plan), flavourDirs: flavourFolders(plan), builtInFlavours: builtInFlavoursDir(),
   }, { prepend: request.kind === 'ramdisk' ? ['ramdisk'] : [], debug: options.debug });
   const machine = await timed(ctx, `start the build VM (${accel.accel.toUpperCase()})`, async () => {
     const disks = await createDisks(dir, builder, workDiskBytes(request), log);
     const started = await startMachine(stack, {
       accel: accel.accel, memoryMiB: request.vmMemoryMiB, cpus: request.vmCpus, kernel: builder.kernel, initrd: builder.initrd,
-      systemDisk: disks.system, workDisk: disks.work, shares, agentSocket: 'agent.sock', rootLabel: builder.rootLabel,
+      systemDisk: disks.system, workDisk: disks.work, transportDisk: disks.transport, shares, agentSocket: 'agent.sock', rootLabel: builder.rootLabel,
     }, dir, log);
     const ready = await untilMessage(started, 'ready', BOOT_TIMEOUT_MS[accel.accel], log, options.signal);
     log.line('vm', `guest agent up (kernel ${ready.kernel})`);
@@ -79,7 +80,8 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
   if (incomingDir) await timed(ctx, 'keep the cache files the VM made', () => importCacheAdditions(incomingDir, request.imageCache, log));
   try {
     if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
-    await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), log));
+    await timed(ctx, 'take the outputs out of the VM', () => readTransport(transportFile(dir), done.outputs ?? [], outDir, log, options.signal));
+    await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), (done.outputs ?? []).map((o) => o.name), log));
     const outputKey = plan.cache.outputKey;
     if (outputKey && incomingDir) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(request.imageCache, outputKey, keptOutputs(plan), log, plan.disk?.firmwares));
   } finally {
@@ -98,13 +100,17 @@ function keptOutputs(plan: BuildPlan): { format: string; path: string }[] {
   return [...plan.outputs, ...sidecarFiles(plan).filter((file) => existsSync(file.path))];
 }
 
-/** The overlay of the builder image and the scratch disk, in the VM's folder. */
-async function createDisks(dir: string, builder: BuilderImage, workBytes: number, log: LogSink): Promise<{ system: string; work: string }> {
+/** The outputs' transport disk in the VM's folder. */
+const transportFile = (dir: string): string => join(dir, 'transport.raw');
+
+/** The overlay of the builder image, the scratch disk and the transport disk (as large, sparse), in the VM's folder. */
+async function createDisks(dir: string, builder: BuilderImage, workBytes: number, log: LogSink): Promise<{ system: string; work: string; transport: string }> {
   const system = join(dir, 'system.qcow2');
   const work = join(dir, 'work.qcow2');
   await run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', builder.disk, system], { log, what: 'creating the overlay of the builder image' });
   await run(['qemu-img', 'create', '-q', '-f', 'qcow2', work, String(workBytes)], { log, what: 'creating the build VM\'s scratch disk' });
-  return { system, work };
+  await run(['qemu-img', 'create', '-q', '-f', 'raw', transportFile(dir), String(workBytes)], { log, what: 'creating the build VM\'s transport disk' });
+  return { system, work, transport: transportFile(dir) };
 }
 
 /** The folder inside the cache the guest copies its new cache files to; undefined if the cache is read-only. */

@@ -4,16 +4,16 @@
 // during the guest's build and SIGKILL of the host side leave nothing behind; an ordinary user
 // with no sudo rule builds the same small tree in the VM as root builds on the host (the vm-os
 // flavour below, whose root.d copies bash from the machine that builds, plus a chroot hook).
-import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, fixtures, hostState, isRoot, kiln, start, type Ran } from '../helpers/host.js';
+import { bin, fixtures, hostState, isRoot, kiln, start } from '../helpers/host.js';
+import { addPlainUser, type PlainUser } from '../helpers/plain-user.js';
 import { e2eCache } from '../helpers/e2e.js';
 import { hook, writeTree } from '../helpers/tree.js';
 
-const USER = 'kilnvm';
 // root.d of the vm-os test flavour: bash, cat, sleep, env, their libraries and a few files, in a
 // handful of programs.
 const VM_OS_ROOT = `#!/bin/bash
@@ -53,29 +53,19 @@ function whenStderr(child: ReturnType<typeof start>['child'], text: RegExp): Pro
   });
 }
 
-/** Runs argv as `user` with a clean login-like environment. */
-function runAs(user: string, home: string, env: Record<string, string>, argv: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    const vars = Object.entries({ HOME: home, USER: user, PATH: '/usr/local/bin:/usr/bin:/bin', ...env }).map(([k, v]) => `${k}=${v}`);
-    const child = spawn('runuser', ['-u', user, '--', 'env', '-i', ...vars, ...argv], { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+/** Paths, types, modes, owners, sizes and times of a tarball's members (logs aside: they differ). */
+function members(tarball: string): string[] {
+  const list = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', tarball], { maxBuffer: 1 << 28, env: { ...process.env, TZ: 'UTC' } }).toString().split('\n').filter(Boolean);
+  return list.map((line) => line.split(/\s+/)).filter((parts) => !/^\.\/var\/log\/./.test(parts[5] ?? ''))
+    .map((parts) => `${parts[0]} ${parts[1]} ${parts[0]!.startsWith('d') ? '' : parts[2]} ${parts[3]} ${parts[4]} ${parts.slice(5).join(' ')}`).sort();
 }
 
-/** Paths, types, modes, owners and sizes of a tarball's members (logs aside: they differ). */
-function members(tarball: string): string[] {
-  const list = execFileSync('tar', ['--numeric-owner', '-tvf', tarball], { maxBuffer: 1 << 28 }).toString().split('\n').filter(Boolean);
-  return list.map((line) => line.split(/\s+/)).filter((parts) => !/^\.\/var\/log\/./.test(parts[5] ?? ''))
-    .map((parts) => `${parts[0]} ${parts[1]} ${parts[0]!.startsWith('d') ? '' : parts[2]} ${parts.slice(5).join(' ')}`).sort();
-}
+/** The date a flavour folder's git history gives (SOURCE_DATE_EPOCH): older than any of its files. */
+const COMMIT_DATE = '2024-01-02T03:04:05Z';
 
 describe.skipIf(!isRoot)('builds in a throwaway VM (e2e, --vm, QEMU TCG)', () => {
   let out: string;
-  let userHome: string;
+  let user: PlainUser;
   // vm-os: a tiny root and a chroot hook; vm-slow holds the guest's build long enough to be stopped.
   let small: string[];
   let slow: string[];
@@ -92,14 +82,17 @@ describe.skipIf(!isRoot)('builds in a throwaway VM (e2e, --vm, QEMU TCG)', () =>
       'vm-slow/README.md': 'Holds the build in install.d.',
       'vm-slow/install.d/10-vm-slow': hook('echo vm-slow sleeping; sleep 900'),
     });
+    // In git, as flavours usually are: the host dates the build by the last commit, and the guest,
+    // which sees the folder without its history, must date it the same (same times in the outputs).
+    execFileSync('bash', ['-c', 'git init -q && git add -A && git -c user.name=kiln -c user.email=kiln@example.org commit -q -m flavours'],
+      { cwd: join(out, 'flavours'), env: { ...process.env, GIT_AUTHOR_DATE: COMMIT_DATE, GIT_COMMITTER_DATE: COMMIT_DATE } });
     small = ['-n', '--flavours-path', join(out, 'flavours'), '--image-cache', e2eCache(), 'vm-os'];
     slow = [...small, 'vm-slow'];
-    execFileSync('bash', ['-c', `id ${USER} >/dev/null 2>&1 || useradd -m ${USER}`]);
-    userHome = `/home/${USER}`;
+    user = addPlainUser('kilnvm');
   });
   afterAll(() => {
     rmSync(out, { recursive: true, force: true });
-    execFileSync('bash', ['-c', `userdel -r ${USER} 2>/dev/null || true`]);
+    user.remove();
   });
 
   it('SIGTERM during the guest build stops the guest and QEMU and removes the overlay and every temp folder', async () => {
@@ -139,16 +132,12 @@ describe.skipIf(!isRoot)('builds in a throwaway VM (e2e, --vm, QEMU TCG)', () =>
   });
 
   it('an ordinary user with no sudo rule builds the same tree in the VM as root on the host', async () => {
-    expect(execFileSync('bash', ['-c', `sudo -n -l -U ${USER} 2>&1 || true`]).toString()).toMatch(/not allowed|may not run/);
-    const uid = Number(execFileSync('id', ['-u', USER]).toString());
-    const gid = Number(execFileSync('id', ['-g', USER]).toString());
-    const userTmp = join(out, 'user-tmp');
-    const userOut = join(userHome, 'out');
-    for (const dir of [userTmp, userOut]) {
-      mkdirSync(dir, { recursive: true });
-      chownSync(dir, uid, gid);
-    }
-    const result = await runAs(USER, userHome, { TMPDIR: userTmp }, [bin('disk-image-create'), '--vm', '-t', 'tar', '-o', join(userOut, 'small'), ...small]);
+    expect(user.sudoRights()).toMatch(/not allowed|may not run/);
+    const userTmp = user.ownedFolder(join(out, 'user-tmp'));
+    const userOut = user.ownedFolder(join(user.home, 'out'));
+    // root's git repository: git reads it for another user only when told it is safe.
+    user.trustGitFolders();
+    const result = await user.run([bin('disk-image-create'), '--vm', '-t', 'tar', '-o', join(userOut, 'small'), ...small], { TMPDIR: userTmp });
     expect(result.code, result.stderr.slice(-4000)).toBe(0);
     expect(result.stderr).toMatch(/building in a VM: /);
     expect(result.stderr).toMatch(/read-only for this user/);
@@ -156,11 +145,13 @@ describe.skipIf(!isRoot)('builds in a throwaway VM (e2e, --vm, QEMU TCG)', () =>
     expect(result.stderr).toMatch(/install\.d\/50-vm-mark \(vm-os\) done in/);
     expect(vmLeftovers(userTmp)).toEqual({ folders: [], qemu: [] });
     expect(readdirSync(userTmp)).toEqual([]);
-    for (const file of ['small.tar', 'small.log']) expect(execFileSync('stat', ['-c', '%U', join(userOut, file)]).toString().trim()).toBe(USER);
+    for (const file of ['small.tar', 'small.log']) expect(execFileSync('stat', ['-c', '%U', join(userOut, file)]).toString().trim()).toBe(user.name);
     const vmTar = join(userOut, 'small.tar');
     const hostTar = join(out, 'host.tar');
     expect(members(vmTar)).toEqual(members(hostTar));
     expect(members(vmTar).length).toBeGreaterThan(10);
+    // Dated by the commit, not by the files just written: directories made by the build clamp to it.
+    expect(members(vmTar).filter((m) => m.startsWith('d')).every((m) => m.includes(' 2024-01-02 03:04:05 ')), members(vmTar).join('\n')).toBe(true);
     expect(execFileSync('tar', ['-xOf', vmTar, './etc/vm-mark']).toString()).toBe(execFileSync('tar', ['-xOf', hostTar, './etc/vm-mark']).toString());
   });
 });

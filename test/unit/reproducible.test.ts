@@ -41,6 +41,10 @@ describe('SOURCE_DATE_EPOCH', () => {
       // The test folder is not in git: the newest file of the flavour (folders are touched by writing files).
       expect(derived.sourceDate.explicit).toBe(false);
       expect(derived.sourceDate.origin).toMatch(/^newest input: flavour os \(newest file, \d{4}-/);
+      // A time read elsewhere (a build VM gets its host's, read where the flavours' git history is) is taken as it is.
+      const host = { epoch: 1400000000, origin: 'newest input: flavour os (last git commit, 2014-05-13T16:53:20Z)', explicit: false };
+      const request = buildRequest('disk', ['os'], { flavoursPath: join(tmp.path, 'f'), types: ['tar'], skipBase: true }, {}, tmp.path);
+      expect((await datedPlan(request, { builtIn: join(tmp.path, 'f'), newestInput: host })).sourceDate).toEqual(host);
     } finally {
       tmp.cleanup();
     }

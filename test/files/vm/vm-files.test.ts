@@ -1,8 +1,9 @@
 // The VM runner's pieces that work on real files and tools without root: the KVM probe under
 // QEMU's software emulation (the real boot sector, the real exit status), what of kiln goes
 // into the builder image, the cache files handed from the guest to the host, and the outputs
-// put in place.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// across the transport disk and put in place.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nullLog } from '../../../lib/log.js';
@@ -13,6 +14,7 @@ import { builderKey } from '../../../lib/vm/builder-image.js';
 import { exportCacheAdditions, importCacheAdditions } from '../../../lib/vm/cache-sync.js';
 import { kilnRoot, packageEntries, productionPackages } from '../../../lib/vm/kiln-bundle.js';
 import { clearVmLeftovers, INCOMING_FOLDER } from '../../../lib/vm/leftovers.js';
+import { readTransport, writeTransport } from '../../../lib/vm/output-transport.js';
 import { placeOutputs } from '../../../lib/vm/outputs.js';
 import { tempDir, writeTree } from '../../helpers/tree.js';
 
@@ -84,13 +86,47 @@ describe('cache files from the guest', () => {
 });
 
 describe('outputs of the guest', () => {
-  it('go where a host build puts them, replacing older ones; partial files stay behind', async () => {
+  it('cross the transport disk whole: sparse images stay sparse, modes, times and the NAME.d folder kept', async () => {
+    const staged = join(tmp.path, 'staged');
+    writeTree(staged, { 'web.qcow2.sha256': 'sum  web.qcow2\n', 'web.d/dib-manifests/dib_environment': 'export DIB_RELEASE=bookworm\n', '.web.raw.kiln-partial.x': 'half' });
+    // 40 MiB with data at the start and at 20 MiB, holes elsewhere, ending in a hole.
+    const raw = join(staged, 'web.raw');
+    execFileSync('dd', [`of=${raw}`, 'if=/dev/urandom', 'bs=1M', 'count=1', 'status=none']);
+    execFileSync('dd', [`of=${raw}`, 'if=/dev/urandom', 'bs=1M', 'count=1', 'seek=20', 'conv=notrunc', 'status=none']);
+    truncateSync(raw, 40 * 1024 * 1024);
+    chmodSync(join(staged, 'web.qcow2.sha256'), 0o600);
+    utimesSync(raw, 1_700_000_000, 1_700_000_000);
+    const device = join(tmp.path, 'transport.raw');
+    execFileSync('truncate', ['-s', '1G', device]);
+    const files = await writeTransport(staged, device, nullLog, new AbortController().signal);
+    expect(files.map((f) => f.name)).toEqual(['web.d/dib-manifests/dib_environment', 'web.qcow2.sha256', 'web.raw']);
+    // The guest wrote only the data: the transport file stays sparse.
+    expect(statSync(device).blocks * 512).toBeLessThan(4 * 1024 * 1024);
+
     const out = join(tmp.path, 'out');
-    writeTree(out, { 'web.qcow2': 'image', 'web.qcow2.sha256': 'sum', 'web.vmlinuz': 'kernel', '.web.raw.kiln-partial': 'half' });
+    mkdirSync(out);
+    await readTransport(device, files, out, nullLog, new AbortController().signal);
+    for (const name of files.map((f) => f.name)) expect(readFileSync(join(out, name)).equals(readFileSync(join(staged, name))), name).toBe(true);
+    expect(statSync(join(out, 'web.raw')).size).toBe(40 * 1024 * 1024);
+    expect(statSync(join(out, 'web.raw')).blocks * 512).toBeLessThan(4 * 1024 * 1024);
+    expect(statSync(join(out, 'web.raw')).mtimeMs).toBe(1_700_000_000_000);
+    expect(statSync(join(out, 'web.qcow2.sha256')).mode & 0o777).toBe(0o600);
+
     const dest = join(tmp.path, 'dest');
-    writeTree(dest, { 'web.qcow2': 'old' });
-    expect(await placeOutputs(out, dest, nullLog)).toEqual(['web.qcow2', 'web.qcow2.sha256', 'web.vmlinuz'].map((n) => join(dest, n)));
-    expect(readFileSync(join(dest, 'web.qcow2'), 'utf8')).toBe('image');
-    expect(readdirSync(dest).sort()).toEqual(['web.qcow2', 'web.qcow2.sha256', 'web.vmlinuz']);
+    writeTree(dest, { 'web.raw': 'old' });
+    expect(await placeOutputs(out, dest, files.map((f) => f.name), nullLog)).toEqual(files.map((f) => join(dest, f.name)));
+    expect(readFileSync(join(dest, 'web.d/dib-manifests/dib_environment'), 'utf8')).toBe('export DIB_RELEASE=bookworm\n');
+    expect(statSync(join(dest, 'web.raw')).size).toBe(40 * 1024 * 1024);
+  });
+
+  it('the host takes nothing from a list it cannot trust, and writes nothing then', async () => {
+    const device = join(tmp.path, 'transport.raw');
+    execFileSync('truncate', ['-s', '4M', device]);
+    const out = join(tmp.path, 'out');
+    mkdirSync(out);
+    const bad = [{ name: '../escape', offset: 0, bytes: 1, mode: 0o644, mtimeMs: 0 }];
+    await expect(readTransport(device, bad, out, nullLog, new AbortController().signal)).rejects.toThrow(/outputs kiln cannot take: the output name "..\/escape"/);
+    expect(readdirSync(tmp.path).sort()).toEqual(['out', 'transport.raw']);
+    expect(readdirSync(out)).toEqual([]);
   });
 });

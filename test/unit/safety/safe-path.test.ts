@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../../lib/errors.js';
 import { isAtOrBelow, resolveHostPath, resolveInRoot, resolveParent, UnsafePathError } from '../../../lib/resources/safe-path.js';
 
 describe('resolveInRoot: paths in an image resolve as inside a chroot', () => {
@@ -62,6 +63,13 @@ describe('resolveHostPath: a host path resolved once', () => {
     expect(resolveHostPath(join(base, 'link'))).toBe(join(base, 'real'));
     expect(resolveHostPath('link/a/b', base)).toBe(join(base, 'real/a/b'));
     expect(resolveHostPath('.', join(base, 'link'))).toBe(join(base, 'real'));
+  });
+  it('a path that cannot be looked up is bad input, said in one line (exit 2), not an internal error', () => {
+    symlinkSync(join(base, 'loop-b'), join(base, 'loop-a'));
+    symlinkSync(join(base, 'loop-a'), join(base, 'loop-b'));
+    const attempt = () => resolveHostPath(join(base, 'loop-a/tmp'));
+    expect(attempt).toThrow(UsageError);
+    expect(attempt).toThrow(`${join(base, 'loop-a/tmp')}: too many levels of symbolic links (ELOOP) while resolving it`);
   });
   it('resolveParent does not follow a link at the path itself', () => {
     expect(resolveParent(join(base, 'link/final-link'))).toBe(join(base, 'real/final-link'));

@@ -14,7 +14,8 @@ const request = {
   kind: 'disk', flavours: ['debian', 'vm'], imageName: '/home/u/out/web', imageCache: '/home/u/.cache/kiln', logfile: undefined,
   bootTest: true, vm: true, env: { DIB_RELEASE: 'bookworm' }, cwd: '/home/u', types: ['qcow2'],
 } as unknown as BuildRequest;
-const plan = { request } as BuildPlan;
+const derived = { epoch: 1_700_000_000, origin: 'newest input: flavour debian (last git commit, 2023-11-14T22:13:20Z)', explicit: false };
+const plan = { request, sourceDate: derived } as BuildPlan;
 
 describe('the guest job', () => {
   it('moves outputs, cache and log to kiln folders and runs the build itself, not another VM', () => {
@@ -24,19 +25,19 @@ describe('the guest job', () => {
     expect(guest.flavours).toEqual(['debian', 'vm']);
   });
 
-  it('shares flavour folders at their host paths, outermost first, then outputs, cache, export and input folders', () => {
+  it('shares flavour folders at their host paths, outermost first, then cache, export and input folders (outputs leave by a disk)', () => {
     const { shares, job } = planGuestJob(plan, {
-      outDir: '/tmp/kiln-vm.9.abcdef/out', incomingDir: '/home/u/.cache/kiln/.kiln-vm-incoming/kiln-vm-import.9.ghijkl',
+      incomingDir: '/home/u/.cache/kiln/.kiln-vm-incoming/kiln-vm-import.9.ghijkl',
       inputFiles: ['/home/u/.ssh/authorized_keys', '/home/u/.ssh/id_ed25519.pub', '/home/u/layout.yaml'],
       flavourDirs: ['/home/u/flavours', '/home/u/flavours/nested', '/opt/elements'], builtInFlavours: '/usr/lib/kiln/flavours',
     }, { prepend: [], debug: false });
     expect(job.mounts.map((m) => [m.tag, m.target, m.readOnly])).toEqual([
       ['k0', '/home/u/flavours', true], ['k1', '/opt/elements', true], ['k2', '/usr/lib/kiln/flavours', true],
-      ['k3', GUEST.out, false], ['k4', GUEST.cacheLower, true], ['k5', GUEST.cacheExport, false],
-      ['k6', `${GUEST.inputs}/0`, true], ['k7', `${GUEST.inputs}/1`, true],
+      ['k3', GUEST.cacheLower, true], ['k4', GUEST.cacheExport, false],
+      ['k5', `${GUEST.inputs}/0`, true], ['k6', `${GUEST.inputs}/1`, true],
     ]);
     expect(shares.map((s) => s.hostPath)).toEqual([
-      '/home/u/flavours', '/opt/elements', '/usr/lib/kiln/flavours', '/tmp/kiln-vm.9.abcdef/out', '/home/u/.cache/kiln',
+      '/home/u/flavours', '/opt/elements', '/usr/lib/kiln/flavours', '/home/u/.cache/kiln',
       '/home/u/.cache/kiln/.kiln-vm-incoming/kiln-vm-import.9.ghijkl', '/home/u', '/home/u/.ssh',
     ]);
     expect(job.files).toEqual([
@@ -48,10 +49,18 @@ describe('the guest job', () => {
   });
 
   it('does not export the cache when the host cache is read-only', () => {
-    const { job } = planGuestJob(plan, { outDir: '/o', incomingDir: undefined, inputFiles: [], flavourDirs: [], builtInFlavours: '/f' }, { prepend: ['ramdisk'], debug: true });
+    const { job } = planGuestJob(plan, { incomingDir: undefined, inputFiles: [], flavourDirs: [], builtInFlavours: '/f' }, { prepend: ['ramdisk'], debug: true });
     expect(job.cache.exportTo).toBeUndefined();
     expect(job.mounts.map((m) => m.target)).not.toContain(GUEST.cacheExport);
     expect(job.prepend).toEqual(['ramdisk']);
+  });
+
+  it('dates the guest\'s build as the host dated it, unless the user gave the date', () => {
+    const host = { incomingDir: undefined, inputFiles: [], flavourDirs: [], builtInFlavours: '/f' };
+    // The guest sees flavour folders without .git: it would date by file times, and its outputs and their key would differ.
+    expect(planGuestJob(plan, host, { prepend: [], debug: false }).job.newestInput).toEqual(derived);
+    const given = { ...plan, sourceDate: { epoch: 5, origin: 'SOURCE_DATE_EPOCH', explicit: true } } as BuildPlan;
+    expect(planGuestJob(given, host, { prepend: [], debug: false }).job.newestInput).toBeUndefined();
   });
 
   it('keeps only the outermost of nested folders', () => {
@@ -59,10 +68,9 @@ describe('the guest job', () => {
   });
 
   it('names guest folders as the host\'s in what comes back', () => {
-    expect(hostPathsIn(`wrote ${GUEST.out}/web.qcow2; full log: ${GUEST.log}; cache ${GUEST.cache}/layers`, request, '/home/u/out/web.log'))
+    // The build writes its outputs to the scratch disk; those paths are the host's output folder.
+    expect(hostPathsIn(`wrote ${GUEST.staged}/web.qcow2; full log: ${GUEST.log}; cache ${GUEST.cache}/layers`, request, '/home/u/out/web.log'))
       .toBe('wrote /home/u/out/web.qcow2; full log: /home/u/out/web.log; cache /home/u/.cache/kiln/layers');
-    // The build writes to the scratch disk first; its paths are the host's output folder too.
-    expect(hostPathsIn(`wrote ${GUEST.staged}/web.qcow2`, request, '/home/u/out/web.log')).toBe('wrote /home/u/out/web.qcow2');
   });
 });
 

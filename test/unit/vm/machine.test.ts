@@ -8,7 +8,7 @@ import type { BuildRequest } from '../../../lib/config/build-request.js';
 
 const spec: MachineSpec = {
   accel: 'tcg', memoryMiB: 2048, cpus: 2, kernel: '/c/vm/builder-1/disk.vmlinuz', initrd: '/c/vm/builder-1/disk.initrd',
-  systemDisk: '/t/kiln-vm.1.abcdef/system.qcow2', workDisk: '/t/kiln-vm.1.abcdef/work.qcow2',
+  systemDisk: '/t/kiln-vm.1.abcdef/system.qcow2', workDisk: '/t/kiln-vm.1.abcdef/work.qcow2', transportDisk: '/t/kiln-vm.1.abcdef/transport.raw',
   shares: [{ tag: 'k0', hostPath: '/src/flavours', readOnly: true }, { tag: 'k1', hostPath: '/t/a,b/out', readOnly: false }],
   agentSocket: 'agent.sock', rootLabel: 'kiln-builder',
 };
@@ -19,7 +19,7 @@ function values(argv: string[], flag: string): string[] {
 }
 
 describe('the build VM command line', () => {
-  it('boots the builder kernel into kiln-guest-init with the overlay and the scratch disk on virtio', () => {
+  it('boots the builder kernel into kiln-guest-init with the overlay, the scratch disk and the transport disk on virtio', () => {
     const argv = machineCommand(spec);
     expect(argv[0]).toBe('qemu-system-x86_64');
     expect(values(argv, '-accel')).toEqual(['tcg']);
@@ -32,6 +32,7 @@ describe('the build VM command line', () => {
     expect(values(argv, '-drive')).toEqual([
       'file=/t/kiln-vm.1.abcdef/system.qcow2,format=qcow2,if=virtio,cache=unsafe,discard=unmap',
       'file=/t/kiln-vm.1.abcdef/work.qcow2,format=qcow2,if=virtio,cache=unsafe,discard=unmap',
+      'file=/t/kiln-vm.1.abcdef/transport.raw,format=raw,if=virtio,cache=unsafe',
     ]);
     expect(argv).toContain('-no-reboot');
     expect(values(argv, '-serial')).toEqual(['stdio']);
