@@ -50,6 +50,9 @@ async function runJob(job: GuestJob, channel: GuestChannel, signals: { signal: A
   await mountShares(stack, job, log);
   const staged = dirname(job.request.imageName);
   await mkdir(staged, { recursive: true, mode: 0o755 });
+  // A spec's filesystem images go to folders of their own below it (guest-job.ts).
+  const images = job.request.filesystemImages;
+  for (const path of images ? [...images.images.map((i) => i.path), images.metadataPath] : []) await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   const plan = await resolveBuild(job.request, { builtIn: job.builtInFlavours, ...(job.prepend.length ? { prepend: job.prepend } : {}), ...(job.newestInput ? { newestInput: job.newestInput } : {}) });
   // Progress goes to the host as events; the guest's own console stays quiet.
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() }) as unknown as NodeJS.WriteStream;

@@ -6,7 +6,7 @@
 // host's read-only one below a writable overlay, the log is streamed to the host, and the outputs
 // leave by a disk of their own (output-transport.ts).
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { BuildRequest } from '../config/build-request.js';
+import type { BuildRequest, FilesystemImagesRequest } from '../config/build-request.js';
 import type { BuildPlan } from '../plan/build-plan.js';
 import type { Share } from './machine.js';
 import type { GuestFile, GuestJob, GuestMount } from './protocol.js';
@@ -51,7 +51,42 @@ export function guestRequest(request: BuildRequest): BuildRequest {
     // The host trims its cache once it has taken in what the guest made; a trim in the guest
     // would only hide the host's entries behind whiteouts that never cross.
     cacheMaxBytes: 0,
+    ...(request.filesystemImages ? { filesystemImages: guestFilesystemImages(request.filesystemImages) } : {}),
   };
+}
+
+/** The staged folder's subfolder for a spec's filesystem images and their metadata: one folder
+ * each, as their host folders may differ (`kiln-fs-images/0/root.img.gz`, `.../metadata/...`). */
+const FS_IMAGES = 'kiln-fs-images';
+
+/** A spec's filesystem images written below the staged folder (same file names: they are in the output key). */
+function guestFilesystemImages(images: FilesystemImagesRequest): FilesystemImagesRequest {
+  return {
+    ...images,
+    images: images.images.map((image, index) => ({ ...image, path: join(GUEST.staged, FS_IMAGES, String(index), basename(image.path)) })),
+    metadataPath: join(GUEST.staged, FS_IMAGES, 'metadata', basename(images.metadataPath)),
+  };
+}
+
+/** Host folder of each guest folder an output can be in, most specific first (pure). */
+function hostFolders(request: BuildRequest): [guest: string, host: string][] {
+  const images = request.filesystemImages;
+  const own: [string, string][] = images ? [
+    ...images.images.map((image, index): [string, string] => [join(GUEST.staged, FS_IMAGES, String(index)), dirname(image.path)]),
+    [join(GUEST.staged, FS_IMAGES, 'metadata'), dirname(images.metadataPath)],
+  ] : [];
+  return [...own, [GUEST.staged, dirname(request.imageName)]];
+}
+
+/** Where an output the guest handed back goes on the host (`name`: relative to the staged folder),
+ * or undefined for a file in kiln's image folders that is no output of this request (pure). */
+export function hostOutputPath(request: BuildRequest, name: string): string | undefined {
+  const guestPath = join(GUEST.staged, name);
+  if (name.split('/')[0] === FS_IMAGES) {
+    const folder = hostFolders(request).find(([guest]) => dirname(guestPath) === guest);
+    return folder ? join(folder[1], basename(name)) : undefined;
+  }
+  return join(dirname(request.imageName), name);
 }
 
 /** Folders in mount order: a folder before anything below it; duplicates and nested ones dropped. */
@@ -106,5 +141,7 @@ export function blockDeviceConfigFile(request: BuildRequest): string | undefined
 
 /** Host text with the guest's folders named as the host's (error messages, output paths). */
 export function hostPathsIn(text: string, request: BuildRequest, hostLog: string): string {
-  return text.replaceAll(GUEST.log, hostLog).replaceAll(`${GUEST.staged}/`, `${dirname(request.imageName)}/`).replaceAll(GUEST.cache, request.imageCache);
+  let host = text.replaceAll(GUEST.log, hostLog);
+  for (const [guest, folder] of hostFolders(request)) host = host.replaceAll(`${guest}/`, `${folder}/`);
+  return host.replaceAll(GUEST.cache, request.imageCache);
 }

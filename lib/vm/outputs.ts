@@ -19,13 +19,18 @@ async function moveFile(from: string, to: string, log: LogSink): Promise<void> {
   }
 }
 
-/** Puts the outputs `names` (paths relative to `outDir`, checked: output-transport.ts) into `destDir`; returns the destination paths. */
-export async function placeOutputs(outDir: string, destDir: string, names: readonly string[], log: LogSink): Promise<string[]> {
+/** One output to place: its path relative to the folder it was copied to, and where it goes. */
+export interface OutputPlacement {
+  name: string;
+  target: string;
+}
+
+/** Puts each output of `outDir` (names checked: output-transport.ts) at its target; returns the targets. */
+export async function placeOutputs(outDir: string, outputs: readonly OutputPlacement[], log: LogSink): Promise<string[]> {
   const placed: string[] = [];
-  for (const name of [...names].sort()) {
-    const target = join(destDir, name);
+  for (const { name, target } of [...outputs].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     // NAME.d/dib-manifests/...: made as a host build makes it (engine/steps/manifests.ts).
-    if (name.includes('/')) await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
     await writeAtomically(target, (partial) => moveFile(join(outDir, name), partial, log), { createdByRoot: isRoot(), log });
     log.line('vm', `output ${target}`);
     placed.push(target);

@@ -29,11 +29,11 @@ import { makeTempDir } from '../resources/temp-dir.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
 import { ensureBuilder, type BuilderImage } from './builder-image.js';
 import { importCacheAdditions, writableFolder } from './cache-sync.js';
-import { blockDeviceConfigFile, hostPathsIn, planGuestJob } from './guest-job.js';
+import { blockDeviceConfigFile, hostOutputPath, hostPathsIn, planGuestJob } from './guest-job.js';
 import { hostLeftoverFolders, INCOMING_FOLDER } from './leftovers.js';
 import { startMachine, type RunningMachine } from './machine-process.js';
 import { readTransport } from './output-transport.js';
-import { placeOutputs } from './outputs.js';
+import { placeOutputs, type OutputPlacement } from './outputs.js';
 import { raiseCarried, type GuestMessage } from './protocol.js';
 import { bootTestOnHost } from './vm-boot-test.js';
 import { workDiskBytes } from './work-disk.js';
@@ -81,7 +81,7 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
   try {
     if (done.error) throw raiseCarried(done.error, (text) => hostPathsIn(text, request, log.path));
     await timed(ctx, 'take the outputs out of the VM', () => readTransport(transportFile(dir), done.outputs ?? [], outDir, log, options.signal));
-    await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, dirname(request.imageName), (done.outputs ?? []).map((o) => o.name), log));
+    await timed(ctx, 'put the outputs in place', () => placeOutputs(outDir, placements(request, done.outputs ?? [], log), log));
     const outputKey = plan.cache.outputKey;
     if (outputKey && incomingDir) await timed(ctx, 'keep the outputs in the cache', () => storeOutputs(request.imageCache, outputKey, keptOutputs(plan), log, plan.disk?.firmwares));
   } finally {
@@ -89,6 +89,15 @@ export async function runInVm(plan: ResolvedBuild, options: ExecuteOptions, emit
     if (incomingDir) await keepCacheWithinLimit(request, ctx.emit);
   }
   await bootTestOnHost(plan, ctx, dir);
+}
+
+/** Where each output the guest handed back goes; a stray file in kiln's image folders is left out (and logged). */
+function placements(request: BuildRequest, outputs: readonly { name: string }[], log: LogSink): OutputPlacement[] {
+  return outputs.flatMap(({ name }) => {
+    const target = hostOutputPath(request, name);
+    if (target === undefined) log.line('vm', `not an output of this build, left out: ${name}`);
+    return target === undefined ? [] : [{ name, target }];
+  });
 }
 
 function describeVm(request: BuildRequest, accel: AccelChoice): string {

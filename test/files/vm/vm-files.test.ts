@@ -114,7 +114,7 @@ describe('outputs of the guest', () => {
 
     const dest = join(tmp.path, 'dest');
     writeTree(dest, { 'web.raw': 'old' });
-    expect(await placeOutputs(out, dest, files.map((f) => f.name), nullLog)).toEqual(files.map((f) => join(dest, f.name)));
+    expect(await placeOutputs(out, files.map((f) => ({ name: f.name, target: join(dest, f.name) })), nullLog)).toEqual(files.map((f) => join(dest, f.name)));
     expect(readFileSync(join(dest, 'web.d/dib-manifests/dib_environment'), 'utf8')).toBe('export DIB_RELEASE=bookworm\n');
     expect(statSync(join(dest, 'web.raw')).size).toBe(40 * 1024 * 1024);
   });

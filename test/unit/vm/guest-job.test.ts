@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { BuildRequest } from '../../../lib/config/build-request.js';
 import { KilnError, UsageError } from '../../../lib/errors.js';
 import type { BuildPlan } from '../../../lib/plan/build-plan.js';
-import { GUEST, guestRequest, hostPathsIn, outermostFolders, planGuestJob } from '../../../lib/vm/guest-job.js';
+import { GUEST, guestRequest, hostOutputPath, hostPathsIn, outermostFolders, planGuestJob } from '../../../lib/vm/guest-job.js';
 import { mountTargetProblem } from '../../../lib/vm/guest-setup.js';
 import { carryError, decodeMessage, encodeMessage, raiseCarried } from '../../../lib/vm/protocol.js';
 import { transient } from '../../../lib/vm/cache-sync.js';
@@ -61,6 +61,32 @@ describe('the guest job', () => {
     expect(planGuestJob(plan, host, { prepend: [], debug: false }).job.newestInput).toEqual(derived);
     const given = { ...plan, sourceDate: { epoch: 5, origin: 'SOURCE_DATE_EPOCH', explicit: true } } as BuildPlan;
     expect(planGuestJob(given, host, { prepend: [], debug: false }).job.newestInput).toBeUndefined();
+  });
+
+  it('writes a spec\'s filesystem images below the staged folder, one folder each, and puts them back where the spec says', () => {
+    const spec = {
+      ...request,
+      filesystemImages: {
+        images: [
+          { mountPoint: '/', format: 'ext4', container: 'gzip', path: '/srv/images/root.img.gz' },
+          { mountPoint: '/boot', format: 'ext2', container: 'gzip', path: '/var/boot/boot.img.gz' },
+        ],
+        metadataPath: '/srv/meta/profile.yaml', repos: [],
+      },
+    } as unknown as BuildRequest;
+    const guest = guestRequest(spec).filesystemImages!;
+    // Same file names: they are part of the output key.
+    expect(guest.images.map((i) => i.path)).toEqual([`${GUEST.staged}/kiln-fs-images/0/root.img.gz`, `${GUEST.staged}/kiln-fs-images/1/boot.img.gz`]);
+    expect(guest.metadataPath).toBe(`${GUEST.staged}/kiln-fs-images/metadata/profile.yaml`);
+    expect(guest.images.map((i) => [i.mountPoint, i.format, i.container])).toEqual([['/', 'ext4', 'gzip'], ['/boot', 'ext2', 'gzip']]);
+    expect(hostOutputPath(spec, 'kiln-fs-images/0/root.img.gz')).toBe('/srv/images/root.img.gz');
+    // --checksum files go beside their image.
+    expect(hostOutputPath(spec, 'kiln-fs-images/1/boot.img.gz.sha256')).toBe('/var/boot/boot.img.gz.sha256');
+    expect(hostOutputPath(spec, 'kiln-fs-images/metadata/profile.yaml')).toBe('/srv/meta/profile.yaml');
+    expect(hostOutputPath(spec, 'web.manifest.json')).toBe('/home/u/out/web.manifest.json');
+    expect(hostOutputPath(spec, 'kiln-fs-images/7/x.img')).toBeUndefined();
+    expect(hostOutputPath(request, 'kiln-fs-images/0/root.img.gz')).toBeUndefined();
+    expect(hostPathsIn(`wrote ${GUEST.staged}/kiln-fs-images/1/boot.img.gz and ${GUEST.staged}/web.tar`, spec, '/l')).toBe('wrote /var/boot/boot.img.gz and /home/u/out/web.tar');
   });
 
   it('keeps only the outermost of nested folders', () => {
