@@ -50,10 +50,13 @@ function plainRelativePath(name: unknown): boolean {
  * unique relative paths, none hidden, none both a file and a folder; whole, aligned ranges inside
  * the disk, apart. */
 export function transportProblem(files: readonly TransportedFile[], diskBytes: number): string | undefined {
+  // The list comes from the guest, where the build's hooks run as root: it is checked, not trusted.
+  if (!Array.isArray(files)) return 'the list of outputs is not a list';
   const seen = new Set<string>();
   let end = 0;
-  for (const file of files) {
-    const { name, offset, bytes, mode, mtimeMs } = file;
+  for (const file of files as unknown[]) {
+    if (typeof file !== 'object' || file === null) return `the output entry ${JSON.stringify(file)} is not an object`;
+    const { name, offset, bytes, mode, mtimeMs } = file as TransportedFile;
     if (!plainRelativePath(name)) return `the output name ${JSON.stringify(name)} is not a plain relative path`;
     if (seen.has(name)) return `the output ${name} is named twice`;
     seen.add(name);

@@ -37,5 +37,8 @@ describe('the transport disk', () => {
     expect(transportProblem([file('a', 9 * MiB, 2 * MiB)], 10 * MiB)).toMatch(/ends past the transport disk/);
     expect(transportProblem([file('a', 0, -1)], 10 * MiB)).toMatch(/invalid/);
     expect(transportProblem([{ ...file('a', 0, 1), mtimeMs: 1.5 }], 10 * MiB)).toMatch(/invalid/);
+    // Not even a list of entries (a forged message): refused, not an internal error.
+    expect(transportProblem({ name: 'a' } as unknown as TransportedFile[], 10 * MiB)).toMatch(/not a list/);
+    expect(transportProblem([null] as unknown as TransportedFile[], 10 * MiB)).toMatch(/not an object/);
   });
 });
